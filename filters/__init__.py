@@ -1,0 +1,1 @@
+"""Output filters over answers (PII, toxicity, blocklist) and the rejection pipeline."""

@@ -1,0 +1,88 @@
+"""The app factory: wires the rooms together once, at start-up."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from admin.api import teams as admin_teams
+from admin.context import AdminContext
+from gateway import __version__
+from gateway.core.errors import GatewayError, InvalidRequest, NotFound
+from gateway.core.settings import GatewaySettings, load_settings
+from gateway.logs import install_scrubber
+from gateway.offline import apply_offline_defaults
+from gateway.routes import health, openai_api
+from gateway.state import GatewayState
+
+log = logging.getLogger(__name__)
+
+
+def _error_response(error: GatewayError) -> Response:
+    return Response(orjson.dumps(error.body()), status_code=error.status_code, media_type="application/json", headers=error.headers)
+
+
+async def _on_gateway_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, GatewayError)
+    state: GatewayState | None = getattr(request.app.state, "gateway", None)
+    if state is not None:
+        state.metrics.requests.labels(request.url.path, "-", str(error.status_code)).inc()
+    return _error_response(error)
+
+
+async def _on_http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 404:
+        return _error_response(NotFound(f"Unknown request URL: {request.method} {request.url.path}.", code="unknown_url"))
+    if error.status_code == 405:
+        wrapped = InvalidRequest(f"The method {request.method} is not allowed on {request.url.path}.", code="method_not_allowed")
+        wrapped.status_code = 405
+        return _error_response(wrapped)
+    generic = GatewayError(str(error.detail))
+    generic.status_code = error.status_code
+    return _error_response(generic)
+
+
+async def _on_unexpected_error(request: Request, error: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return _error_response(GatewayError("The gateway hit an internal error; it has been logged.", code="internal_error"))
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """Build the app; without settings, read the file named by GATEWAY_CONFIG (or the defaults)."""
+    apply_offline_defaults()
+    if settings is None:
+        settings = load_settings(os.environ.get("GATEWAY_CONFIG") or None)
+    resolved = settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = GatewayState.build(resolved)
+        install_scrubber(state.scrubber)
+        app.state.gateway = state
+        app.state.admin = AdminContext(
+            engine=state.engine,
+            admin_key=resolved.admin_key.get_secret_value() if resolved.admin_key else None,
+            finance_key=resolved.finance_key.get_secret_value() if resolved.finance_key else None,
+        )
+        try:
+            yield
+        finally:
+            await state.close()
+
+    app = FastAPI(title="LLM governance gateway", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_exception_handler(GatewayError, _on_gateway_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected_error)
+    app.include_router(openai_api.router)
+    app.include_router(health.router)
+    app.include_router(admin_teams.router)
+    return app

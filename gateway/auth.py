@@ -1,0 +1,107 @@
+"""Resolves a request's virtual key to a Principal without a database query on every request.
+
+Verified keys are trusted for `key_cache_seconds` and then checked again, so a revocation takes
+effect in every process within that time. Expiry is checked on every request from the cached
+record. Concurrent first requests with one key share one database lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from gateway.core.db import session_scope
+from gateway.core.errors import AuthenticationFailed
+from gateway.core.models import ApiKey, Team, utcnow
+from gateway.core.types import Principal
+from gateway.core.keys import hash_key
+
+MAX_CACHED_KEYS = 100_000
+UNKNOWN_KEY_SECONDS = 1.0  # short, so a key created a moment ago is not refused for long
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedKey:
+    principal: Principal | None
+    expires_at: datetime | None
+    checked_until: float
+
+
+def bearer_token(authorization: str | None, api_key_header: str | None) -> str:
+    """The key from `Authorization: Bearer …` or Azure's `api-key` header."""
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
+    if api_key_header:
+        return api_key_header.strip()
+    raise AuthenticationFailed(
+        "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.", code="missing_api_key"
+    )
+
+
+class KeyAuthenticator:
+    def __init__(self, engine: Engine, cache_seconds: float) -> None:
+        self._engine = engine
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, _CachedKey] = {}
+        self._pending: dict[str, asyncio.Future[_CachedKey]] = {}
+
+    async def authenticate(self, key: str) -> Principal:
+        digest = hash_key(key)
+        entry = self._cache.get(digest)
+        if entry is None or entry.checked_until < time.monotonic():
+            entry = await self._lookup_once(digest)
+        if entry.principal is None:
+            raise AuthenticationFailed("Incorrect API key provided.")
+        if entry.expires_at is not None and entry.expires_at <= utcnow():
+            raise AuthenticationFailed("The API key has expired.", code="expired_api_key")
+        return entry.principal
+
+    async def _lookup_once(self, digest: str) -> _CachedKey:
+        pending = self._pending.get(digest)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[_CachedKey] = asyncio.get_running_loop().create_future()
+        self._pending[digest] = future
+        try:
+            entry = await asyncio.to_thread(self._lookup, digest)
+            future.set_result(entry)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters, if any, re-raise it themselves
+            raise
+        finally:
+            del self._pending[digest]
+        if len(self._cache) >= MAX_CACHED_KEYS:
+            self._cache.clear()
+        self._cache[digest] = entry
+        return entry
+
+    def _lookup(self, digest: str) -> _CachedKey:
+        now = time.monotonic()
+        with session_scope(self._engine) as session:
+            row = session.exec(
+                select(ApiKey, Team).join(Team, Team.id == ApiKey.team_id).where(ApiKey.key_hash == digest)
+            ).first()
+        if row is None or row[0].revoked_at is not None:
+            return _CachedKey(None, None, now + min(UNKNOWN_KEY_SECONDS, self._cache_seconds))
+        key, team = row
+        assert key.id is not None and team.id is not None
+        principal = Principal(
+            team_id=team.id,
+            team_name=team.name,
+            key_id=key.id,
+            key_prefix=key.prefix,
+            allowed_models=frozenset(team.models) if team.models is not None else None,
+            policy=team.policy,
+        )
+        expires_at = key.expires_at
+        if expires_at is not None and expires_at.tzinfo is None:  # SQLite drops the zone
+            expires_at = expires_at.replace(tzinfo=utcnow().tzinfo)
+        return _CachedKey(principal, expires_at, now + self._cache_seconds)

@@ -1,0 +1,193 @@
+"""The `gateway` command: serve, quickstart, teams, keys, db."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from gateway.core import keys
+from gateway.core.db import create_database_engine
+from gateway.core.migrate import upgrade_database
+from gateway.core.models import utcnow
+from gateway.core.settings import ConfigError, GatewaySettings, load_settings
+from gateway.logs import configure_logging
+from gateway.offline import apply_offline_defaults
+
+QUICKSTART_TEAM = "demo"
+
+
+class CommandError(Exception):
+    """A command failed for a reason the user can act on; printed without a traceback."""
+
+
+def _settings(args: argparse.Namespace) -> GatewaySettings:
+    path = args.config or os.environ.get("GATEWAY_CONFIG") or None
+    return load_settings(path)
+
+
+def _serve(settings: GatewaySettings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from gateway.app import create_app
+
+    upgrade_database(settings.database_url)
+    if args.config:
+        os.environ["GATEWAY_CONFIG"] = args.config  # workers read the same file
+    options: dict[str, object] = {
+        "host": args.host,
+        "port": args.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": args.access_log,
+        "log_config": None,  # keep our logging (and its scrubber)
+        "timeout_graceful_shutdown": 30,
+    }
+    if args.workers > 1:
+        uvicorn.run("gateway.app:create_app", factory=True, workers=args.workers, **options)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    print(f"gateway: serving {len(settings.model_groups())} model group(s) on http://{args.host}:{args.port}/v1", flush=True)
+    _serve(settings, args)
+
+
+def cmd_quickstart(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    upgrade_database(settings.database_url)
+    engine = create_database_engine(settings.database_url)
+    try:
+        keys.create_team(engine, QUICKSTART_TEAM)
+    except keys.TeamExists:
+        pass
+    new = keys.create_key(engine, QUICKSTART_TEAM, name="quickstart")
+    engine.dispose()
+    base = f"http://{args.host}:{args.port}/v1"
+    model = next(iter(settings.model_groups()), "mock-gpt")
+    print(
+        f"""
+The gateway is starting on {base} with the built-in mock model '{model}' (no provider key needed).
+A key for team '{QUICKSTART_TEAM}' was created for you (shown once): {new.secret}
+
+Call it with curl:
+  curl {base}/chat/completions -H "Authorization: Bearer {new.secret}" \\
+    -H "Content-Type: application/json" -d '{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello"}}]}}'
+
+Or with the openai SDK:
+  from openai import OpenAI
+  client = OpenAI(base_url="{base}", api_key="{new.secret}")
+  print(client.chat.completions.create(model="{model}", messages=[{{"role": "user", "content": "Hello"}}]))
+""",
+        flush=True,
+    )
+    _serve(settings, args)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> None:
+    settings = _settings(args)
+    upgrade_database(settings.database_url)
+    print("database schema is up to date")
+
+
+def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    return create_database_engine(_settings(args).database_url)
+
+
+def cmd_teams_create(args: argparse.Namespace) -> None:
+    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    try:
+        team = keys.create_team(_engine(args), args.name, models=models, policy=args.policy)
+    except keys.TeamExists as exc:
+        raise CommandError(str(exc)) from None
+    print(f"created team {team.name} (id {team.id})")
+
+
+def cmd_teams_list(args: argparse.Namespace) -> None:
+    for team in keys.list_teams(_engine(args)):
+        models = ",".join(team.models) if team.models is not None else "*"
+        print(f"{team.name}\tmodels={models}\tpolicy={team.policy or '-'}")
+
+
+def cmd_keys_create(args: argparse.Namespace) -> None:
+    expires_at = utcnow() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
+    try:
+        new = keys.create_key(_engine(args), args.team, name=args.name, expires_at=expires_at)
+    except keys.UnknownTeam as exc:
+        raise CommandError(str(exc)) from None
+    print(f"created key {new.record.prefix} for team {args.team}; it is shown once, store it now:")
+    print(new.secret)
+
+
+def cmd_keys_list(args: argparse.Namespace) -> None:
+    for key, team in keys.list_keys(_engine(args), args.team):
+        state = "revoked" if key.revoked_at else "active"
+        print(f"{key.prefix}\tteam={team.name}\t{state}\tname={key.name or '-'}")
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> None:
+    try:
+        key = keys.revoke_key(_engine(args), args.prefix)
+    except keys.UnknownKey as exc:
+        raise CommandError(str(exc)) from None
+    print(f"revoked key {key.prefix}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateway", description="LLM governance gateway")
+    parser.add_argument("--log-level", default=os.environ.get("GATEWAY_LOG_LEVEL", "INFO"))
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(parent: argparse._SubParsersAction, name: str, handler: Callable[[argparse.Namespace], None], help_text: str) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+        sub: argparse.ArgumentParser = parent.add_parser(name, help=help_text)
+        sub.add_argument("--config", help="YAML configuration file (default: $GATEWAY_CONFIG, else embedded defaults)")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    for name, handler, text in (("serve", cmd_serve, "run the gateway"), ("quickstart", cmd_quickstart, "create a demo key and run the gateway")):
+        sub = command(commands, name, handler, text)
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=4000)
+        sub.add_argument("--workers", type=int, default=1)
+        sub.add_argument("--access-log", action="store_true")
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    command(db, "upgrade", cmd_db_upgrade, "apply migrations")
+
+    teams = commands.add_parser("teams", help="teams").add_subparsers(dest="teams_command", required=True)
+    sub = command(teams, "create", cmd_teams_create, "create a team")
+    sub.add_argument("name")
+    sub.add_argument("--models", help="comma-separated model groups the team may use (default: all)")
+    sub.add_argument("--policy", help="name of the team's policy")
+    command(teams, "list", cmd_teams_list, "list teams")
+
+    key_commands = commands.add_parser("keys", help="virtual keys").add_subparsers(dest="keys_command", required=True)
+    sub = command(key_commands, "create", cmd_keys_create, "create a key (printed alone on the last line)")
+    sub.add_argument("--team", required=True)
+    sub.add_argument("--name", default="")
+    sub.add_argument("--expires-in-days", type=float)
+    sub = command(key_commands, "list", cmd_keys_list, "list keys")
+    sub.add_argument("--team")
+    sub = command(key_commands, "revoke", cmd_keys_revoke, "revoke a key by its prefix")
+    sub.add_argument("prefix")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    apply_offline_defaults()
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        args.handler(args)
+    except (ConfigError, CommandError) as exc:
+        print(f"gateway: {'configuration error: ' if isinstance(exc, ConfigError) else ''}{exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Shared foundations every room may import: settings, errors, storage, Redis, shared types."""

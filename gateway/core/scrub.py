@@ -1,0 +1,48 @@
+"""Removes secrets and internal addresses from text that may reach a client or a log line.
+
+Upstream error texts can carry request URLs, headers or keys (LiteLLM leaked keys this way, its
+issues #15799 and #5762), so every such text passes through a `Scrubber` first.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+_URL = re.compile(r"\b(?:https?|wss?|redis|rediss|postgres(?:ql)?(?:\+\w+)?|sqlite)://[^\s'\"<>]+", re.I)
+_BEARER = re.compile(r"(?i)\b(bearer|api[-_ ]?key|authorization|x-api-key)(\s*[:=]\s*|\s+)([^\s,;'\"]+)")
+_KEY_LIKE = re.compile(r"\b(?:sk|pk|rk|gsk|xai|AIza)[-_][A-Za-z0-9_\-]{8,}")
+
+
+class Scrubber:
+    """Replaces known secret values, URLs and key-shaped tokens with placeholders."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        # Longest first so a secret that contains another is replaced whole.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        text = _URL.sub("<url>", text)
+        text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+        return _KEY_LIKE.sub("***", text)
+
+
+class ScrubbingFilter(logging.Filter):
+    """A logging filter that scrubs every record's rendered message, as a last line of defence."""
+
+    def __init__(self, scrubber: Scrubber) -> None:
+        super().__init__()
+        self._scrubber = scrubber
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self._scrubber(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and record.exc_info[1] is not None:
+            # Tracebacks of upstream errors may quote URLs with keys: keep the type, drop the text.
+            record.exc_text = self._scrubber(logging.Formatter().formatException(record.exc_info))
+        return True

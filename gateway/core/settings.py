@@ -1,0 +1,239 @@
+"""The gateway's configuration: one YAML file, validated once at start-up into typed settings.
+
+Models use LiteLLM's own `model_list` format so a LiteLLM config works unchanged. Any string value
+`os.environ/NAME` is read from the environment; `GATEWAY_DATABASE_URL`, `GATEWAY_REDIS_URL`,
+`GATEWAY_ADMIN_KEY` and `GATEWAY_FINANCE_KEY` override the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+ENV_PREFIX = "os.environ/"
+ENV_OVERRIDES = {
+    "database_url": "GATEWAY_DATABASE_URL",
+    "redis_url": "GATEWAY_REDIS_URL",
+    "admin_key": "GATEWAY_ADMIN_KEY",
+    "finance_key": "GATEWAY_FINANCE_KEY",
+}
+# Request fields that would choose where, or with which credentials, a call goes.
+ROUTING_FIELDS = frozenset(
+    {
+        "api_base",
+        "base_url",
+        "api_key",
+        "api_version",
+        "api_type",
+        "custom_llm_provider",
+        "extra_headers",
+        "headers",
+        "organization",
+        "azure_ad_token",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "aws_region_name",
+        "vertex_credentials",
+        "vertex_project",
+        "vertex_location",
+        "litellm_params",
+        "model_list",
+        "proxy_server_request",
+        "metadata_api_base",
+    }
+)
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names the key path and the reason."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LitellmParams(BaseModel):
+    """A deployment's call parameters, as LiteLLM names them; unknown ones go to litellm."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    api_base: str | None = None
+    api_key: SecretStr | None = None
+    api_version: str | None = None
+    timeout: float = Field(default=600.0, gt=0, description="read timeout in seconds")
+    stream_timeout: float | None = Field(default=None, gt=0)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    input_cost_per_token: float | None = Field(default=None, ge=0)
+    output_cost_per_token: float | None = Field(default=None, ge=0)
+    weight: float = Field(default=1.0, gt=0)
+
+    @property
+    def provider(self) -> str:
+        return self.model.split("/", 1)[0] if "/" in self.model else "openai"
+
+    @property
+    def upstream_model(self) -> str:
+        return self.model.split("/", 1)[1] if "/" in self.model else self.model
+
+    def extra_params(self) -> dict[str, Any]:
+        """Parameters the gateway does not itself understand, passed on to litellm."""
+        return dict(self.model_extra or {})
+
+
+class ModelDeployment(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    model_name: str = Field(min_length=1)
+    litellm_params: LitellmParams
+    model_info: dict[str, Any] = Field(default_factory=dict)
+
+
+class RouterSettings(BaseModel):
+    """Retries, fallbacks and the circuit; the names follow LiteLLM's `router_settings`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    num_retries: int = Field(default=2, ge=0, le=10)
+    retry_backoff_seconds: float = Field(default=0.1, ge=0)
+    fallbacks: list[dict[str, list[str]]] = Field(default_factory=list)
+    allowed_fails: int = Field(default=3, ge=1)
+    cooldown_time: float = Field(default=30.0, ge=0)
+
+    def fallbacks_for(self, group: str) -> list[str]:
+        for entry in self.fallbacks:
+            if group in entry:
+                return list(entry[group])
+        return []
+
+
+class UpstreamPoolSettings(_Strict):
+    max_connections: int = Field(default=1000, ge=1)
+    max_connections_per_host: int = Field(default=0, ge=0, description="0 means no limit")
+    keepalive_seconds: float = Field(default=30.0, gt=0)
+
+
+class GatewaySettings(_Strict):
+    model_list: list[ModelDeployment] = Field(default_factory=list)
+    database_url: str = "sqlite:///gateway.db"
+    redis_url: str | None = None
+    redis_key_prefix: str = "gw:"
+    admin_key: SecretStr | None = None
+    finance_key: SecretStr | None = None
+    max_request_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    key_cache_seconds: float = Field(
+        default=5.0, ge=0, description="how long a verified key is trusted before a re-check"
+    )
+    upstream: UpstreamPoolSettings = Field(default_factory=UpstreamPoolSettings)
+    router_settings: RouterSettings = Field(default_factory=RouterSettings)
+    # Sections of a LiteLLM config that the gateway reads only in part; accepted so that a LiteLLM
+    # user's file loads unchanged.
+    litellm_settings: dict[str, Any] = Field(default_factory=dict)
+    general_settings: dict[str, Any] = Field(default_factory=dict)
+    environment_variables: dict[str, Any] = Field(default_factory=dict)
+
+    def model_groups(self) -> dict[str, list[ModelDeployment]]:
+        groups: dict[str, list[ModelDeployment]] = {}
+        for deployment in self.model_list:
+            groups.setdefault(deployment.model_name, []).append(deployment)
+        return groups
+
+    def secret_values(self) -> list[str]:
+        """Every secret the configuration holds, for scrubbing text before it leaves."""
+        values = [d.litellm_params.api_key.get_secret_value() for d in self.model_list if d.litellm_params.api_key]
+        for key in (self.admin_key, self.finance_key):
+            if key is not None:
+                values.append(key.get_secret_value())
+        return values
+
+
+def _resolve_env(value: Any, path: str, environ: Mapping[str, str]) -> Any:
+    if isinstance(value, str) and value.startswith(ENV_PREFIX):
+        name = value[len(ENV_PREFIX) :]
+        if name not in environ:
+            raise ConfigError(f"{path}: environment variable {name} is not set")
+        return environ[name]
+    if isinstance(value, dict):
+        return {k: _resolve_env(v, f"{path}.{k}" if path else str(k), environ) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_env(v, f"{path}.{i}", environ) for i, v in enumerate(value)]
+    return value
+
+
+def _format_validation_error(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        lines.append(f"{path}: {item['msg']}")
+    return "; ".join(lines)
+
+
+def settings_from_mapping(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> GatewaySettings:
+    """Validate a parsed configuration; raise ConfigError naming the key path on any problem."""
+    environ = os.environ if environ is None else environ
+    if not isinstance(raw, Mapping):
+        raise ConfigError("(top level): the configuration must be a mapping of keys to values")
+    data = dict(_resolve_env(dict(raw), "", environ))
+    for key, variable in ENV_OVERRIDES.items():
+        if environ.get(variable):
+            data[key] = environ[variable]
+    # LiteLLM puts fallbacks under litellm_settings too; honour them there.
+    litellm_fallbacks = (data.get("litellm_settings") or {}).get("fallbacks")
+    if litellm_fallbacks and not (data.get("router_settings") or {}).get("fallbacks"):
+        data["router_settings"] = {**(data.get("router_settings") or {}), "fallbacks": litellm_fallbacks}
+    try:
+        settings = GatewaySettings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc)) from None
+    _check_fallbacks(settings)
+    return settings
+
+
+def _check_fallbacks(settings: GatewaySettings) -> None:
+    groups = settings.model_groups()
+    for index, entry in enumerate(settings.router_settings.fallbacks):
+        for source, targets in entry.items():
+            for target in [source, *targets]:
+                if target not in groups:
+                    raise ConfigError(
+                        f"router_settings.fallbacks.{index}.{source}: model group {target!r} is not in model_list"
+                    )
+
+
+def load_settings(path: str | Path | None, environ: Mapping[str, str] | None = None) -> GatewaySettings:
+    """Load the YAML file at `path` (None: the embedded defaults with the built-in mock model)."""
+    environ = os.environ if environ is None else environ
+    if path is None:
+        return settings_from_mapping(embedded_defaults(), environ)
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the file ({exc.strerror})") from None
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{file}: not valid YAML{where}") from None
+    try:
+        return settings_from_mapping(raw, environ)
+    except ConfigError as exc:
+        raise ConfigError(f"{file}: {exc}") from None
+
+
+def embedded_defaults() -> dict[str, Any]:
+    """Zero set-up: a SQLite file, no Redis, and the built-in deterministic mock model."""
+    return {
+        "database_url": "sqlite:///gateway.db",
+        "model_list": [
+            {"model_name": "mock-gpt", "litellm_params": {"model": "gateway-mock/mock-gpt"}},
+            {"model_name": "mock-embedding", "litellm_params": {"model": "gateway-mock/mock-embedding"}},
+        ],
+    }

@@ -1,0 +1,13 @@
+"""Imports every module that defines tables, so SQLModel's metadata knows the whole schema."""
+
+from __future__ import annotations
+
+import importlib
+
+# Each room that owns tables adds its module here (one line per room).
+TABLE_MODULES = ("gateway.core.models",)
+
+
+def import_all_tables() -> None:
+    for module in TABLE_MODULES:
+        importlib.import_module(module)

@@ -1,0 +1,35 @@
+"""Prometheus metrics, held on the app's state (one registry per app, no module-level globals)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class GatewayMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "gateway_requests", "Requests by route, model group and status.", ["route", "model", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "gateway_request_seconds", "Request latency in seconds.", ["route"], buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.upstream_failures = Counter(
+            "gateway_upstream_failures", "Failed upstream attempts by deployment.", ["deployment"],
+            registry=self.registry,
+        )
+        self.retries = Counter("gateway_retries", "Upstream retries.", ["model"], registry=self.registry)
+        self.fallbacks = Counter(
+            "gateway_fallbacks", "Fallbacks to another model group.", ["model", "fallback"], registry=self.registry
+        )
+        self.streams_open = Gauge("gateway_streams_open", "Streams being forwarded now.", registry=self.registry)
+        self.client_disconnects = Counter(
+            "gateway_client_disconnects", "Streams the client left before their end.", registry=self.registry
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

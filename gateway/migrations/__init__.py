@@ -1,0 +1,1 @@
+"""Alembic migrations of the gateway's schema, applied by `gateway db upgrade`."""

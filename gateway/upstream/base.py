@@ -1,0 +1,68 @@
+"""The Provider protocol every upstream backend implements, and the deployment it is called for."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from gateway.core.errors import GatewayError, UpstreamError, UpstreamRejected, UpstreamTimeout
+from gateway.core.settings import LitellmParams
+from gateway.upstream.circuit import Circuit
+
+Json = dict[str, Any]
+
+
+@dataclass(eq=False)
+class Deployment:
+    """One entry of `model_list`: a provider model reachable with one set of parameters."""
+
+    id: str
+    group: str
+    params: LitellmParams
+    provider: Provider
+    circuit: Circuit
+    in_flight: int = 0
+    model_info: Json = field(default_factory=dict)
+
+    def read_timeout(self, stream: bool) -> float:
+        if stream and self.params.stream_timeout is not None:
+            return self.params.stream_timeout
+        return self.params.timeout
+
+
+class Provider(Protocol):
+    """A backend that speaks to one kind of upstream.
+
+    `open_stream` must raise before returning if the call fails before its first byte, so the
+    router can retry; the iterator it returns yields each chunk's JSON payload as bytes.
+    """
+
+    async def chat(self, deployment: Deployment, body: Json) -> Json: ...
+
+    async def open_stream(self, deployment: Deployment, body: Json) -> AsyncIterator[bytes]: ...
+
+    async def embeddings(self, deployment: Deployment, body: Json) -> Json: ...
+
+    async def close(self) -> None: ...
+
+
+class MalformedUpstreamResponse(UpstreamError):
+    """The provider answered, but not with what its API promises."""
+
+
+def is_retryable(error: Exception) -> bool:
+    """Connection failures, timeouts, 429 and 5xx are worth another try; a bad request is not."""
+    if isinstance(error, MalformedUpstreamResponse):
+        return False
+    if isinstance(error, UpstreamRejected):
+        return error.status_code == 429 or error.status_code >= 500
+    return isinstance(error, (UpstreamError, UpstreamTimeout))
+
+
+def retry_after_seconds(error: GatewayError) -> float | None:
+    value = error.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

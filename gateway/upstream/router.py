@@ -1,0 +1,135 @@
+"""Routes a call to a deployment of its model group: load balancing, retries, fallbacks, circuits.
+
+Retries and fallbacks happen only before the first byte reaches the client. Each attempt goes to
+the healthy deployment with the fewest calls in flight, preferring ones not yet tried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from gateway.core.errors import GatewayError, ModelNotFound, UpstreamError
+from gateway.core.settings import GatewaySettings, RouterSettings
+from gateway.upstream.base import Deployment, Json, Provider, is_retryable, retry_after_seconds
+from gateway.upstream.circuit import Circuit
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_RETRY_AFTER_SECONDS = 5.0
+
+
+@dataclass
+class CallReport:
+    """What routing did for one request, for the usage record."""
+
+    deployment: Deployment | None = None
+    attempts: int = 0
+    fallbacks: list[str] = field(default_factory=list)
+
+    @property
+    def retries(self) -> int:
+        return max(0, self.attempts - 1)
+
+
+@dataclass
+class Routed(Generic[T]):
+    value: T
+    report: CallReport
+
+
+ProviderFactory = Callable[[str], Provider]
+
+
+class Router:
+    def __init__(self, settings: GatewaySettings, provider_for: ProviderFactory) -> None:
+        self._settings: RouterSettings = settings.router_settings
+        self.groups: dict[str, list[Deployment]] = {}
+        for group, entries in settings.model_groups().items():
+            self.groups[group] = [
+                Deployment(
+                    id=f"{group}#{index}",
+                    group=group,
+                    params=entry.litellm_params,
+                    provider=provider_for(entry.litellm_params.provider),
+                    circuit=Circuit(self._settings.allowed_fails, self._settings.cooldown_time),
+                    model_info=entry.model_info,
+                )
+                for index, entry in enumerate(entries)
+            ]
+
+    def require_group(self, group: str) -> list[Deployment]:
+        deployments = self.groups.get(group)
+        if deployments is None:
+            raise ModelNotFound(f"The model '{group}' does not exist or you do not have access to it.", param="model")
+        return deployments
+
+    def _pick(self, deployments: list[Deployment], tried: set[str]) -> Deployment | None:
+        healthy = [d for d in deployments if d.circuit.is_closed()]
+        fresh = [d for d in healthy if d.id not in tried] or healthy
+        if not fresh:
+            return None
+        least = min(d.in_flight for d in fresh)
+        candidates = [d for d in fresh if d.in_flight == least]
+        if len(candidates) == 1:
+            return candidates[0]
+        return random.choices(candidates, weights=[d.params.weight for d in candidates])[0]
+
+    async def call(self, group: str, operation: Callable[[Deployment], Awaitable[T]]) -> Routed[T]:
+        """Run `operation` on a deployment of `group`, retrying and falling back as configured."""
+        report = CallReport()
+        last_error: GatewayError | None = None
+        for index, current in enumerate([group, *self._settings.fallbacks_for(group)]):
+            if index:
+                report.fallbacks.append(current)
+            deployments = self.require_group(current)
+            tried: set[str] = set()
+            for attempt in range(self._settings.num_retries + 1):
+                deployment = self._pick(deployments, tried)
+                if deployment is None:
+                    break  # every deployment of this group is cooling down: go to the fallback
+                if attempt:
+                    await asyncio.sleep(self._backoff(attempt, last_error))
+                tried.add(deployment.id)
+                report.attempts += 1
+                report.deployment = deployment
+                deployment.in_flight += 1
+                try:
+                    value = await operation(deployment)
+                except GatewayError as exc:
+                    last_error = exc
+                    if not is_retryable(exc):
+                        if isinstance(exc, UpstreamError):
+                            deployment.circuit.record_failure()
+                        raise
+                    if deployment.circuit.record_failure():
+                        log.warning("deployment %s is cooling down for %.0fs", deployment.id, self._settings.cooldown_time)
+                    log.info("attempt %d on %s failed: %s", report.attempts, deployment.id, exc.message)
+                    continue
+                finally:
+                    deployment.in_flight -= 1
+                deployment.circuit.record_success()
+                return Routed(value, report)
+        if last_error is None:
+            raise UpstreamError(f"No deployment of '{group}' is available right now; try again shortly.")
+        raise last_error
+
+    def _backoff(self, attempt: int, error: GatewayError | None) -> float:
+        hinted = retry_after_seconds(error) if error is not None else None
+        if hinted is not None:
+            return min(hinted, MAX_RETRY_AFTER_SECONDS)
+        base = self._settings.retry_backoff_seconds * (2 ** (attempt - 1))
+        return base * (0.5 + random.random())
+
+    async def chat(self, group: str, body: Json) -> Routed[Json]:
+        return await self.call(group, lambda d: d.provider.chat(d, body))
+
+    async def embeddings(self, group: str, body: Json) -> Routed[Json]:
+        return await self.call(group, lambda d: d.provider.embeddings(d, body))
+
+    async def open_stream(self, group: str, body: Json) -> Routed[AsyncIterator[bytes]]:
+        return await self.call(group, lambda d: d.provider.open_stream(d, body))

@@ -1,0 +1,1 @@
+"""Per-team prompt policies: loaded from YAML, compiled once, decided before the upstream call."""

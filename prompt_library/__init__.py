@@ -1,0 +1,1 @@
+"""The shared prompt library: versioned prompts, approval workflow, rendering by reference."""
