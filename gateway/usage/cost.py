@@ -1,0 +1,111 @@
+"""Prices per token from litellm's price map, overridable per deployment, and exact request costs.
+
+A deployment's `input_cost_per_token` / `output_cost_per_token` (LiteLLM's names, in the config's
+`litellm_params`) win over the map. Prices go through `str` into Decimal so 1.5e-07 stays exactly
+0.00000015, and costs are rounded once, to whole nano-dollars.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from gateway.core.settings import LitellmParams
+from gateway.usage.records import NANOS_PER_USD
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """What one token costs on a deployment, in nano-dollars, and how long an answer may be."""
+
+    input_nanos: Decimal
+    output_nanos: Decimal
+    max_output_tokens: int | None = None
+    known: bool = True  # False: no price anywhere, the cost is counted as 0
+
+    def cost_nanos(self, prompt_tokens: int, completion_tokens: int) -> int:
+        exact = self.input_nanos * prompt_tokens + self.output_nanos * completion_tokens
+        return int(exact.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+    def max_cost_nanos(self, prompt_tokens: int, max_output_tokens: int) -> int:
+        """The most a request can cost, rounded up: what a budget reserves before the call."""
+        exact = self.input_nanos * prompt_tokens + self.output_nanos * max_output_tokens
+        return int(exact.to_integral_value(rounding=ROUND_CEILING))
+
+
+def _nanos(per_token_usd: Any) -> Decimal:
+    return Decimal(str(per_token_usd)) * NANOS_PER_USD
+
+
+def _positive_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
+
+
+class PriceBook:
+    """Looks up a deployment's price; the map is `litellm.model_cost` (see `from_litellm`)."""
+
+    def __init__(self, model_cost: Mapping[str, Mapping[str, Any]]) -> None:
+        self._model_cost = model_cost
+        self._warned: set[str] = set()
+
+    @classmethod
+    def from_litellm(cls) -> PriceBook:
+        """The price map litellm ships (call `gateway.offline.apply_offline_defaults()` first)."""
+        import litellm  # imported here: it takes seconds, and only the app needs it
+
+        return cls(litellm.model_cost)
+
+    def _entry(self, params: LitellmParams) -> Mapping[str, Any] | None:
+        for name in (params.model, params.upstream_model, f"{params.provider}/{params.upstream_model}"):
+            entry = self._model_cost.get(name)
+            if entry is not None:
+                return entry
+        return None
+
+    def price_for(self, params: LitellmParams, model_info: Mapping[str, Any] | None = None) -> Price:
+        """The price of `params.model`, with the deployment's own per-token prices taking precedence."""
+        entry = self._entry(params) or {}
+        input_usd = params.input_cost_per_token
+        output_usd = params.output_cost_per_token
+        if input_usd is None:
+            input_usd = entry.get("input_cost_per_token")
+        if output_usd is None:
+            output_usd = entry.get("output_cost_per_token")
+        known = input_usd is not None or output_usd is not None
+        if not known and params.model not in self._warned:
+            self._warned.add(params.model)
+            log.warning("no price for model %s: its requests are recorded at cost 0", params.model)
+        info = model_info or {}
+        max_output = _positive_int(info.get("max_output_tokens")) or _positive_int(entry.get("max_output_tokens"))
+        if max_output is None:
+            max_output = _positive_int(entry.get("max_tokens"))
+        return Price(_nanos(input_usd or 0), _nanos(output_usd or 0), max_output, known)
+
+
+def requested_output_tokens(body: Mapping[str, Any]) -> int | None:
+    """The answer length a chat request asks for (`max_completion_tokens` or `max_tokens`), times `n`."""
+    for field in ("max_completion_tokens", "max_tokens"):
+        value = body.get(field)
+        if isinstance(value, int) and value > 0:
+            choices = body.get("n")
+            return value * (choices if isinstance(choices, int) and choices > 0 else 1)
+    return None
+
+
+def worst_case_output_tokens(body: Mapping[str, Any], price: Price, default: int = 4096) -> int:
+    """What a budget must assume the answer may use: the request's cap, else the model's output limit."""
+    asked = requested_output_tokens(body)
+    if asked is not None:
+        return min(asked, price.max_output_tokens * _choices(body)) if price.max_output_tokens else asked
+    limit = price.max_output_tokens or default
+    return limit * _choices(body)
+
+
+def _choices(body: Mapping[str, Any]) -> int:
+    value = body.get("n")
+    return value if isinstance(value, int) and value > 0 else 1

@@ -1,0 +1,81 @@
+"""Usage of a streamed answer: ask the provider for it, watch the chunks, count what was generated.
+
+The gateway always asks upstream for `stream_options.include_usage`, so the provider's own count
+arrives in a last chunk with no choices; a client that did not ask for it must not see that chunk
+(OpenAI sends it only on request). When the provider sends no usage, or the client leaves before
+the end, the text generated so far is counted with tiktoken: the client pays for what was made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from gateway.usage.tokens import TokenCounter, TokenUsage, provider_usage, tool_call_texts
+
+
+def client_wants_usage(body: Mapping[str, Any]) -> bool:
+    """True if the client itself asked for the usage chunk."""
+    options = body.get("stream_options")
+    return isinstance(options, Mapping) and bool(options.get("include_usage"))
+
+
+def with_usage_requested(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a streamed request body that asks upstream for the usage chunk."""
+    upstream = dict(body)
+    given = body.get("stream_options")
+    options: dict[str, Any] = dict(given) if isinstance(given, Mapping) else {}
+    options["include_usage"] = True
+    upstream["stream_options"] = options
+    return upstream
+
+
+class StreamUsageTracker:
+    """Fed every chunk payload (the JSON after `data: `) of one stream, in order."""
+
+    def __init__(self, counter: TokenCounter, model: str, prompt_tokens: int, *, forward_usage_chunk: bool) -> None:
+        self._counter = counter
+        self._model = model
+        self._prompt_tokens = prompt_tokens
+        self._forward_usage_chunk = forward_usage_chunk
+        self._pieces: list[str] = []
+        self.reported: TokenUsage | None = None
+        self.chunks = 0
+
+    def feed(self, payload: bytes) -> bool:
+        """Record one chunk; return whether it should be forwarded to the client."""
+        self.chunks += 1
+        try:
+            chunk = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            return True  # not ours to judge: the stream forwards it as it came
+        if not isinstance(chunk, dict):
+            return True
+        reported = provider_usage(chunk)
+        if reported is not None:
+            self.reported = reported
+        choices = chunk.get("choices")
+        for choice in choices if isinstance(choices, list) else []:
+            delta = choice.get("delta") if isinstance(choice, dict) else None
+            if not isinstance(delta, dict):
+                continue
+            if isinstance(delta.get("content"), str):
+                self._pieces.append(delta["content"])
+            if isinstance(delta.get("refusal"), str):
+                self._pieces.append(delta["refusal"])
+            self._pieces.extend(tool_call_texts(delta.get("tool_calls")))
+        usage_only = reported is not None and not choices
+        return self._forward_usage_chunk or not usage_only
+
+    @property
+    def text(self) -> str:
+        """Everything generated so far (content, refusals, tool-call names and arguments)."""
+        return "".join(self._pieces)
+
+    def usage(self) -> TokenUsage:
+        """The provider's usage if it arrived, else the prompt estimate plus a count of the text so far."""
+        if self.reported is not None:
+            return self.reported
+        return TokenUsage(self._prompt_tokens, self._counter.count_text(self.text, self._model), counted=True)
