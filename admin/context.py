@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
@@ -12,7 +12,7 @@ from starlette.requests import Request
 from gateway.core.errors import AuthenticationFailed, PermissionDenied
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     ADMIN = "admin"
     REVIEWER = "reviewer"
     FINANCE = "finance"

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 
 
 def _error_response(error: GatewayError) -> Response:
-    return Response(orjson.dumps(error.body()), status_code=error.status_code, media_type="application/json", headers=error.headers)
+    return Response(
+        orjson.dumps(error.body()), status_code=error.status_code, media_type="application/json", headers=error.headers
+    )
 
 
 async def _on_gateway_error(request: Request, error: Exception) -> Response:
@@ -41,9 +43,13 @@ async def _on_gateway_error(request: Request, error: Exception) -> Response:
 async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     if error.status_code == 404:
-        return _error_response(NotFound(f"Unknown request URL: {request.method} {request.url.path}.", code="unknown_url"))
+        return _error_response(
+            NotFound(f"Unknown request URL: {request.method} {request.url.path}.", code="unknown_url")
+        )
     if error.status_code == 405:
-        wrapped = InvalidRequest(f"The method {request.method} is not allowed on {request.url.path}.", code="method_not_allowed")
+        wrapped = InvalidRequest(
+            f"The method {request.method} is not allowed on {request.url.path}.", code="method_not_allowed"
+        )
         wrapped.status_code = 405
         return _error_response(wrapped)
     generic = GatewayError(str(error.detail))
@@ -53,7 +59,9 @@ async def _on_http_error(request: Request, error: Exception) -> Response:
 
 async def _on_unexpected_error(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return _error_response(GatewayError("The gateway hit an internal error; it has been logged.", code="internal_error"))
+    return _error_response(
+        GatewayError("The gateway hit an internal error; it has been logged.", code="internal_error")
+    )
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:

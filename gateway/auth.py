@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from gateway.core.db import session_scope
 from gateway.core.errors import AuthenticationFailed
+from gateway.core.keys import hash_key
 from gateway.core.models import ApiKey, Team, utcnow
 from gateway.core.types import Principal
-from gateway.core.keys import hash_key
 
 MAX_CACHED_KEYS = 100_000
 UNKNOWN_KEY_SECONDS = 1.0  # short, so a key created a moment ago is not refused for long
@@ -87,7 +87,9 @@ class KeyAuthenticator:
         now = time.monotonic()
         with session_scope(self._engine) as session:
             row = session.exec(
-                select(ApiKey, Team).join(Team, Team.id == ApiKey.team_id).where(ApiKey.key_hash == digest)
+                select(ApiKey, Team)
+                .join(Team, col(Team.id) == col(ApiKey.team_id))
+                .where(col(ApiKey.key_hash) == digest)
             ).first()
         if row is None or row[0].revoked_at is not None:
             return _CachedKey(None, None, now + min(UNKNOWN_KEY_SECONDS, self._cache_seconds))

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from sqlalchemy.engine import Engine
+
 from gateway.core import keys
 from gateway.core.db import create_database_engine
 from gateway.core.migrate import upgrade_database
@@ -53,7 +55,10 @@ def _serve(settings: GatewaySettings, args: argparse.Namespace) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    print(f"gateway: serving {len(settings.model_groups())} model group(s) on http://{args.host}:{args.port}/v1", flush=True)
+    print(
+        f"gateway: serving {len(settings.model_groups())} model group(s) on http://{args.host}:{args.port}/v1",
+        flush=True,
+    )
     _serve(settings, args)
 
 
@@ -76,7 +81,8 @@ A key for team '{QUICKSTART_TEAM}' was created for you (shown once): {new.secret
 
 Call it with curl:
   curl {base}/chat/completions -H "Authorization: Bearer {new.secret}" \\
-    -H "Content-Type: application/json" -d '{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello"}}]}}'
+    -H "Content-Type: application/json" \\
+    -d '{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello"}}]}}'
 
 Or with the openai SDK:
   from openai import OpenAI
@@ -94,7 +100,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
     print("database schema is up to date")
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace) -> Engine:
     return create_database_engine(_settings(args).database_url)
 
 
@@ -142,13 +148,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default=os.environ.get("GATEWAY_LOG_LEVEL", "INFO"))
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def command(parent: argparse._SubParsersAction, name: str, handler: Callable[[argparse.Namespace], None], help_text: str) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    def command(
+        parent: argparse._SubParsersAction[argparse.ArgumentParser],
+        name: str,
+        handler: Callable[[argparse.Namespace], None],
+        help_text: str,
+    ) -> argparse.ArgumentParser:
         sub: argparse.ArgumentParser = parent.add_parser(name, help=help_text)
         sub.add_argument("--config", help="YAML configuration file (default: $GATEWAY_CONFIG, else embedded defaults)")
         sub.set_defaults(handler=handler)
         return sub
 
-    for name, handler, text in (("serve", cmd_serve, "run the gateway"), ("quickstart", cmd_quickstart, "create a demo key and run the gateway")):
+    for name, handler, text in (
+        ("serve", cmd_serve, "run the gateway"),
+        ("quickstart", cmd_quickstart, "create a demo key and run the gateway"),
+    ):
         sub = command(commands, name, handler, text)
         sub.add_argument("--host", default="127.0.0.1")
         sub.add_argument("--port", type=int, default=4000)

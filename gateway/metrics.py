@@ -11,15 +11,22 @@ class GatewayMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "gateway_requests", "Requests by route, model group and status.", ["route", "model", "status"],
+            "gateway_requests",
+            "Requests by route, model group and status.",
+            ["route", "model", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "gateway_request_seconds", "Request latency in seconds.", ["route"], buckets=LATENCY_BUCKETS,
+            "gateway_request_seconds",
+            "Request latency in seconds.",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
         self.upstream_failures = Counter(
-            "gateway_upstream_failures", "Failed upstream attempts by deployment.", ["deployment"],
+            "gateway_upstream_failures",
+            "Failed upstream attempts by deployment.",
+            ["deployment"],
             registry=self.registry,
         )
         self.retries = Counter("gateway_retries", "Upstream retries.", ["model"], registry=self.registry)

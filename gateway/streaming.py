@@ -7,7 +7,7 @@ disconnect itself and cancels the stream, which closes the upstream connection.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 
 import anyio
@@ -39,7 +39,7 @@ class EventStreamResponse(StreamingResponse):
         try:
             async with anyio.create_task_group() as group:
 
-                async def until_done(step: partial[object]) -> None:
+                async def until_done(step: Callable[[], Awaitable[None]]) -> None:
                     try:
                         await step()
                     except OSError:

@@ -42,7 +42,13 @@ async def _parse(request: Request, model: type[M]) -> M:
 
 
 def _team_json(team: Team) -> dict[str, Any]:
-    return {"id": team.id, "name": team.name, "models": team.models, "policy": team.policy, "created_at": team.created_at.isoformat()}
+    return {
+        "id": team.id,
+        "name": team.name,
+        "models": team.models,
+        "policy": team.policy,
+        "created_at": team.created_at.isoformat(),
+    }
 
 
 def _key_json(key: ApiKey, team: Team) -> dict[str, Any]:
@@ -62,7 +68,9 @@ async def create_team(request: Request) -> JSONResponse:
     require_role(request, Role.ADMIN)
     data = await _parse(request, TeamIn)
     try:
-        team = await asyncio.to_thread(keys.create_team, admin_context(request).engine, data.name, models=data.models, policy=data.policy)
+        team = await asyncio.to_thread(
+            keys.create_team, admin_context(request).engine, data.name, models=data.models, policy=data.policy
+        )
     except keys.TeamExists as exc:
         raise InvalidRequest(str(exc), param="name", code="team_exists") from None
     return JSONResponse(_team_json(team), status_code=201)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from gateway.core.db import session_scope
 from gateway.core.models import ApiKey, Team, utcnow
@@ -51,9 +51,7 @@ class NewKey:
     record: ApiKey
 
 
-def create_team(
-    engine: Engine, name: str, *, models: list[str] | None = None, policy: str | None = None
-) -> Team:
+def create_team(engine: Engine, name: str, *, models: list[str] | None = None, policy: str | None = None) -> Team:
     team = Team(name=name, models=models, policy=policy)
     try:
         with session_scope(engine) as session:
@@ -98,7 +96,7 @@ def create_key(engine: Engine, team_name: str, *, name: str = "", expires_at: da
 
 def list_keys(engine: Engine, team_name: str | None = None) -> list[tuple[ApiKey, Team]]:
     with session_scope(engine) as session:
-        query = select(ApiKey, Team).join(Team, Team.id == ApiKey.team_id).order_by(ApiKey.id)
+        query = select(ApiKey, Team).join(Team, col(Team.id) == col(ApiKey.team_id)).order_by(col(ApiKey.id))
         if team_name is not None:
             query = query.where(Team.name == team_name)
         return [(key, team) for key, team in session.exec(query)]

@@ -11,7 +11,10 @@ import re
 from collections.abc import Iterable
 
 _URL = re.compile(r"\b(?:https?|wss?|redis|rediss|postgres(?:ql)?(?:\+\w+)?|sqlite)://[^\s'\"<>]+", re.I)
-_BEARER = re.compile(r"(?i)\b(bearer|api[-_ ]?key|authorization|x-api-key)(\s*[:=]\s*|\s+)([^\s,;'\"]+)")
+_SCHEME = re.compile(r"(?i)\b(bearer|basic)\s+[^\s,;'\"]+")
+_HEADER = re.compile(
+    r"(?i)\b(api[-_ ]?key|authorization|token|secret|password)(\s*[:=]\s*)(?!bearer\b|basic\b)[^\s,;'\"&]+"
+)
 _KEY_LIKE = re.compile(r"\b(?:sk|pk|rk|gsk|xai|AIza)[-_][A-Za-z0-9_\-]{8,}")
 
 
@@ -26,7 +29,8 @@ class Scrubber:
         for secret in self._secrets:
             text = text.replace(secret, "***")
         text = _URL.sub("<url>", text)
-        text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+        text = _SCHEME.sub(lambda m: f"{m.group(1)} ***", text)
+        text = _HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
         return _KEY_LIKE.sub("***", text)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class Principal:
         return self.allowed_models is None or model_group in self.allowed_models
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     ALLOW = "allow"
     TRANSFORM = "transform"
     REDACT = "redact"

@@ -45,7 +45,11 @@ def _tool_call(body: Json) -> dict[str, Any] | None:
         return None
     function = tools[0].get("function", {}) if isinstance(tools[0], dict) else {}
     arguments = orjson.dumps({"input": _last_user_text(body.get("messages"))}).decode()
-    return {"id": "call_mock_0", "type": "function", "function": {"name": function.get("name", "tool"), "arguments": arguments}}
+    return {
+        "id": "call_mock_0",
+        "type": "function",
+        "function": {"name": function.get("name", "tool"), "arguments": arguments},
+    }
 
 
 def _completion_id(body: Json) -> str:
@@ -57,7 +61,8 @@ class MockProvider:
         return None
 
     async def chat(self, deployment: Deployment, body: Json) -> Json:
-        count = body.get("n") if isinstance(body.get("n"), int) and body.get("n", 1) > 0 else 1
+        requested = body.get("n")
+        count = requested if isinstance(requested, int) and requested > 0 else 1
         answer = mock_answer(body)
         tool_call = _tool_call(body)
         choices = []
@@ -66,9 +71,16 @@ class MockProvider:
             if tool_call:
                 message["tool_calls"] = [tool_call]
             choices.append(
-                {"index": index, "message": message, "finish_reason": "tool_calls" if tool_call else "stop", "logprobs": None}
+                {
+                    "index": index,
+                    "message": message,
+                    "finish_reason": "tool_calls" if tool_call else "stop",
+                    "logprobs": None,
+                }
             )
-        prompt_tokens = sum(_word_count(str(m.get("content", ""))) for m in body.get("messages", []) if isinstance(m, dict))
+        prompt_tokens = sum(
+            _word_count(str(m.get("content", ""))) for m in body.get("messages", []) if isinstance(m, dict)
+        )
         completion_tokens = _word_count(answer) * count
         return {
             "id": _completion_id(body),
@@ -88,10 +100,20 @@ class MockProvider:
 
     async def _chunks(self, deployment: Deployment, body: Json) -> AsyncIterator[bytes]:
         whole = await self.chat(deployment, body)
-        base = {"id": whole["id"], "object": "chat.completion.chunk", "created": whole["created"], "model": whole["model"]}
+        base = {
+            "id": whole["id"],
+            "object": "chat.completion.chunk",
+            "created": whole["created"],
+            "model": whole["model"],
+        }
         for choice in whole["choices"]:
             index, message = choice["index"], choice["message"]
-            yield orjson.dumps({**base, "choices": [{"index": index, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+            yield orjson.dumps(
+                {
+                    **base,
+                    "choices": [{"index": index, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
+                }
+            )
             if message.get("tool_calls"):
                 call = message["tool_calls"][0]
                 delta = {"tool_calls": [{"index": 0, **call}]}
@@ -100,8 +122,12 @@ class MockProvider:
                 words = message["content"].split(" ")
                 for position, word in enumerate(words):
                     piece = word if position == 0 else " " + word
-                    yield orjson.dumps({**base, "choices": [{"index": index, "delta": {"content": piece}, "finish_reason": None}]})
-            yield orjson.dumps({**base, "choices": [{"index": index, "delta": {}, "finish_reason": choice["finish_reason"]}]})
+                    yield orjson.dumps(
+                        {**base, "choices": [{"index": index, "delta": {"content": piece}, "finish_reason": None}]}
+                    )
+            yield orjson.dumps(
+                {**base, "choices": [{"index": index, "delta": {}, "finish_reason": choice["finish_reason"]}]}
+            )
         options = body.get("stream_options")
         if isinstance(options, dict) and options.get("include_usage"):
             yield orjson.dumps({**base, "choices": [], "usage": whole["usage"]})

@@ -6,7 +6,6 @@ aiohttp session held over 2,200, which is why this path uses aiohttp and skips l
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -74,7 +73,7 @@ class OpenAICompatibleProvider:
                 headers=self._headers(deployment),
                 timeout=timeout,
             )
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             raise UpstreamTimeout(f"The model provider for {deployment.group!r} did not answer in time.") from None
         except aiohttp.ClientError as exc:
             raise UpstreamError(
@@ -83,7 +82,7 @@ class OpenAICompatibleProvider:
         if response.status >= 400:
             try:
                 raw = await response.read()
-            except (asyncio.TimeoutError, aiohttp.ClientError):
+            except (TimeoutError, aiohttp.ClientError):
                 raw = b""
             finally:
                 response.release()
@@ -113,7 +112,7 @@ class OpenAICompatibleProvider:
     async def _read_json(self, deployment: Deployment, response: aiohttp.ClientResponse) -> Json:
         try:
             raw = await response.read()
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             raise UpstreamTimeout(f"The model provider for {deployment.group!r} did not answer in time.") from None
         except aiohttp.ClientError as exc:
             raise UpstreamError(
@@ -160,7 +159,7 @@ class OpenAICompatibleProvider:
                     return
                 if data:
                     yield data
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             raise UpstreamTimeout(f"The model provider for {deployment.group!r} stopped sending.") from None
         except aiohttp.ClientError as exc:
             raise UpstreamError(

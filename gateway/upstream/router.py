@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from gateway.core.errors import GatewayError, ModelNotFound, UpstreamError
+from gateway.core.errors import GatewayError, ModelNotFound, UpstreamError, UpstreamRejected
 from gateway.core.settings import GatewaySettings, RouterSettings
 from gateway.upstream.base import Deployment, Json, Provider, is_retryable, retry_after_seconds
 from gateway.upstream.circuit import Circuit
@@ -43,6 +43,13 @@ class Routed(Generic[T]):
 
 
 ProviderFactory = Callable[[str], Provider]
+
+
+def _as_client_error(error: GatewayError) -> GatewayError:
+    """A provider's 5xx becomes our 502: the client's request was fine, the provider failed."""
+    if isinstance(error, UpstreamRejected) and error.status_code >= 500:
+        return UpstreamError(f"The model provider failed with status {error.status_code}: {error.message}")
+    return error
 
 
 class Router:
@@ -107,7 +114,9 @@ class Router:
                             deployment.circuit.record_failure()
                         raise
                     if deployment.circuit.record_failure():
-                        log.warning("deployment %s is cooling down for %.0fs", deployment.id, self._settings.cooldown_time)
+                        log.warning(
+                            "deployment %s is cooling down for %.0fs", deployment.id, self._settings.cooldown_time
+                        )
                     log.info("attempt %d on %s failed: %s", report.attempts, deployment.id, exc.message)
                     continue
                 finally:
@@ -116,7 +125,7 @@ class Router:
                 return Routed(value, report)
         if last_error is None:
             raise UpstreamError(f"No deployment of '{group}' is available right now; try again shortly.")
-        raise last_error
+        raise _as_client_error(last_error)
 
     def _backoff(self, attempt: int, error: GatewayError | None) -> float:
         hinted = retry_after_seconds(error) if error is not None else None

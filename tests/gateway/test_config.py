@@ -1,0 +1,99 @@
+"""Configuration: LiteLLM's model_list format, secrets from the environment, errors with key paths."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gateway.core.settings import ConfigError, load_settings, settings_from_mapping
+
+
+def test_litellm_model_list_loads_unchanged_with_env_secrets() -> None:
+    settings = settings_from_mapping(
+        {
+            "model_list": [
+                {
+                    "model_name": "gpt-4o",
+                    "litellm_params": {"model": "openai/gpt-4o", "api_key": "os.environ/OPENAI_KEY", "rpm": 10},
+                },
+                {
+                    "model_name": "gpt-4o",
+                    "litellm_params": {"model": "azure/gpt-4o", "api_base": "https://x", "api_version": "2024-06-01"},
+                },
+            ],
+            "litellm_settings": {"drop_params": True},
+        },
+        environ={"OPENAI_KEY": "sk-real"},
+    )
+    group = settings.model_groups()["gpt-4o"]
+    assert len(group) == 2
+    assert (
+        group[0].litellm_params.api_key is not None and group[0].litellm_params.api_key.get_secret_value() == "sk-real"
+    )
+    assert group[0].litellm_params.extra_params() == {"rpm": 10}
+
+
+def test_missing_environment_variable_names_the_key_path() -> None:
+    with pytest.raises(
+        ConfigError, match=r"model_list\.0\.litellm_params\.api_key: environment variable NOPE is not set"
+    ):
+        settings_from_mapping(
+            {
+                "model_list": [
+                    {"model_name": "m", "litellm_params": {"model": "openai/m", "api_key": "os.environ/NOPE"}}
+                ]
+            },
+            environ={},
+        )
+
+
+def test_wrong_type_names_the_key_path() -> None:
+    with pytest.raises(ConfigError, match=r"model_list\.0\.litellm_params\.timeout"):
+        settings_from_mapping(
+            {"model_list": [{"model_name": "m", "litellm_params": {"model": "m", "timeout": "soon"}}]}, environ={}
+        )
+
+
+def test_unknown_top_level_key_is_refused() -> None:
+    with pytest.raises(ConfigError, match="databse_url"):
+        settings_from_mapping({"databse_url": "sqlite://"}, environ={})
+
+
+def test_fallback_to_unknown_group_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"router_settings\.fallbacks\.0\.a"):
+        settings_from_mapping(
+            {
+                "model_list": [{"model_name": "a", "litellm_params": {"model": "m"}}],
+                "router_settings": {"fallbacks": [{"a": ["b"]}]},
+            },
+            environ={},
+        )
+
+
+def test_environment_overrides_secrets_in_the_file() -> None:
+    settings = settings_from_mapping({"admin_key": "from-file"}, environ={"GATEWAY_ADMIN_KEY": "from-env"})
+    assert settings.admin_key is not None and settings.admin_key.get_secret_value() == "from-env"
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("model_list:\n  - model_name: [\n")
+    with pytest.raises(ConfigError, match="line"):
+        load_settings(path)
+
+
+def test_serve_with_a_bad_config_exits_with_the_reason_and_no_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("model_list:\n  - model_name: m\n    litellm_params: {}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "serve", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "model_list.0.litellm_params.model: Field required" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,78 @@
+"""Virtual keys, teams and the admin API, against SQLite and the real PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import openai
+import pytest
+from openai import OpenAI
+
+from tests.support.gateway_process import GatewayProcess
+
+ADMIN = {"Authorization": "Bearer admin-test-key"}
+
+
+def test_cli_key_works_and_is_printed_alone_on_the_last_line(any_gateway: GatewayProcess) -> None:
+    any_gateway.cli("teams", "create", "cli-team", check=False)
+    output = any_gateway.cli("keys", "create", "--team", "cli-team").stdout.strip().splitlines()
+    key = output[-1]
+    assert key.startswith("sk-gw-") and " " not in key
+    answer = OpenAI(base_url=any_gateway.base_url, api_key=key).chat.completions.create(
+        model="gpt-test", messages=[{"role": "user", "content": "stored"}]
+    )
+    assert answer.choices[0].message.content == "Mock answer: stored"
+
+
+def test_revoked_key_is_refused_within_seconds(any_gateway: GatewayProcess) -> None:
+    key = any_gateway.create_key("revokers")
+    client = OpenAI(base_url=any_gateway.base_url, api_key=key, max_retries=0)
+    client.models.list()
+    prefix = key[: len("sk-gw-") + 8]
+    assert "revoked" in any_gateway.cli("keys", "revoke", prefix).stdout
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            client.models.list()
+        except openai.AuthenticationError:
+            return
+        time.sleep(0.2)
+    pytest.fail("a revoked key was still accepted after 5 s")
+
+
+def test_admin_api_creates_team_and_key_shown_once(any_gateway: GatewayProcess) -> None:
+    root = any_gateway.root_url
+    created = httpx.post(f"{root}/admin/api/teams", json={"name": "api-team", "models": ["gpt-test"]}, headers=ADMIN)
+    assert created.status_code == 201, created.text
+    key = httpx.post(f"{root}/admin/api/keys", json={"team": "api-team", "name": "ci"}, headers=ADMIN).json()
+    assert key["key"].startswith(key["prefix"])
+    listed = httpx.get(f"{root}/admin/api/keys", params={"team": "api-team"}, headers=ADMIN).json()["data"]
+    assert [entry["prefix"] for entry in listed] == [key["prefix"]]
+    assert all("key" not in entry for entry in listed)
+    revoked = httpx.post(f"{root}/admin/api/keys/{key['prefix']}/revoke", headers=ADMIN)
+    assert revoked.json()["revoked_at"] is not None
+
+
+def test_admin_api_refuses_without_the_admin_key(any_gateway: GatewayProcess) -> None:
+    response = httpx.get(f"{any_gateway.root_url}/admin/api/teams", headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 401
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_admin_api_reports_duplicate_team_as_400(any_gateway: GatewayProcess) -> None:
+    httpx.post(f"{any_gateway.root_url}/admin/api/teams", json={"name": "twice"}, headers=ADMIN)
+    again = httpx.post(f"{any_gateway.root_url}/admin/api/teams", json={"name": "twice"}, headers=ADMIN)
+    assert again.status_code == 400 and again.json()["error"]["code"] == "team_exists"
+
+
+def test_expired_key_is_refused(any_gateway: GatewayProcess) -> None:
+    httpx.post(f"{any_gateway.root_url}/admin/api/teams", json={"name": "expiring"}, headers=ADMIN)
+    key = httpx.post(
+        f"{any_gateway.root_url}/admin/api/keys",
+        json={"team": "expiring", "expires_at": "2020-01-01T00:00:00Z"},
+        headers=ADMIN,
+    ).json()["key"]
+    with pytest.raises(openai.AuthenticationError) as error:
+        OpenAI(base_url=any_gateway.base_url, api_key=key, max_retries=0).models.list()
+    assert error.value.code == "expired_api_key"

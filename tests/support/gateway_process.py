@@ -1,0 +1,105 @@
+"""Runs `gateway serve` as a real process on loopback, the way an operator would."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+GATEWAY = [sys.executable, "-m", "gateway.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class GatewayProcess:
+    def __init__(self, workdir: Path, config: dict[str, Any], workers: int = 1) -> None:
+        self.workdir = workdir
+        self.config_path = workdir / "gateway.yaml"
+        self.config_path.write_text(yaml.safe_dump(config))
+        self.port = free_port()
+        self.workers = workers
+        self.log_path = workdir / f"gateway-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def root_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cli(self, group: str, command: str, *rest: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `gateway GROUP COMMAND --config <this config> REST…` and return what it printed."""
+        result = subprocess.run(
+            [*GATEWAY, group, command, "--config", str(self.config_path), *rest],
+            capture_output=True,
+            text=True,
+            cwd=self.workdir,
+            env=self.env(),
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"gateway {group} {command} failed: {result.stderr}")
+        return result
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    def create_key(self, team: str, models: str | None = None) -> str:
+        extra = ["--models", models] if models else []
+        self.cli("teams", "create", team, *extra, check=False)
+        return self.cli("keys", "create", "--team", team).stdout.strip().splitlines()[-1]
+
+    def start(self) -> GatewayProcess:
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                *GATEWAY,
+                "serve",
+                "--config",
+                str(self.config_path),
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
+            cwd=self.workdir,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"gateway exited at start:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.root_url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"gateway did not start:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")

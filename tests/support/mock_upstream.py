@@ -1,0 +1,278 @@
+"""A real HTTP mock of an OpenAI-compatible provider, on loopback, for tests and the benchmark.
+
+The upstream model name chooses the behaviour, so one server covers every case:
+  echo (default)   answers "Mock answer: <last user text>", streams word by word, calls tools
+  fail-500         always 500          | flaky-<N>   503 for the first N calls of that name, then echo
+  rate-limited     429 + Retry-After   | slow        waits longer than any test timeout
+  reset            drops the connection | malformed   200 with a body that is not JSON
+  leaky-400        400 whose message quotes the Authorization header and an internal URL
+  slow-stream      streams a chunk every 50 ms for 10 s (to observe client disconnects)
+  anthropic        (POST /v1/messages) an Anthropic Messages API answer, for the litellm path
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class MockUpstreamState:
+    requests: list[Received] = field(default_factory=list)
+    calls: Counter[str] = field(default_factory=Counter)
+    streams_started: int = 0
+    streams_finished: int = 0
+    streams_cancelled: int = 0
+    record: bool = True
+
+
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def _completion(body: dict[str, Any]) -> dict[str, Any]:
+    text = "Mock answer: " + _last_user_text(body.get("messages", []))
+    count = body.get("n") or 1
+    tools = body.get("tools")
+    choices = []
+    for index in range(count):
+        if tools and body.get("tool_choice") != "none":
+            name = tools[0]["function"]["name"]
+            arguments = orjson.dumps({"input": _last_user_text(body.get("messages", []))}).decode()
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": f"call_{index}", "type": "function", "function": {"name": name, "arguments": arguments}}
+                ],
+            }
+            finish = "tool_calls"
+        else:
+            message = {"role": "assistant", "content": text}
+            finish = "stop"
+        choices.append({"index": index, "message": message, "finish_reason": finish, "logprobs": None})
+    prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
+    completion_tokens = len(text.split()) * count
+    return {
+        "id": "chatcmpl-upstream",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model"),
+        "choices": choices,
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def _chunk(body: dict[str, Any], delta: dict[str, Any], finish: str | None = None, index: int = 0) -> bytes:
+    payload = {
+        "id": "chatcmpl-upstream",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": body.get("model"),
+        "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
+    }
+    return b"data: " + orjson.dumps(payload) + b"\n\n"
+
+
+class MockUpstream:
+    """The aiohttp application; `state` records what it received."""
+
+    def __init__(self) -> None:
+        self.state = MockUpstreamState()
+        self.app = web.Application()
+        self.app.router.add_post("/v1/chat/completions", self.chat)
+        self.app.router.add_post("/v1/embeddings", self.embeddings)
+        self.app.router.add_post("/v1/messages", self.anthropic)
+
+    async def _read(self, request: web.Request) -> dict[str, Any]:
+        body: dict[str, Any] = orjson.loads(await request.read())
+        if self.state.record:
+            self.state.requests.append(Received(request.path, dict(request.headers), body))
+        return body
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        body = await self._read(request)
+        model = str(body.get("model", "echo"))
+        self.state.calls[model] += 1
+        failure = await self._failure(request, model)
+        if failure is not None:
+            return failure
+        if body.get("stream"):
+            return await self._stream(request, body, model)
+        return web.Response(body=orjson.dumps(_completion(body)), content_type="application/json")
+
+    async def _failure(self, request: web.Request, model: str) -> web.StreamResponse | None:
+        if model == "fail-500":
+            return web.json_response({"error": {"message": "upstream exploded", "type": "server_error"}}, status=500)
+        if model.startswith("flaky-") and self.state.calls[model] <= int(model.split("-", 1)[1]):
+            return web.json_response({"error": {"message": "overloaded", "type": "server_error"}}, status=503)
+        if model == "rate-limited":
+            return web.json_response(
+                {"error": {"message": "slow down", "type": "requests", "code": "rate_limit_exceeded"}},
+                status=429,
+                headers={"Retry-After": "0"},
+            )
+        if model == "slow":
+            await asyncio.sleep(30)
+        if model == "reset":
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response(status=500)
+        if model == "malformed":
+            return web.Response(body=b"<html>not json", content_type="application/json")
+        if model == "leaky-400":
+            secret = request.headers.get("Authorization", "")
+            message = f"Invalid request to http://10.1.2.3:8080/v1/chat?key=abc with header {secret}"
+            return web.json_response(
+                {"error": {"message": message, "type": "invalid_request_error", "param": "messages", "code": "bad"}},
+                status=400,
+            )
+        return None
+
+    async def _stream(self, request: web.Request, body: dict[str, Any], model: str) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        self.state.streams_started += 1
+        try:
+            if model == "slow-stream":
+                for number in range(200):
+                    await response.write(_chunk(body, {"content": f"tick{number} "}))
+                    await asyncio.sleep(0.05)
+            else:
+                completion = _completion(body)
+                for choice in completion["choices"]:
+                    index = choice["index"]
+                    message = choice["message"]
+                    await response.write(_chunk(body, {"role": "assistant", "content": ""}, index=index))
+                    if message.get("tool_calls"):
+                        call = message["tool_calls"][0]
+                        await response.write(_chunk(body, {"tool_calls": [{"index": 0, **call}]}, index=index))
+                    else:
+                        for position, word in enumerate(message["content"].split(" ")):
+                            await response.write(
+                                _chunk(body, {"content": word if position == 0 else " " + word}, index=index)
+                            )
+                    await response.write(_chunk(body, {}, choice["finish_reason"], index=index))
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    usage = {
+                        "id": "chatcmpl-upstream",
+                        "object": "chat.completion.chunk",
+                        "created": 1,
+                        "model": model,
+                        "choices": [],
+                        "usage": completion["usage"],
+                    }
+                    await response.write(b"data: " + orjson.dumps(usage) + b"\n\n")
+            await response.write(b"data: [DONE]\n\n")
+            self.state.streams_finished += 1
+        except (asyncio.CancelledError, ConnectionResetError):
+            self.state.streams_cancelled += 1
+            raise
+        return response
+
+    async def embeddings(self, request: web.Request) -> web.Response:
+        body = await self._read(request)
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = [{"object": "embedding", "index": i, "embedding": [0.1, 0.2, 0.3]} for i, _ in enumerate(inputs)]
+        return web.json_response(
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model"),
+                "usage": {"prompt_tokens": 3, "total_tokens": 3},
+            }
+        )
+
+    async def anthropic(self, request: web.Request) -> web.Response:
+        body = await self._read(request)
+        text = "Mock answer: " + _last_user_text(body.get("messages", []))
+        return web.json_response(
+            {
+                "id": "msg_mock",
+                "type": "message",
+                "role": "assistant",
+                "model": body.get("model"),
+                "content": [{"type": "text", "text": text}],
+                "stop_reason": "end_turn",
+                "stop_sequence": None,
+                "usage": {"input_tokens": 5, "output_tokens": len(text.split())},
+            }
+        )
+
+
+class RunningMockUpstream:
+    """Runs a MockUpstream on a loopback port in a background thread with its own event loop."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.mock = MockUpstream()
+        self._port = port
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.port = 0
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        runner = web.AppRunner(self.mock.app, access_log=None)
+        self._loop.run_until_complete(runner.setup())
+        site = web.TCPSite(runner, "127.0.0.1", self._port)
+        self._loop.run_until_complete(site.start())
+        server = site._server
+        assert isinstance(server, asyncio.Server) and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
+        self._runner = runner
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(runner.cleanup())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> RunningMockUpstream:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Mock OpenAI-compatible upstream")
+    parser.add_argument("--port", type=int, default=9100)
+    args = parser.parse_args()
+    mock = MockUpstream()
+    mock.state.record = False
+    web.run_app(mock.app, host="127.0.0.1", port=args.port, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()
