@@ -1,0 +1,92 @@
+"""The built-in prompt-injection detector: known attack phrasings, each with a weight.
+
+Weights add up per distinct pattern, and a rule compares the sum with its threshold. Strong,
+unambiguous phrasings ("ignore all previous instructions", "do anything now") weigh at least the
+default threshold on their own; weaker signals ("jailbreak", "developer mode", "no restrictions")
+only block together, so a question *about* jailbreaks or prompt injection passes.
+
+Patterns run on normalised text (lower case, one space between words; see policies.normalise).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from policies.services import InjectionScore
+
+_TARGETS = (
+    r"(?:instructions?|prompts?|rules|directions|directives|guidelines|commands|guardrails|constraints|programming)"
+)
+_SCOPE = r"(?:previous|prior|above|earlier|preceding|former|all|any|your|the|these|those|initial|original|system)"
+
+
+@dataclass(frozen=True, slots=True)
+class InjectionPattern:
+    """One weighted phrasing; `name` is what verdicts report (never the matched text)."""
+
+    name: str
+    pattern: str
+    weight: float
+
+
+BUILTIN_PATTERNS: tuple[InjectionPattern, ...] = (
+    InjectionPattern(
+        "ignore_instructions",
+        rf"\b(?:ignore|disregard|forget|bypass|override)\b(?: (?:all|any|of|the|your|my|these|those)\b)*"
+        rf" {_SCOPE}\b(?: [\w-]+){{0,2}}? {_TARGETS}\b",
+        1.0,
+    ),
+    InjectionPattern("forget_everything", r"\bforget (?:everything|all) (?:you were told|above|before|so far)\b", 0.8),
+    InjectionPattern(
+        "new_persona",
+        r"\byou are (?:now|no longer)\b(?: [\w-]+){0,3}? (?:dan|unrestricted|unfiltered|uncensored|jailbroken|evil"
+        r"|bound by|free from|restricted)\b",
+        0.9,
+    ),
+    InjectionPattern("do_anything_now", r"\bdo anything now\b", 0.9),
+    InjectionPattern("named_jailbreak_mode", r"\b(?:dan|stan|dude|aim|evil|god) mode\b", 0.6),
+    InjectionPattern("developer_mode", r"\bdeveloper mode\b", 0.5),
+    InjectionPattern("jailbreak_word", r"\bjailbr(?:eak|oken|eaking)\b", 0.3),
+    InjectionPattern(
+        "reveal_system_prompt",
+        r"\b(?:reveal|print|show|repeat|output|display|leak|tell me|give me|write out)\b(?: [\w-]+){0,3}?"
+        r" (?:system prompt|initial (?:prompt|instructions)|hidden (?:prompt|instructions)|original instructions"
+        r"|instructions (?:above|you were given))\b",
+        0.6,
+    ),
+    InjectionPattern(
+        "no_restrictions",
+        r"\b(?:without|no|free of|free from|bypass(?:ing)?|ignor(?:e|ing))"
+        r" (?:any |all |your |the )?(?:ethical |moral |safety |content )?"
+        r"(?:restrictions|filters|limitations|censorship|guardrails)\b",
+        0.4,
+    ),
+    InjectionPattern(
+        "unrestricted_roleplay",
+        r"\b(?:pretend|act|roleplay|role-play|imagine)\b(?: [\w-]+){0,4}? (?:unrestricted|unfiltered|uncensored"
+        r"|without (?:any )?(?:rules|restrictions|limits))\b",
+        0.5,
+    ),
+    InjectionPattern("fake_system_marker", r"(?:^| )(?:#{2,}|\[|<\|?) ?(?:system|im_start|inst)\b", 0.5),
+    InjectionPattern("new_instructions", r"\bnew (?:system )?instructions ?:", 0.5),
+    InjectionPattern("from_now_on", r"\bfrom now on,? you (?:will|must|are|shall)\b", 0.3),
+    InjectionPattern(
+        "override_safety",
+        r"\b(?:override|disable|turn off) (?:your |the |all )?(?:safety|content)"
+        r" (?:settings|policy|policies|filters?)\b",
+        0.7,
+    ),
+)
+
+
+class PatternInjectionDetector:
+    """Scores a normalised text by the summed weights of the distinct patterns it matches."""
+
+    def __init__(self, patterns: Iterable[InjectionPattern] = BUILTIN_PATTERNS) -> None:
+        self._patterns = [(p.name, re.compile(p.pattern), p.weight) for p in patterns]
+
+    def score(self, text: str) -> InjectionScore:
+        signals = [(name, weight) for name, regex, weight in self._patterns if regex.search(text)]
+        return InjectionScore(round(sum(weight for _, weight in signals), 6), tuple(name for name, _ in signals))

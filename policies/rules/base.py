@@ -1,0 +1,93 @@
+"""The rule protocol: a validated YAML section that builds a compiled rule, which checks a request.
+
+A rule file defines two things: a `RuleSettings` subclass (its YAML keys, validated by pydantic,
+with `type_name` naming it in policy files) and the compiled rule its `build` returns, whose
+`check` looks at a request and returns a `Finding` when the rule fires, or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any, ClassVar, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from gateway.core.types import Action
+from policies.request import PolicyRequest
+from policies.services import PolicyServices
+
+Body = dict[str, Any]
+Mode = Literal["enforce", "monitor"]
+
+
+class Stage(IntEnum):
+    """When a rule runs: checks on the request's shape, then its content, then the transforms.
+
+    Content checks see the client's own text (before redaction or an added system prompt), and
+    redaction offsets refer to the messages as the client sent them.
+    """
+
+    ACCESS = 0  # model, parameters, limits, approved prompts
+    CONTENT = 1  # deny-list, injection
+    REDACT = 2  # input PII
+    SHAPE = 3  # required system prompt
+
+
+@dataclass(slots=True)
+class Finding:
+    """What a rule found. A TRANSFORM or REDACT finding carries the function that rewrites the body."""
+
+    action: Action
+    reason: str
+    param: str | None = None
+    details: dict[str, object] = field(default_factory=dict)
+    transform: Callable[[Body], Body] | None = None
+
+
+class Rule(Protocol):
+    """A compiled rule: built once per policy version, then called for every request."""
+
+    name: str
+    mode: Mode
+    message: str
+
+    @property
+    def stage(self) -> Stage:
+        """When the rule runs relative to the others."""
+        ...
+
+    def check(self, request: PolicyRequest) -> Finding | None:
+        """A finding when the rule fires on `request`, else None; never mutates the request."""
+        ...
+
+
+class RuleSettings(BaseModel):
+    """The keys every rule has in a policy file; each rule type adds its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type_name: ClassVar[str]
+
+    type: str
+    mode: Mode = "enforce"
+    message: str = ""
+
+    def build(self, name: str, services: PolicyServices) -> Rule:
+        """The compiled rule (regexes compiled, tokenizer loaded) for the rule named `name`."""
+        raise NotImplementedError
+
+
+class CompiledRule:
+    """A convenient base for compiled rules: keeps the name, mode and message from the settings."""
+
+    stage: ClassVar[Stage] = Stage.ACCESS
+
+    def __init__(self, name: str, settings: RuleSettings) -> None:
+        self.name = name
+        self.mode: Mode = settings.mode
+        self.message = settings.message
+
+    def check(self, request: PolicyRequest) -> Finding | None:
+        raise NotImplementedError

@@ -1,0 +1,97 @@
+"""Rule `deny_list`: terms and regular expressions that may not appear in the prompt.
+
+Both are matched on the normalised prompt (see policies.normalise), so look-alike letters,
+full-width forms, zero-width characters and case do not get a term past the rule. Terms match
+whole words; regular expressions match anywhere and are compiled case-insensitive.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from gateway.core.types import Action
+from policies.normalise import normalise
+from policies.request import PolicyRequest
+from policies.rules.base import CompiledRule, Finding, RuleSettings, Stage
+from policies.services import PolicyServices
+
+
+class DenyListSettings(RuleSettings):
+    """`terms`: words or phrases; `patterns`: regular expressions (Python syntax)."""
+
+    type_name: ClassVar[str] = "deny_list"
+
+    terms: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+
+    @field_validator("terms")
+    @classmethod
+    def _terms_not_blank(cls, terms: list[str]) -> list[str]:
+        for index, term in enumerate(terms):
+            if not normalise(term).strip():
+                raise ValueError(f"term {index} is blank")
+        return terms
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        for index, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {index} ({pattern!r}) is not a valid regular expression: {exc}") from None
+        return patterns
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Self:
+        if not self.terms and not self.patterns:
+            raise ValueError("a deny_list needs at least one term or pattern")
+        return self
+
+    def build(self, name: str, services: PolicyServices) -> DenyList:
+        return DenyList(name, self)
+
+
+def _term_regex(term: str) -> str:
+    escaped = re.escape(normalise(term).strip())
+    # \b only where the term starts or ends with a word character, so "c++" or ".env" still match.
+    head = r"\b" if re.match(r"\w", escaped) else ""
+    tail = r"\b" if re.search(r"\w$", escaped) else ""
+    return f"{head}{escaped}{tail}"
+
+
+class DenyList(CompiledRule):
+    stage = Stage.CONTENT
+
+    def __init__(self, name: str, settings: DenyListSettings) -> None:
+        super().__init__(name, settings)
+        # Longest first, so a phrase wins over a word it contains when both are listed.
+        terms = sorted({normalise(t).strip() for t in settings.terms}, key=len, reverse=True)
+        self._terms = re.compile("|".join(_term_regex(t) for t in terms)) if terms else None
+        self._patterns = [re.compile(p, re.IGNORECASE) for p in settings.patterns]
+        self._sources = list(settings.patterns)
+
+    def check(self, request: PolicyRequest) -> Finding | None:
+        text = request.normalised_text
+        if self._terms is not None:
+            match = self._terms.search(text)
+            if match is not None:
+                # The matched text equals a listed term (policy data, not the client's prompt).
+                return Finding(
+                    Action.BLOCK,
+                    "the prompt contains a denied term",
+                    param="messages",
+                    details={"term": match.group(0)},
+                )
+        for source, pattern in zip(self._sources, self._patterns, strict=True):
+            if pattern.search(text):
+                return Finding(
+                    Action.BLOCK,
+                    "the prompt matches a denied pattern",
+                    param="messages",
+                    details={"pattern": source},
+                )
+        return None
