@@ -1,0 +1,95 @@
+"""The Filter protocol: one method that scans text and says what it found and what to do about it.
+
+Shaped like llm-guard's scanners: a filter is one file implementing `scan` (and, for ML filters
+that gain from micro-batching, `scan_batch`). The pipeline decides how results combine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from gateway.core.types import Action
+
+# Strength of each verdict: the strongest one over all filters and all texts of an answer wins.
+ACTION_STRENGTH: dict[Action, int] = {
+    Action.ALLOW: 0,
+    Action.TRANSFORM: 1,
+    Action.REDACT: 1,
+    Action.FLAG: 2,
+    Action.BLOCK: 3,
+}
+
+
+def strongest(actions: Iterable[Action]) -> Action:
+    """The strongest of `actions` (block > flag > redact > allow); ALLOW for none."""
+    return max(actions, key=ACTION_STRENGTH.__getitem__, default=Action.ALLOW)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing a filter found: its type, its span in the scanned text, and how sure it is."""
+
+    entity_type: str  # e.g. EMAIL_ADDRESS, toxicity, blocklist
+    start: int
+    end: int
+    score: float
+    filter: str
+    action: Action = Action.ALLOW  # what this finding alone calls for
+
+    def overlaps(self, other: Finding) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def as_record(self) -> dict[str, object]:
+        """A JSON-ready record for review items and logs (spans only, never the matched text)."""
+        return {
+            "filter": self.filter,
+            "type": self.entity_type,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+            "action": self.action.value,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FilterContext:
+    """What a filter may know about the answer it scans, beyond the text itself."""
+
+    team: str | None = None
+    model: str | None = None
+    request_id: str | None = None
+    field: str = "content"  # content | tool_call_arguments
+    choice_index: int = 0
+
+
+@dataclass(slots=True)
+class FilterResult:
+    """A filter's verdict on one text; `redacted` is the text to deliver when the verdict is REDACT."""
+
+    filter: str
+    action: Action
+    findings: list[Finding] = field(default_factory=list)
+    redacted: str | None = None
+    error: str | None = None  # set when the verdict comes from the fail mode, not from a scan
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Filter(Protocol):
+    """An output filter. `name` is its registry name; scans must be thread-safe (they run in a pool)."""
+
+    name: str
+
+    def scan(self, text: str, context: FilterContext) -> FilterResult:
+        """Scan one text."""
+        ...
+
+    def scan_batch(self, texts: Sequence[str], contexts: Sequence[FilterContext]) -> list[FilterResult]:
+        """Scan many texts at once; ML filters run their model once over the batch."""
+        ...
+
+
+class FilterError(Exception):
+    """A filter could not scan a text (model failure, bad input); the fail mode decides the outcome."""

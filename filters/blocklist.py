@@ -1,0 +1,164 @@
+"""The blocklist filter: terms and regular expressions, global and per team, matched after normalisation.
+
+Entries live in the database (the lead's store, fed by reviewer decisions); this module compiles a
+snapshot of them once per version into a `Blocklist` and matches it. Terms are matched on the
+fully normalised text (look-alikes and leetspeak folded) as whole words; regular expressions on a
+lighter normalisation (NFKC, casefold, accents and zero-width characters removed, digits kept).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from filters.base import FilterContext, FilterResult, Finding, strongest
+from filters.normalise import normalise, normalise_term
+from gateway.core.types import Action
+
+FILTER_NAME = "blocklist"
+
+
+class InvalidBlocklistEntry(ValueError):
+    """An entry cannot be compiled (empty term, bad regular expression)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlocklistEntry:
+    """One term or regular expression; `team` None means every team."""
+
+    value: str
+    kind: Literal["term", "regex"] = "term"
+    team: str | None = None
+    action: Action = Action.BLOCK
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    pattern: re.Pattern[str]
+    leet: bool
+    action: Action
+    label: str  # the finding type: blocklist_term or blocklist_regex
+
+
+def _compile_terms(terms: Sequence[BlocklistEntry]) -> list[_Rule]:
+    rules = []
+    for action in (Action.BLOCK, Action.FLAG):
+        folded = sorted({normalise_term(t.value) for t in terms if t.action == action} - {""}, key=len, reverse=True)
+        if folded:
+            # Whole words only: "ass" must not match "class"; longest first so the widest span wins.
+            alternation = "|".join(re.escape(term) for term in folded)
+            rules.append(_Rule(re.compile(rf"(?<!\w)(?:{alternation})(?!\w)"), True, action, "blocklist_term"))
+    return rules
+
+
+def _compile_regex(entry: BlocklistEntry) -> _Rule:
+    try:
+        pattern = re.compile(entry.value, re.IGNORECASE)
+    except re.error as exc:
+        raise InvalidBlocklistEntry(f"blocklist regex {entry.value!r}: {exc}") from None
+    if pattern.match(""):
+        raise InvalidBlocklistEntry(f"blocklist regex {entry.value!r} matches the empty string")
+    return _Rule(pattern, False, entry.action, "blocklist_regex")
+
+
+def _compile(entries: Sequence[BlocklistEntry]) -> list[_Rule]:
+    for entry in entries:
+        if entry.kind == "term" and not normalise_term(entry.value):
+            raise InvalidBlocklistEntry(f"blocklist term {entry.value!r} is empty after normalisation")
+    terms = [e for e in entries if e.kind == "term"]
+    return _compile_terms(terms) + [_compile_regex(e) for e in entries if e.kind == "regex"]
+
+
+class Blocklist:
+    """A compiled, immutable snapshot of blocklist entries; build it with `from_entries`."""
+
+    def __init__(self, global_rules: list[_Rule], team_rules: dict[str, list[_Rule]], version: str, size: int) -> None:
+        self._global = global_rules
+        self._teams = team_rules
+        self.version = version
+        self.size = size
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[BlocklistEntry], version: str = "0") -> Blocklist:
+        """Compile entries once; raises InvalidBlocklistEntry naming the bad one."""
+        entries = list(entries)
+        by_team: dict[str, list[BlocklistEntry]] = {}
+        for entry in entries:
+            if entry.team is not None:
+                by_team.setdefault(entry.team, []).append(entry)
+        global_rules = _compile([e for e in entries if e.team is None])
+        return cls(global_rules, {team: _compile(es) for team, es in by_team.items()}, version, len(entries))
+
+    @classmethod
+    def empty(cls) -> Blocklist:
+        return cls([], {}, "empty", 0)
+
+    def find(self, text: str, team: str | None = None) -> list[Finding]:
+        """Every match in `text` for the global entries and `team`'s, as spans of the original text."""
+        rules = self._global + (self._teams.get(team, []) if team is not None else [])
+        if not rules:
+            return []
+        views = {leet: normalise(text, leet=leet) for leet in {rule.leet for rule in rules}}
+        findings = []
+        for rule in rules:
+            view = views[rule.leet]
+            for match in rule.pattern.finditer(view.text):
+                if match.end() == match.start():
+                    continue
+                start, end = view.original_span(match.start(), match.end())
+                findings.append(Finding(rule.label, start, end, 1.0, FILTER_NAME, rule.action))
+        return findings
+
+
+class BlocklistSource(Protocol):
+    """Where the filter reads the current blocklist from (reloaded by the app when the DB changes)."""
+
+    def current(self) -> Blocklist: ...
+
+
+class VersionedBlocklist:
+    """Holds the current Blocklist and recompiles only when the entries' version changes.
+
+    The app's reloader calls `update(version, entries)` (every few seconds, or on a change
+    notification); scans read `current()` without locking: the swap of one reference is atomic.
+    """
+
+    def __init__(self, blocklist: Blocklist | None = None) -> None:
+        self._current = blocklist or Blocklist.empty()
+        self._lock = threading.Lock()
+
+    def current(self) -> Blocklist:
+        return self._current
+
+    def update(self, version: str, entries: Iterable[BlocklistEntry]) -> bool:
+        """Install the entries of `version`; returns False (and compiles nothing) if it is already current."""
+        with self._lock:
+            if version == self._current.version:
+                return False
+            self._current = Blocklist.from_entries(entries, version)
+            return True
+
+
+class BlocklistFilter:
+    """Blocks (or flags) answers containing a blocklisted term or pattern."""
+
+    name = FILTER_NAME
+    spans = True
+
+    def __init__(self, source: BlocklistSource, extra: Blocklist | None = None) -> None:
+        self._source = source
+        self._extra = extra  # entries from the configuration file, on top of the database ones
+
+    def scan(self, text: str, context: FilterContext) -> FilterResult:
+        findings = self._source.current().find(text, context.team)
+        if self._extra is not None:
+            findings += self._extra.find(text, context.team)
+        findings.sort(key=lambda f: (f.start, f.end))
+        action = strongest(f.action for f in findings)
+        return FilterResult(FILTER_NAME, action, findings)
+
+    def scan_batch(self, texts: Sequence[str], contexts: Sequence[FilterContext]) -> list[FilterResult]:
+        return [self.scan(text, context) for text, context in zip(texts, contexts, strict=True)]

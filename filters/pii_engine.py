@@ -1,0 +1,133 @@
+"""One Presidio analyzer + anonymizer per process, shared by the output PII filter and input policies.
+
+`PiiEngine.analyze(text, entities)` finds PII as `Finding`s (known false positives cut);
+`analyze_batch` runs the NLP model once over many texts; `anonymize(text, findings, operators)`
+replaces, masks or hashes them. The hash operator gets a fixed salt so equal values hash equally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Collection, Mapping, Sequence
+
+from presidio_analyzer import AnalyzerEngine, RecognizerResult
+from presidio_anonymizer import AnonymizerEngine
+from presidio_anonymizer.entities import OperatorConfig
+
+from filters.base import Finding
+from filters.config import MaskSettings, PiiEngineSettings, PiiOperator
+from filters.pii_overlap import resolve_overlaps
+from filters.pii_recognizers import NER_ENTITIES, build_nlp_engine, build_registry, supported_entities
+
+log = logging.getLogger(__name__)
+
+FILTER_NAME = "pii"
+# Entities searched for whenever NER labels are, only so that their findings can overrule NER ones.
+GUARD_ENTITIES = frozenset({"EMAIL_ADDRESS", "IP_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "PHONE_NUMBER", "URL"})
+
+
+class PiiEngine:
+    """Presidio analyzer and anonymizer, configured once; thread-safe for concurrent scans."""
+
+    def __init__(self, settings: PiiEngineSettings) -> None:
+        self.settings = settings
+        self.mode = settings.mode
+        self.language = settings.language
+        self.model_name = settings.spacy_model if settings.mode == "ner" else None
+        nlp_engine = build_nlp_engine(settings.mode, settings.spacy_model, settings.language)
+        nlp_engine.load()
+        self._nlp_engine = nlp_engine
+        self._analyzer = AnalyzerEngine(
+            registry=build_registry(settings.mode, settings.language),
+            nlp_engine=nlp_engine,
+            supported_languages=[settings.language],
+        )
+        self._anonymizer = AnonymizerEngine()
+        self._salt = settings.hash_salt.get_secret_value()
+        self.entities = supported_entities(settings.mode)
+        log.info("PII engine: mode=%s spaCy model=%s", self.mode, self.model_name or "none (patterns only)")
+
+    def describe(self) -> dict[str, object]:
+        """What is active, for /readyz and the start-up log."""
+        return {"mode": self.mode, "spacy_model": self.model_name, "entities": sorted(self.entities)}
+
+    def _search_set(self, entities: Collection[str]) -> list[str]:
+        wanted = set(entities) & self.entities
+        if wanted & NER_ENTITIES:
+            wanted |= GUARD_ENTITIES
+        return sorted(wanted)
+
+    def _to_findings(
+        self, results: list[RecognizerResult], entities: Collection[str], score_threshold: float
+    ) -> list[Finding]:
+        findings = [
+            Finding(r.entity_type, r.start, r.end, float(r.score), FILTER_NAME)
+            for r in results
+            if r.score >= score_threshold
+        ]
+        return [f for f in resolve_overlaps(findings) if f.entity_type in entities]
+
+    def analyze(self, text: str, entities: Collection[str], score_threshold: float = 0.4) -> list[Finding]:
+        """PII in `text` of the given entity types, overlaps resolved, sorted by position."""
+        search = self._search_set(entities)
+        if not search or not text:
+            return []
+        results = self._analyzer.analyze(text=text, language=self.language, entities=search)
+        return self._to_findings(results, entities, score_threshold)
+
+    def analyze_batch(
+        self, texts: Sequence[str], entities: Collection[str], score_threshold: float = 0.4
+    ) -> list[list[Finding]]:
+        """`analyze` over many texts; in `ner` mode spaCy processes them as one batch."""
+        search = self._search_set(entities)
+        if not search:
+            return [[] for _ in texts]
+        if self.mode == "patterns":
+            return [self.analyze(text, entities, score_threshold) for text in texts]
+        artifacts = self._nlp_engine.process_batch(list(texts), self.language, batch_size=max(1, len(texts)))
+        out = []
+        for text, (_, nlp_artifacts) in zip(texts, artifacts, strict=True):
+            results = self._analyzer.analyze(
+                text=text, language=self.language, entities=search, nlp_artifacts=nlp_artifacts
+            )
+            out.append(self._to_findings(results, entities, score_threshold) if text else [])
+        return out
+
+    def hash_value(self, value: str) -> str:
+        """The salted SHA-256 of `value`, as the hash operator writes it."""
+        return hashlib.sha256((value + self._salt).encode("utf-8")).hexdigest()
+
+    def _operator(self, operator: PiiOperator, entity: str, mask: MaskSettings) -> OperatorConfig | None:
+        if operator in (PiiOperator.REPLACE, PiiOperator.BLOCK):
+            # A blocked answer is withheld, but the text kept for review still gets no raw PII shown.
+            return OperatorConfig("replace", {"new_value": f"<{entity}>"})
+        if operator is PiiOperator.MASK:
+            return OperatorConfig(
+                "mask",
+                {"masking_char": mask.masking_char, "chars_to_mask": mask.chars_to_mask, "from_end": mask.from_end},
+            )
+        if operator is PiiOperator.HASH:
+            return OperatorConfig("hash", {"hash_type": "sha256", "salt": self._salt})
+        return None  # FLAG: leave the text as it is
+
+    def anonymize(
+        self,
+        text: str,
+        findings: Sequence[Finding],
+        operators: Mapping[str, PiiOperator],
+        mask: MaskSettings | None = None,
+    ) -> str:
+        """`text` with each finding replaced, masked or hashed as `operators` says for its type."""
+        mask = mask or MaskSettings()
+        configs: dict[str, OperatorConfig] = {}
+        results = []
+        for finding in findings:
+            config = self._operator(operators.get(finding.entity_type, PiiOperator.REPLACE), finding.entity_type, mask)
+            if config is None:
+                continue
+            configs[finding.entity_type] = config
+            results.append(RecognizerResult(finding.entity_type, finding.start, finding.end, finding.score))
+        if not results:
+            return text
+        return self._anonymizer.anonymize(text=text, analyzer_results=results, operators=configs).text
