@@ -1,0 +1,76 @@
+"""The budgets and rate limits in force, read from the database and held in memory.
+
+A limit check must not query the database, so the tables are read whole (they hold one row per
+budget or limit, not per request) and trusted for `refresh_seconds`; a change made in the admin
+UI reaches every process within that time. If a refresh fails, the last good copy stays in use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from gateway.core.db import session_scope
+from gateway.limits.models import Budget, RateLimit
+from gateway.limits.rules import AppliedLimits, BudgetRule, RateRule
+
+log = logging.getLogger(__name__)
+ScopeKey = tuple[str, int]
+
+
+class LimitsCatalog:
+    def __init__(
+        self, engine: Engine, refresh_seconds: float = 5.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._engine = engine
+        self._refresh_seconds = refresh_seconds
+        self._clock = clock
+        self._budgets: dict[ScopeKey, tuple[BudgetRule, ...]] = {}
+        self._rates: dict[ScopeKey, RateRule] = {}
+        self._loaded_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def limits_for(self, team_id: int, key_id: int) -> AppliedLimits:
+        """Every rule for this team and this key (the team's first)."""
+        if self._loaded_at is None or self._clock() - self._loaded_at >= self._refresh_seconds:
+            await self.refresh()
+        scopes = (("team", team_id), ("key", key_id))
+        budgets = tuple(rule for scope in scopes for rule in self._budgets.get(scope, ()))
+        rates = tuple(rule for scope in scopes if (rule := self._rates.get(scope)) is not None)
+        return AppliedLimits(budgets, rates)
+
+    def budgets(self) -> list[BudgetRule]:
+        """Every budget, as last loaded."""
+        return [rule for rules in self._budgets.values() for rule in rules]
+
+    async def refresh(self) -> None:
+        async with self._lock:
+            if self._loaded_at is not None and self._clock() - self._loaded_at < self._refresh_seconds:
+                return  # another request refreshed while this one waited
+            try:
+                budgets, rates = await asyncio.to_thread(self._load)
+            except Exception:
+                if self._loaded_at is None:
+                    raise
+                log.exception("could not re-read budgets and rate limits; keeping the last copy")
+                self._loaded_at = self._clock()
+                return
+            self._budgets, self._rates, self._loaded_at = budgets, rates, self._clock()
+
+    def _load(self) -> tuple[dict[ScopeKey, tuple[BudgetRule, ...]], dict[ScopeKey, RateRule]]:
+        budgets: dict[ScopeKey, list[BudgetRule]] = {}
+        rates: dict[ScopeKey, RateRule] = {}
+        with session_scope(self._engine) as session:
+            for row in session.exec(select(Budget)):
+                rule = BudgetRule(
+                    row.scope, row.scope_id, row.amount_nanos, row.period, row.soft_threshold, row.webhook_url
+                )
+                budgets.setdefault((row.scope, row.scope_id), []).append(rule)
+            for limit in session.exec(select(RateLimit)):
+                rates[(limit.scope, limit.scope_id)] = RateRule(limit.scope, limit.scope_id, limit.rpm, limit.tpm)
+        return {scope: tuple(rules) for scope, rules in budgets.items()}, rates

@@ -1,0 +1,122 @@
+"""What a limit check answered, turned into a reservation with x-ratelimit-* headers, or a 429.
+
+The headers follow OpenAI: the limit, what remains, and the time until the limit is whole again,
+for requests and for tokens; where a team and a key both have a limit, the tighter one is shown.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from gateway.core.errors import QuotaExceeded, RateLimited
+from gateway.limits.rules import BudgetSlot, LimitRequest, RateSlot, RateState, Reservation
+from gateway.usage.records import nanos_to_usd
+
+NEVER = -1.0
+PERIOD_WORDS = {"day": "daily", "week": "weekly", "month": "monthly", "total": "total"}
+
+
+@dataclass
+class CheckReply:
+    """The reserve step's answer, the same from Redis (parsed) and from the in-process backend."""
+
+    status: str  # ok | missing | quota | rate
+    missing: list[int] = field(default_factory=list)  # 0-based budget indexes without a counter
+    quota_index: int = -1
+    spent_nanos: int = 0
+    retry_after: float = 0.0
+    states: list[tuple[int, float]] = field(default_factory=list)  # (remaining, reset seconds) per rate slot
+
+    @classmethod
+    def from_redis(cls, reply: list[bytes]) -> CheckReply:
+        status, values = reply[0].decode(), [item.decode() for item in reply[1:]]
+        if status == "missing":
+            return cls(status, missing=[int(value) - 1 for value in values])
+        if status == "quota":
+            return cls(status, quota_index=int(values[0]) - 1, spent_nanos=int(float(values[1])))
+        if status == "rate":
+            retry, values = float(values[0]), values[1:]
+            return cls(status, retry_after=retry, states=_pairs(values))
+        return cls(status, states=_pairs(values))
+
+
+def _pairs(values: list[str]) -> list[tuple[int, float]]:
+    return [(int(float(values[i])), float(values[i + 1])) for i in range(0, len(values), 2)]
+
+
+def format_reset(seconds: float) -> str:
+    """OpenAI's duration format: `20ms`, `1.5s`, `6m0s`."""
+    if seconds < 1:
+        return f"{max(0, math.ceil(seconds * 1000))}ms"
+    minutes, rest = divmod(seconds, 60)
+    text = f"{rest:.3f}".rstrip("0").rstrip(".")
+    return f"{int(minutes)}m{text}s" if minutes >= 1 else f"{text}s"
+
+
+def rate_headers(states: list[RateState]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for kind in ("requests", "tokens"):
+        mine = [state for state in states if state.slot.kind == kind]
+        if not mine:
+            continue
+        tightest = min(mine, key=lambda state: (state.remaining, -state.reset_seconds))
+        headers[f"x-ratelimit-limit-{kind}"] = str(tightest.slot.limit)
+        headers[f"x-ratelimit-remaining-{kind}"] = str(tightest.remaining)
+        headers[f"x-ratelimit-reset-{kind}"] = format_reset(tightest.reset_seconds)
+    return headers
+
+
+def interpret(
+    reply: CheckReply, request: LimitRequest, budgets: list[BudgetSlot], rates: list[RateSlot]
+) -> Reservation:
+    """A reservation for an `ok` reply; raise QuotaExceeded or RateLimited for a refusal."""
+    if reply.status == "quota":
+        raise _quota_error(budgets[reply.quota_index], reply.spent_nanos)
+    states = [RateState(slot, remaining, reset) for slot, (remaining, reset) in zip(rates, reply.states, strict=True)]
+    headers = rate_headers(states)
+    if reply.status == "rate":
+        raise _rate_error(states, reply.retry_after, headers, request)
+    if reply.status != "ok":
+        raise RuntimeError(f"unexpected limit check reply {reply.status!r}")
+    return Reservation(
+        request,
+        budgets=budgets,
+        rates=rates,
+        headers=headers,
+        reserved_nanos=request.max_cost_nanos,
+        reserved_tokens=request.tokens,
+    )
+
+
+def _quota_error(slot: BudgetSlot, spent_nanos: int) -> QuotaExceeded:
+    rule = slot.rule
+    owner = "team" if rule.scope == "team" else "API key"
+    period = PERIOD_WORDS.get(rule.period, rule.period)
+    return QuotaExceeded(
+        f"You exceeded your current quota: the {period} budget of this {owner} "
+        f"(${nanos_to_usd(rule.amount_nanos):.2f}) is used up (${nanos_to_usd(spent_nanos):.2f} spent or reserved) "
+        f"for period {slot.label}. Ask your team lead to raise the budget."
+    )
+
+
+def _rate_error(
+    states: list[RateState], retry_after: float, headers: dict[str, str], request: LimitRequest
+) -> RateLimited:
+    culprit = next((state for state in states if state.slot.cost > state.remaining), states[0])
+    slot = culprit.slot
+    unit = "requests per min (RPM)" if slot.kind == "requests" else "tokens per min (TPM)"
+    owner = f"team {slot.scope_id}" if slot.scope == "team" else f"key {request.key_prefix or slot.scope_id}"
+    if retry_after == NEVER:
+        return RateLimited(
+            f"Request too large for {unit} on {owner}: Limit {slot.limit}, Requested {slot.cost}. "
+            "Send a shorter prompt or a lower max_tokens.",
+            headers=headers,
+        )
+    used = slot.limit - culprit.remaining
+    wait = max(retry_after, 0.001)
+    return RateLimited(
+        f"Rate limit reached for {unit} on {owner}: Limit {slot.limit}, Used {used}, Requested {slot.cost}. "
+        f"Please try again in {format_reset(wait)}.",
+        headers={**headers, "retry-after": str(max(1, math.ceil(wait))), "retry-after-ms": str(math.ceil(wait * 1000))},
+    )
