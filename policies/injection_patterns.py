@@ -74,9 +74,10 @@ BUILTIN_PATTERNS: tuple[InjectionPattern, ...] = (
     InjectionPattern("from_now_on", r"\bfrom now on,? you (?:will|must|are|shall)\b", 0.3),
     InjectionPattern(
         "override_safety",
-        r"\b(?:override|disable|turn off) (?:your |the |all )?(?:safety|content)"
-        r" (?:settings|policy|policies|filters?)\b",
-        0.7,
+        # "your": addressed to the model; "override the safety settings of my router" stays benign.
+        r"\b(?:override|disable|turn off|deactivate) (?:all (?:of )?)?your (?:safety|content|ethical)"
+        r" ?(?:settings|policy|policies|filters?|guidelines|protocols)?\b",
+        0.9,
     ),
 )
 
