@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from gateway.core import keys
 from gateway.core.db import create_database_engine
-from gateway.core.migrate import upgrade_database
+from gateway.core.migrate import schema_is_current, upgrade_database
 from gateway.core.models import utcnow
 from gateway.core.settings import ConfigError, GatewaySettings, load_settings
 from gateway.logs import configure_logging
@@ -30,12 +30,34 @@ def _settings(args: argparse.Namespace) -> GatewaySettings:
     return load_settings(path)
 
 
+def _prepare_schema(settings: GatewaySettings) -> None:
+    """SQLite (the embedded default) is migrated at start; a shared database only by `db upgrade`,
+    so that replicas starting together never race on a migration."""
+    if settings.database_url.startswith("sqlite"):
+        upgrade_database(settings.database_url)
+    else:
+        _engine_for(settings).dispose()
+
+
+def _engine_for(settings: GatewaySettings) -> Engine:
+    engine = create_database_engine(settings.database_url)
+    try:
+        current = schema_is_current(engine)
+    except Exception as exc:  # unreachable database, bad credentials: say so, no traceback
+        engine.dispose()
+        raise CommandError(f"cannot use the database ({type(exc).__name__}: {exc})") from None
+    if not current:
+        engine.dispose()
+        raise CommandError("the database schema is not up to date: run `gateway db upgrade` first")
+    return engine
+
+
 def _serve(settings: GatewaySettings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from gateway.app import create_app
 
-    upgrade_database(settings.database_url)
+    _prepare_schema(settings)
     if args.config:
         os.environ["GATEWAY_CONFIG"] = args.config  # workers read the same file
     options: dict[str, object] = {
@@ -64,8 +86,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_quickstart(args: argparse.Namespace) -> None:
     settings = _settings(args)
-    upgrade_database(settings.database_url)
-    engine = create_database_engine(settings.database_url)
+    engine = _engine(args)
     try:
         keys.create_team(engine, QUICKSTART_TEAM)
     except keys.TeamExists:
@@ -101,7 +122,10 @@ def cmd_db_upgrade(args: argparse.Namespace) -> None:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    return create_database_engine(_settings(args).database_url)
+    settings = _settings(args)
+    if settings.database_url.startswith("sqlite"):
+        upgrade_database(settings.database_url)  # the embedded default needs no separate step
+    return _engine_for(settings)
 
 
 def cmd_teams_create(args: argparse.Namespace) -> None:

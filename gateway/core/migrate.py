@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
 
 from gateway.core.db import normalise_database_url
 
@@ -22,3 +25,11 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_database(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
+
+
+def schema_is_current(engine: Engine) -> bool:
+    """True when the database is at the newest migration."""
+    script = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False)))
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    return set(current) == set(script.get_heads())
