@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
@@ -70,6 +71,8 @@ def _serve(settings: GatewaySettings, args: argparse.Namespace) -> None:
         "timeout_graceful_shutdown": 30,
     }
     if args.workers > 1:
+        # Workers are separate processes: prometheus_client sums them through files in this folder.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gateway-metrics-")
         uvicorn.run("gateway.app:create_app", factory=True, workers=args.workers, **options)  # type: ignore[arg-type]
     else:
         uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]

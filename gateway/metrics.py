@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
 class GatewayMetrics:
-    def __init__(self) -> None:
+    """The gateway's metrics; with `multiprocess_dir` (set by `serve --workers N`), /metrics sums
+    every worker's values instead of showing the one worker that happened to answer."""
+
+    def __init__(self, multiprocess_dir: str | None = None) -> None:
+        self._multiprocess_dir = multiprocess_dir
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "gateway_requests",
@@ -33,10 +38,16 @@ class GatewayMetrics:
         self.fallbacks = Counter(
             "gateway_fallbacks", "Fallbacks to another model group.", ["model", "fallback"], registry=self.registry
         )
-        self.streams_open = Gauge("gateway_streams_open", "Streams being forwarded now.", registry=self.registry)
+        self.streams_open = Gauge(
+            "gateway_streams_open", "Streams being forwarded now.", registry=self.registry, multiprocess_mode="livesum"
+        )
         self.client_disconnects = Counter(
             "gateway_client_disconnects", "Streams the client left before their end.", registry=self.registry
         )
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if self._multiprocess_dir is None:
+            return generate_latest(self.registry)
+        combined = CollectorRegistry()
+        MultiProcessCollector(combined, path=self._multiprocess_dir)
+        return generate_latest(combined)

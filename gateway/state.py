@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -41,7 +42,7 @@ class GatewayState:
             engine=engine,
             redis=create_redis(settings.redis_url) if settings.redis_url else None,
             scrubber=scrubber,
-            metrics=GatewayMetrics(),
+            metrics=GatewayMetrics(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None),
             authenticator=KeyAuthenticator(engine, settings.key_cache_seconds),
             providers=providers,
             router=Router(settings, providers),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import openai
 import pytest
 from openai import OpenAI
 
+from tests.conftest import gateway_config
 from tests.support.gateway_process import GatewayProcess
+from tests.support.mock_upstream import RunningMockUpstream
 
 ADMIN = {"Authorization": "Bearer admin-test-key"}
 
@@ -76,3 +79,25 @@ def test_expired_key_is_refused(any_gateway: GatewayProcess) -> None:
     with pytest.raises(openai.AuthenticationError) as error:
         OpenAI(base_url=any_gateway.base_url, api_key=key, max_retries=0).models.list()
     assert error.value.code == "expired_api_key"
+
+
+def test_several_workers_serve_one_database_and_sum_their_metrics(
+    tmp_path: Path, mock_upstream: RunningMockUpstream, session_postgres_url: str
+) -> None:
+    gateway = GatewayProcess(tmp_path, gateway_config(mock_upstream.url, session_postgres_url), workers=2)
+    gateway.cli("db", "upgrade")
+    key = gateway.create_key("workers")
+    gateway.start()
+    try:
+        client = OpenAI(base_url=gateway.base_url, api_key=key, max_retries=0)
+        for _ in range(20):
+            client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": "w"}])
+        metrics = httpx.get(f"{gateway.root_url}/metrics").text
+        served = [
+            line
+            for line in metrics.splitlines()
+            if line.startswith("gateway_requests_total{") and 'model="gpt-test"' in line
+        ]
+        assert sum(float(line.rsplit(" ", 1)[1]) for line in served) == 20
+    finally:
+        gateway.stop()
