@@ -54,6 +54,29 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Replacement:
+    """Text to put in place of the span [start, end) of the scanned text."""
+
+    start: int
+    end: int
+    text: str
+
+
+def apply_replacements(text: str, replacements: Iterable[Replacement]) -> str:
+    """`text` with non-overlapping replacements applied (where two overlap, the earlier one wins)."""
+    out = []
+    position = 0
+    for item in sorted(replacements, key=lambda r: (r.start, -r.end)):
+        if item.start < position:
+            continue
+        out.append(text[position : item.start])
+        out.append(item.text)
+        position = item.end
+    out.append(text[position:])
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
 class FilterContext:
     """What a filter may know about the answer it scans, beyond the text itself."""
 
@@ -66,12 +89,12 @@ class FilterContext:
 
 @dataclass(slots=True)
 class FilterResult:
-    """A filter's verdict on one text; `redacted` is the text to deliver when the verdict is REDACT."""
+    """A filter's verdict on one text; `replacements` (spans of the scanned text) say how to redact it."""
 
     filter: str
     action: Action
     findings: list[Finding] = field(default_factory=list)
-    redacted: str | None = None
+    replacements: list[Replacement] = field(default_factory=list)
     error: str | None = None  # set when the verdict comes from the fail mode, not from a scan
     details: dict[str, object] = field(default_factory=dict)
 
@@ -81,6 +104,7 @@ class Filter(Protocol):
     """An output filter. `name` is its registry name; scans must be thread-safe (they run in a pool)."""
 
     name: str
+    spans: bool  # True: findings are spans of the text; False: they judge the whole text (classifiers)
 
     def scan(self, text: str, context: FilterContext) -> FilterResult:
         """Scan one text."""

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from filters.base import FilterContext, FilterResult, Finding, strongest
+from filters.config import TeamFilterConfig
 from filters.normalise import normalise, normalise_term
+from filters.resources import FilterResources
 from gateway.core.types import Action
 
 FILTER_NAME = "blocklist"
@@ -162,3 +164,13 @@ class BlocklistFilter:
 
     def scan_batch(self, texts: Sequence[str], contexts: Sequence[FilterContext]) -> list[FilterResult]:
         return [self.scan(text, context) for text, context in zip(texts, contexts, strict=True)]
+
+
+def build(config: TeamFilterConfig, resources: FilterResources) -> BlocklistFilter | None:
+    """The team's blocklist filter: database entries plus those in its configuration."""
+    if not config.blocklist.enabled:
+        return None
+    section = config.blocklist
+    entries = [BlocklistEntry(t, "term", action=section.action) for t in section.terms]
+    entries += [BlocklistEntry(p, "regex", action=section.action) for p in section.patterns]
+    return BlocklistFilter(resources.blocklist, Blocklist.from_entries(entries, "config") if entries else None)

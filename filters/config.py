@@ -8,7 +8,7 @@ whole: what a team writes is what it gets, with no hidden merge.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -20,14 +20,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class FailMode(str, Enum):
+class FailMode(StrEnum):
     """What happens to an answer when a filter errors or times out."""
 
     BLOCK = "block"  # withhold the answer (nothing unscanned leaves)
     PASS = "pass"  # deliver it unscanned by this filter (the incident is logged)
 
 
-class PiiOperator(str, Enum):
+class PiiOperator(StrEnum):
     """What to do with one PII entity found in an answer."""
 
     REPLACE = "replace"  # <ENTITY_TYPE>

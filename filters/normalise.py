@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002  (the look-alike letters are the point of this module)
 """Text normalisation for matching deny-lists and blocklists, with a map back to the original text.
 
 Evasions a plain substring match misses: compatibility forms (full-width letters, ligatures),

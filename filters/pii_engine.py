@@ -14,8 +14,9 @@ from collections.abc import Collection, Mapping, Sequence
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import OperatorConfig
+from presidio_anonymizer.entities import RecognizerResult as AnonymizerInput
 
-from filters.base import Finding
+from filters.base import Finding, Replacement, apply_replacements
 from filters.config import MaskSettings, PiiEngineSettings, PiiOperator
 from filters.pii_overlap import resolve_overlaps
 from filters.pii_recognizers import NER_ENTITIES, build_nlp_engine, build_registry, supported_entities
@@ -45,6 +46,8 @@ class PiiEngine:
         )
         self._anonymizer = AnonymizerEngine()
         self._salt = settings.hash_salt.get_secret_value()
+        # Presidio's hash operator refuses salts under 16 bytes (and salts randomly without one).
+        self.can_hash = len(self._salt.encode("utf-8")) >= 16
         self.entities = supported_entities(settings.mode)
         log.info("PII engine: mode=%s spaCy model=%s", self.mode, self.model_name or "none (patterns only)")
 
@@ -111,6 +114,30 @@ class PiiEngine:
             return OperatorConfig("hash", {"hash_type": "sha256", "salt": self._salt})
         return None  # FLAG: leave the text as it is
 
+    def replacements(
+        self,
+        text: str,
+        findings: Sequence[Finding],
+        operators: Mapping[str, PiiOperator],
+        mask: MaskSettings | None = None,
+    ) -> list[Replacement]:
+        """What each finding becomes under its type's operator (by Presidio's anonymizer), as spans of `text`."""
+        mask = mask or MaskSettings()
+        configs: dict[str, OperatorConfig] = {}
+        chosen = []
+        for finding in resolve_overlaps(findings):
+            config = self._operator(operators.get(finding.entity_type, PiiOperator.REPLACE), finding.entity_type, mask)
+            if config is not None:
+                configs[finding.entity_type] = config
+                chosen.append(finding)
+        if not chosen:
+            return []
+        results = [AnonymizerInput(f.entity_type, f.start, f.end, f.score) for f in chosen]
+        items = self._anonymizer.anonymize(text=text, analyzer_results=results, operators=configs).items
+        # Items come back in output order; findings do not overlap, so they pair up one to one.
+        new_values = [item.text for item in sorted(items, key=lambda item: item.start)]
+        return [Replacement(f.start, f.end, value) for f, value in zip(chosen, new_values, strict=True)]
+
     def anonymize(
         self,
         text: str,
@@ -119,15 +146,4 @@ class PiiEngine:
         mask: MaskSettings | None = None,
     ) -> str:
         """`text` with each finding replaced, masked or hashed as `operators` says for its type."""
-        mask = mask or MaskSettings()
-        configs: dict[str, OperatorConfig] = {}
-        results = []
-        for finding in findings:
-            config = self._operator(operators.get(finding.entity_type, PiiOperator.REPLACE), finding.entity_type, mask)
-            if config is None:
-                continue
-            configs[finding.entity_type] = config
-            results.append(RecognizerResult(finding.entity_type, finding.start, finding.end, finding.score))
-        if not results:
-            return text
-        return self._anonymizer.anonymize(text=text, analyzer_results=results, operators=configs).text
+        return apply_replacements(text, self.replacements(text, findings, operators, mask))

@@ -93,7 +93,7 @@ class PrefilteredPhoneRecognizer(PhoneRecognizer):
                 continue
             start = max(0, candidate.start() - self.CONTEXT_CHARS)
             end = min(len(text), candidate.end() + self.CONTEXT_CHARS)
-            for result in super().analyze(text[start:end], entities, nlp_artifacts):
+            for result in super().analyze(text[start:end], entities, nlp_artifacts):  # type: ignore[arg-type]
                 result.start += start
                 result.end += start
                 results.append(result)
@@ -155,7 +155,7 @@ class NerOnlySpacyNlpEngine(SpacyNlpEngine):
     """Presidio's spaCy engine loading only the pipes NER needs, and never downloading a model."""
 
     def load(self) -> None:
-        self.nlp = {}
+        pipelines: dict[str, spacy.language.Language] = {}
         for model in self.models:
             name = model["model_name"]
             if not (spacy.util.is_package(name) or Path(name).exists()):
@@ -167,8 +167,9 @@ class NerOnlySpacyNlpEngine(SpacyNlpEngine):
             keep = ner_pipes(config)
             exclude = [pipe for pipe in config["nlp"]["pipeline"] if pipe not in keep]
             # disable=[] because the packages disable `senter` in their config, and we exclude it.
-            self.nlp[model["lang_code"]] = spacy.load(name, exclude=exclude, disable=[])
-            log.info("spaCy model %s loaded with pipes %s", name, self.nlp[model["lang_code"]].pipe_names)
+            pipelines[model["lang_code"]] = spacy.load(name, exclude=exclude, disable=[])
+            log.info("spaCy model %s loaded with pipes %s", name, pipelines[model["lang_code"]].pipe_names)
+        self.nlp = pipelines  # type: ignore[assignment]
 
 
 class ModelUnavailable(RuntimeError):

@@ -1,0 +1,206 @@
+"""The output pipeline: a team's filters over every text of an answer, and the one decision that results.
+
+An answer is a set of text slots: each choice's message content and each tool call's arguments
+(`answer.py` reads them out of OpenAI bodies). Every slot goes through every filter of the team,
+off the event loop; a filter error or timeout becomes the filter's fail-mode verdict (block, or
+pass with the incident logged). The strongest action wins (block > flag > redact > allow) per
+slot, per choice and for the answer; redactions of all filters are applied to the delivered text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from filters.base import Filter, FilterContext, FilterResult, Finding, apply_replacements, strongest
+from filters.config import FailMode, FiltersSettings, TeamFilterConfig
+from filters.registry import FilterRegistry
+from filters.resources import FilterResources
+from filters.runner import FilterFailed, FilterRunner, FilterTimeout
+from gateway.core.types import Action, Verdict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TextSlot:
+    """One text of an answer: `field` is "content", "text" or "tool_calls.<i>.function.arguments"."""
+
+    choice_index: int
+    field: str
+    text: str
+
+
+@dataclass(slots=True)
+class TextOutcome:
+    """What the filters made of one text: the action, the text to deliver (None when blocked), why."""
+
+    action: Action
+    text: str | None
+    results: list[FilterResult]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [finding for result in self.results for finding in result.findings]
+
+
+@dataclass(slots=True)
+class SlotOutcome:
+    slot: TextSlot
+    outcome: TextOutcome
+
+
+@dataclass(slots=True)
+class ChoiceOutcome:
+    index: int
+    action: Action
+    slots: list[SlotOutcome] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class AnswerDecision:
+    """The pipeline's decision on a whole answer."""
+
+    action: Action
+    choices: list[ChoiceOutcome]
+
+    def findings(self) -> list[dict[str, object]]:
+        """Every finding with where it was, as JSON-ready records (no matched text)."""
+        records = []
+        for choice in self.choices:
+            for slot in choice.slots:
+                for finding in slot.outcome.findings:
+                    records.append({**finding.as_record(), "choice": choice.index, "field": slot.slot.field})
+        return records
+
+    def errors(self) -> list[dict[str, object]]:
+        return [
+            {"filter": r.filter, "error": r.error, "choice": c.index, "field": s.slot.field}
+            for c in self.choices
+            for s in c.slots
+            for r in s.outcome.results
+            if r.error
+        ]
+
+    def verdicts(self) -> list[Verdict]:
+        """One Verdict per filter that did more than allow, for the usage record."""
+        strongest_by_filter: dict[str, Action] = {}
+        for choice in self.choices:
+            for slot in choice.slots:
+                for result in slot.outcome.results:
+                    previous = strongest_by_filter.get(result.filter, Action.ALLOW)
+                    strongest_by_filter[result.filter] = strongest([previous, result.action])
+        return [
+            Verdict(source=f"filter:{name}", action=action)
+            for name, action in strongest_by_filter.items()
+            if action is not Action.ALLOW
+        ]
+
+
+def combine(text: str, results: Sequence[FilterResult]) -> TextOutcome:
+    """One text's outcome from its filters' results: strongest action, all redactions applied."""
+    action = strongest(r.action for r in results)
+    if action is Action.BLOCK:
+        return TextOutcome(action, None, list(results))
+    replacements = [item for r in results for item in r.replacements]
+    return TextOutcome(action, apply_replacements(text, replacements), list(results))
+
+
+class FilterPipeline:
+    """Builds each team's filters once and runs them over answers through the runner."""
+
+    def __init__(
+        self,
+        settings: FiltersSettings,
+        registry: FilterRegistry,
+        resources: FilterResources,
+        runner: FilterRunner,
+    ) -> None:
+        self.settings = settings
+        self._registry = registry
+        self._resources = resources
+        self._runner = runner
+        self._teams: dict[str, tuple[TeamFilterConfig, list[Filter]]] = {}
+
+    def team_filters(self, team: str | None) -> tuple[TeamFilterConfig, list[Filter]]:
+        """The team's configuration and built filters (teams without overrides share the defaults')."""
+        key = team if team in self.settings.teams else ""
+        built = self._teams.get(key or "")
+        if built is None:
+            config = self.settings.for_team(key or None)
+            built = (config, self._registry.build(config, self._resources))
+            self._teams[key or ""] = built
+        return built
+
+    async def _run_one(
+        self, filter_: Filter, config: TeamFilterConfig, text: str, context: FilterContext
+    ) -> FilterResult:
+        section = getattr(config, filter_.name)
+        try:
+            return await self._runner.scan(filter_, text, context, section.timeout_seconds)
+        except (FilterTimeout, FilterFailed) as exc:
+            fail_mode: FailMode = section.fail_mode
+            # The text itself is never logged: it may be the PII the filter was looking for.
+            log.warning(
+                "filter %s failed on team=%s request=%s field=%s: %s; fail mode %s",
+                filter_.name,
+                context.team,
+                context.request_id,
+                context.field,
+                exc,
+                fail_mode.value,
+            )
+            action = Action.BLOCK if fail_mode is FailMode.BLOCK else Action.ALLOW
+            return FilterResult(filter_.name, action, error=f"{type(exc).__name__}: {exc}")
+
+    async def scan_text(self, text: str, context: FilterContext) -> TextOutcome:
+        """Run the team's filters over one text (concurrently) and combine their results."""
+        config, filters = self.team_filters(context.team)
+        if not filters:
+            return TextOutcome(Action.ALLOW, text, [])
+        results = await asyncio.gather(*(self._run_one(f, config, text, context) for f in filters))
+        return combine(text, results)
+
+    async def check_answer(self, slots: Sequence[TextSlot], context: FilterContext) -> AnswerDecision:
+        """Every slot of an answer through the filters; per-choice and overall decisions."""
+        outcomes = await asyncio.gather(
+            *(
+                self.scan_text(
+                    slot.text,
+                    FilterContext(
+                        team=context.team,
+                        model=context.model,
+                        request_id=context.request_id,
+                        field=slot.field,
+                        choice_index=slot.choice_index,
+                    ),
+                )
+                for slot in slots
+            )
+        )
+        choices: dict[int, ChoiceOutcome] = {}
+        for slot, outcome in zip(slots, outcomes, strict=True):
+            choice = choices.setdefault(slot.choice_index, ChoiceOutcome(slot.choice_index, Action.ALLOW))
+            choice.slots.append(SlotOutcome(slot, outcome))
+            choice.action = strongest([choice.action, outcome.action])
+        ordered = [choices[index] for index in sorted(choices)]
+        return AnswerDecision(strongest(c.action for c in ordered), ordered)
+
+    def describe(self) -> dict[str, object]:
+        """What runs, for /readyz and the start-up log: engines, backends, default thresholds."""
+        defaults = self.settings.defaults
+        pii = self._resources.pii_engine
+        scorer = self._resources.toxicity_scorer
+        return {
+            "filters": self._registry.names(),
+            "pii": pii.describe() if pii is not None else None,
+            "toxicity": {
+                **(scorer.describe() if scorer is not None else {"backend": None}),
+                "thresholds": {k: v.model_dump() for k, v in defaults.toxicity.thresholds.items()},
+            },
+            "blocklist_version": self._resources.blocklist.current().version,
+            "stream_window_chars": defaults.stream.window_chars,
+            "teams_with_overrides": sorted(self.settings.teams),
+        }
