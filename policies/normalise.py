@@ -4,7 +4,7 @@ A deny-list term or an injection pattern should match "ignore" written in capita
 letters, with a zero-width space inside, or with Cyrillic look-alikes for "i" and "o", alike.
 The steps: Unicode compatibility folding (NFKC: full-width forms and ligatures), case folding,
 accents removed, look-alike letters from other scripts mapped to Latin, invisible characters
-removed and whitespace runs collapsed to one space.
+removed and whitespace runs collapsed to one space (none left at either end).
 
 Digits are not mapped to letters ("0" → "o"): rule regexes over numbers (card or account numbers)
 must keep working on the normalised text.
@@ -86,7 +86,6 @@ _LOOKALIKES = str.maketrans(
     }
 )
 _COMBINING_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_WHITESPACE = re.compile(r"\s+")
 
 
 def normalise(text: str) -> str:
@@ -96,4 +95,5 @@ def normalise(text: str) -> str:
         text = text.translate(_INVISIBLE)
         text = _COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text))
         text = text.translate(_LOOKALIKES)
-    return _WHITESPACE.sub(" ", text)
+    # split/join is several times faster than a regex substitution on a 2 KB prompt.
+    return " ".join(text.split())
