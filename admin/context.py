@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
+from filters.review_crypto import AnswerCipher
 from gateway.core.errors import AuthenticationFailed, PermissionDenied
 
 
@@ -19,11 +20,20 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling the admin API: a role, and a name for the audit log."""
+
+    role: Role
+    name: str
+
+
 @dataclass
 class AdminContext:
     engine: Engine
     admin_key: str | None
     finance_key: str | None
+    cipher: AnswerCipher
 
     def role_for_key(self, key: str) -> Role | None:
         # Constant-time comparisons: the admin key must not leak through timing.
@@ -39,7 +49,7 @@ def admin_context(request: Request) -> AdminContext:
     return context
 
 
-def require_role(request: Request, *allowed: Role) -> Role:
+def require_role(request: Request, *allowed: Role) -> Caller:
     """The caller's role from its bearer key; 401 without a valid admin credential, 403 if not allowed."""
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
@@ -48,4 +58,4 @@ def require_role(request: Request, *allowed: Role) -> Role:
         raise AuthenticationFailed("An admin credential is required: send 'Authorization: Bearer <admin key>'.")
     if role is not Role.ADMIN and role not in allowed:
         raise PermissionDenied(f"The role '{role.value}' may not do this.", code="insufficient_role")
-    return role
+    return Caller(role=role, name=f"{role.value}-key")

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from admin.api.bodies import parse_body
 from admin.context import Role, admin_context, require_role
 from gateway.core import keys
 from gateway.core.errors import InvalidRequest, NotFound
 from gateway.core.models import ApiKey, Team
 
 router = APIRouter(prefix="/admin/api")
-M = TypeVar("M", bound=BaseModel)
 
 
 class TeamIn(BaseModel):
@@ -30,15 +30,6 @@ class KeyIn(BaseModel):
     team: str = Field(min_length=1)
     name: str = Field(default="", max_length=128)
     expires_at: datetime | None = None
-
-
-async def _parse(request: Request, model: type[M]) -> M:
-    try:
-        return model.model_validate_json(await request.body())
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or None
-        raise InvalidRequest(f"{field or 'body'}: {first['msg']}", param=field) from None
 
 
 def _team_json(team: Team) -> dict[str, Any]:
@@ -66,7 +57,7 @@ def _key_json(key: ApiKey, team: Team) -> dict[str, Any]:
 @router.post("/teams")
 async def create_team(request: Request) -> JSONResponse:
     require_role(request, Role.ADMIN)
-    data = await _parse(request, TeamIn)
+    data = await parse_body(request, TeamIn)
     try:
         team = await asyncio.to_thread(
             keys.create_team, admin_context(request).engine, data.name, models=data.models, policy=data.policy
@@ -86,7 +77,7 @@ async def list_teams(request: Request) -> JSONResponse:
 @router.post("/keys")
 async def create_key(request: Request) -> JSONResponse:
     require_role(request, Role.ADMIN)
-    data = await _parse(request, KeyIn)
+    data = await parse_body(request, KeyIn)
     engine = admin_context(request).engine
     try:
         new = await asyncio.to_thread(keys.create_key, engine, data.team, name=data.name, expires_at=data.expires_at)
