@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from admin.api import review as admin_review
 from admin.api import teams as admin_teams
 from admin.context import AdminContext
 from gateway import __version__
@@ -20,7 +21,7 @@ from gateway.core.errors import GatewayError, InvalidRequest, NotFound
 from gateway.core.settings import GatewaySettings, load_settings
 from gateway.logs import install_scrubber
 from gateway.offline import apply_offline_defaults
-from gateway.routes import health, openai_api
+from gateway.routes import health, openai_api, reviews
 from gateway.state import GatewayState
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             engine=state.engine,
             admin_key=resolved.admin_key.get_secret_value() if resolved.admin_key else None,
             finance_key=resolved.finance_key.get_secret_value() if resolved.finance_key else None,
+            cipher=state.cipher,
         )
         try:
             yield
@@ -93,4 +95,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(openai_api.router)
     app.include_router(health.router)
     app.include_router(admin_teams.router)
+    app.include_router(admin_review.router)
+    app.include_router(reviews.router)
     return app

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.engine import Engine
 
+from filters.review_crypto import AnswerCipher
 from gateway.auth import KeyAuthenticator
 from gateway.core.db import create_database_engine
 from gateway.core.redis import create_redis
 from gateway.core.scrub import Scrubber
 from gateway.core.settings import GatewaySettings
 from gateway.metrics import GatewayMetrics
+from gateway.review_keys import answer_cipher
 from gateway.upstream.registry import Providers
 from gateway.upstream.router import Router
 
@@ -31,6 +33,7 @@ class GatewayState:
     authenticator: KeyAuthenticator
     providers: Providers
     router: Router
+    cipher: AnswerCipher
 
     @classmethod
     def build(cls, settings: GatewaySettings) -> GatewayState:
@@ -46,6 +49,7 @@ class GatewayState:
             authenticator=KeyAuthenticator(engine, settings.key_cache_seconds),
             providers=providers,
             router=Router(settings, providers),
+            cipher=answer_cipher(settings),
         )
 
     async def close(self) -> None:

@@ -22,6 +22,7 @@ ENV_OVERRIDES = {
     "admin_key": "GATEWAY_ADMIN_KEY",
     "finance_key": "GATEWAY_FINANCE_KEY",
 }
+LIST_ENV_OVERRIDES = {"review_keys": "GATEWAY_REVIEW_KEYS"}  # comma-separated
 # Request fields that would choose where, or with which credentials, a call goes.
 ROUTING_FIELDS = frozenset(
     {
@@ -130,6 +131,11 @@ class GatewaySettings(_Strict):
     key_cache_seconds: float = Field(
         default=5.0, ge=0, description="how long a verified key is trusted before a re-check"
     )
+    state_dir: str = Field(default="var", description="local files: spilled usage records, a generated review key")
+    review_keys: list[SecretStr] = Field(
+        default_factory=list, description="Fernet keys for reviewed answers at rest; the first encrypts"
+    )
+    review_sla_hours: float = Field(default=24.0, gt=0)
     upstream: UpstreamPoolSettings = Field(default_factory=UpstreamPoolSettings)
     router_settings: RouterSettings = Field(default_factory=RouterSettings)
     # Sections of a LiteLLM config that the gateway reads only in part; accepted so that a LiteLLM
@@ -147,7 +153,7 @@ class GatewaySettings(_Strict):
     def secret_values(self) -> list[str]:
         """Every secret the configuration holds, for scrubbing text before it leaves."""
         values = [d.litellm_params.api_key.get_secret_value() for d in self.model_list if d.litellm_params.api_key]
-        for key in (self.admin_key, self.finance_key):
+        for key in (self.admin_key, self.finance_key, *self.review_keys):
             if key is not None:
                 values.append(key.get_secret_value())
         return values
@@ -183,6 +189,9 @@ def settings_from_mapping(raw: Mapping[str, Any], environ: Mapping[str, str] | N
     for key, variable in ENV_OVERRIDES.items():
         if environ.get(variable):
             data[key] = environ[variable]
+    for key, variable in LIST_ENV_OVERRIDES.items():
+        if environ.get(variable):
+            data[key] = [item.strip() for item in environ[variable].split(",") if item.strip()]
     # LiteLLM puts fallbacks under litellm_settings too; honour them there.
     litellm_fallbacks = (data.get("litellm_settings") or {}).get("fallbacks")
     if litellm_fallbacks and not (data.get("router_settings") or {}).get("fallbacks"):

@@ -5,7 +5,12 @@ from __future__ import annotations
 import importlib
 
 # Each room that owns tables adds its module here (one line per room).
-TABLE_MODULES = ("gateway.core.models",)
+TABLE_MODULES = (
+    "gateway.core.models",
+    "gateway.core.audit",
+    "filters.review_store",
+    "filters.blocklist_store",
+)
 
 
 def import_all_tables() -> None:
