@@ -260,11 +260,12 @@ def check_policies(path: str | Path) -> list[PolicyProblem]:
 
 
 def _tree_root(file: Path) -> Path:
-    # A team file sits in a sub-folder (policies/teams/x.yaml): climb while the parent holds policies.
-    root = file.parent
-    while root.parent != root and any(p.suffix in POLICY_SUFFIXES for p in root.parent.iterdir()):
-        root = root.parent
-    return root
+    # A team file sits in a sub-folder (policies/teams/x.yaml): its tree is the nearest folder above
+    # it that holds the default policy.
+    for folder in [file.parent, *file.parent.parents]:
+        if any((folder / f"{DEFAULT_POLICY}{suffix}").is_file() for suffix in POLICY_SUFFIXES):
+            return folder
+    return file.parent
 
 
 def load_policies(directory: str | Path) -> PolicySet:

@@ -8,6 +8,7 @@ and only approved versions can be used by reference.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from sqlmodel import Session, col, select
 from gateway.core.db import session_scope
 from gateway.core.models import utcnow
 from prompt_library.errors import (
+    InvalidTemplate,
     InvalidTransition,
     NotPromptOwner,
     PromptExists,
@@ -31,6 +33,8 @@ from prompt_library.models import Prompt, PromptState, PromptUsage, PromptVersio
 from prompt_library.template import parse_template
 
 PUBLIC_STATES = (PromptState.APPROVED.value, PromptState.DEPRECATED.value)
+# Names become file names on export and appear in URLs: letters, digits, dot, dash, underscore.
+PROMPT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,10 @@ def propose_prompt(
     model_hints: Sequence[str] = (),
 ) -> PromptVersion:
     """Create a prompt and its version 1 as a draft; raise PromptExists if the name is taken."""
+    if not PROMPT_NAME.match(name):
+        raise InvalidTemplate(
+            f"Invalid prompt name {name!r}: use letters, digits, '.', '-' and '_' (at most 128).", param="name"
+        )
     try:
         with session_scope(engine) as session:
             if session.exec(select(Prompt.id).where(Prompt.name == name)).first() is not None:
