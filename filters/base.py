@@ -95,6 +95,7 @@ class FilterResult:
     action: Action
     findings: list[Finding] = field(default_factory=list)
     replacements: list[Replacement] = field(default_factory=list)
+    whole_text: bool = False  # the verdict judges the text as a whole (a classifier, a fail mode), not spans
     error: str | None = None  # set when the verdict comes from the fail mode, not from a scan
     details: dict[str, object] = field(default_factory=dict)
 

@@ -113,6 +113,13 @@ class StreamSettings(_Strict):
 
     window_chars: int = Field(default=96, ge=16, le=4096)
     min_release_chars: int = Field(default=16, ge=1, description="scan again only after this much new text")
+    max_hold_chars: int = Field(default=1024, ge=64, description="cut whitespace-free text held longer than this")
+
+    @model_validator(mode="after")
+    def _hold_exceeds_window(self) -> StreamSettings:
+        if self.max_hold_chars < self.window_chars + self.min_release_chars:
+            raise ValueError("max_hold_chars must be at least window_chars + min_release_chars")
+        return self
 
 
 class TeamFilterConfig(_Strict):

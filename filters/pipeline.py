@@ -23,6 +23,8 @@ from gateway.core.types import Action, Verdict
 
 log = logging.getLogger(__name__)
 
+DEFAULT_TIMEOUT_SECONDS = 2.0
+
 
 @dataclass(frozen=True, slots=True)
 class TextSlot:
@@ -126,22 +128,24 @@ class FilterPipeline:
 
     def team_filters(self, team: str | None) -> tuple[TeamFilterConfig, list[Filter]]:
         """The team's configuration and built filters (teams without overrides share the defaults')."""
-        key = team if team in self.settings.teams else ""
-        built = self._teams.get(key or "")
+        key = team if team is not None and team in self.settings.teams else ""
+        built = self._teams.get(key)
         if built is None:
             config = self.settings.for_team(key or None)
             built = (config, self._registry.build(config, self._resources))
-            self._teams[key or ""] = built
+            self._teams[key] = built
         return built
 
     async def _run_one(
         self, filter_: Filter, config: TeamFilterConfig, text: str, context: FilterContext
     ) -> FilterResult:
-        section = getattr(config, filter_.name)
+        # A filter without a settings section of its name gets the safest defaults.
+        section = getattr(config, filter_.name, None)
+        time_limit = getattr(section, "timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
+        fail_mode: FailMode = getattr(section, "fail_mode", FailMode.BLOCK)
         try:
-            return await self._runner.scan(filter_, text, context, section.timeout_seconds)
+            return await self._runner.scan(filter_, text, context, time_limit)
         except (FilterTimeout, FilterFailed) as exc:
-            fail_mode: FailMode = section.fail_mode
             # The text itself is never logged: it may be the PII the filter was looking for.
             log.warning(
                 "filter %s failed on team=%s request=%s field=%s: %s; fail mode %s",
@@ -153,7 +157,7 @@ class FilterPipeline:
                 fail_mode.value,
             )
             action = Action.BLOCK if fail_mode is FailMode.BLOCK else Action.ALLOW
-            return FilterResult(filter_.name, action, error=f"{type(exc).__name__}: {exc}")
+            return FilterResult(filter_.name, action, whole_text=True, error=f"{type(exc).__name__}: {exc}")
 
     async def scan_text(self, text: str, context: FilterContext) -> TextOutcome:
         """Run the team's filters over one text (concurrently) and combine their results."""

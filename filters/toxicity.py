@@ -78,7 +78,7 @@ class ToxicityFilter:
             if action is not Action.ALLOW:
                 findings.append(Finding(label, 0, len(text), score, FILTER_NAME, action))
         action = strongest(f.action for f in findings)
-        return FilterResult(FILTER_NAME, action, findings, details={"scores": scores})
+        return FilterResult(FILTER_NAME, action, findings, whole_text=True, details={"scores": scores})
 
     def scan(self, text: str, context: FilterContext) -> FilterResult:
         return self.scan_batch([text], [context])[0]

@@ -2,6 +2,8 @@
 
 It works offline and is fast when texts are batched (one vectorizer + model call for the batch).
 It has one label, `profanity`; it scores insults and swearing near 1.0 but threats lower.
+A bag of n-grams dilutes one insult in a long text, so texts are scored in pieces of about a
+sentence or two (240 characters), keeping the highest score.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class ProfanityScorer:
     backend = "profanity"
     labels: tuple[str, ...] = (LABEL,)
 
-    def __init__(self, max_chars: int = 2000) -> None:
+    def __init__(self, max_chars: int = 240) -> None:
         data = resources.files("profanity_check") / "data"
         self._vectorizer: Any = joblib.load(data / "vectorizer.joblib")
         self._model: Any = joblib.load(data / "model.joblib")
