@@ -95,6 +95,5 @@ def parse_template(messages: Any, variables: Any) -> PromptTemplate:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or None
         reason = error["msg"].removeprefix("Value error, ")
-        raise InvalidTemplate(
-            f"Invalid prompt template{f' at {where}' if where else ''}: {reason}", param=where
-        ) from None
+        message = f"Invalid prompt template at {where}: {reason}" if where else f"Invalid prompt template: {reason}"
+        raise InvalidTemplate(message, param=where) from None
