@@ -17,6 +17,7 @@ from gateway.http_body import check_chat_body, check_embeddings_body, read_json_
 from gateway.routes.deps import authenticate, gateway_state
 from gateway.state import GatewayState
 from gateway.streaming import DONE, EventStreamResponse, sse_error, sse_event
+from gateway.upstream.base import ChunkBatches
 from gateway.upstream.router import CallReport
 
 router = APIRouter()
@@ -64,13 +65,13 @@ async def chat_completions(request: Request) -> Response:
     return _json(routed_answer.value, headers)
 
 
-async def _forward(state: GatewayState, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """Frames each upstream chunk as it arrives; an upstream failure mid-stream ends with an error event."""
+async def _forward(state: GatewayState, chunks: ChunkBatches) -> AsyncIterator[bytes]:
+    """Frames upstream chunks as they arrive; an upstream failure mid-stream ends with an error event."""
     state.metrics.streams_open.inc()
     finished = False
     try:
-        async for payload in chunks:
-            yield sse_event(payload)
+        async for batch in chunks:
+            yield b"".join(sse_event(payload) for payload in batch)
         finished = True
         yield DONE
     except GatewayError as error:

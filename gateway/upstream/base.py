@@ -11,6 +11,9 @@ from gateway.core.settings import LitellmParams
 from gateway.upstream.circuit import Circuit
 
 Json = dict[str, Any]
+# A stream yields, per network read, the JSON payloads of the SSE events that read completed:
+# forwarding them together costs one write instead of one per event.
+ChunkBatches = AsyncIterator[list[bytes]]
 
 
 @dataclass(eq=False)
@@ -35,12 +38,12 @@ class Provider(Protocol):
     """A backend that speaks to one kind of upstream.
 
     `open_stream` must raise before returning if the call fails before its first byte, so the
-    router can retry; the iterator it returns yields each chunk's JSON payload as bytes.
+    router can retry; the iterator it returns yields batches of chunk payloads (JSON bytes).
     """
 
     async def chat(self, deployment: Deployment, body: Json) -> Json: ...
 
-    async def open_stream(self, deployment: Deployment, body: Json) -> AsyncIterator[bytes]: ...
+    async def open_stream(self, deployment: Deployment, body: Json) -> ChunkBatches: ...
 
     async def embeddings(self, deployment: Deployment, body: Json) -> Json: ...
 

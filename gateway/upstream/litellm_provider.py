@@ -7,14 +7,13 @@ so it is imported only when a deployment needs it and never sits on the fast pat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 
 from gateway.core.errors import GatewayError, UpstreamError, UpstreamRejected, UpstreamTimeout
 from gateway.core.scrub import Scrubber
-from gateway.upstream.base import Deployment, Json, MalformedUpstreamResponse
+from gateway.upstream.base import ChunkBatches, Deployment, Json, MalformedUpstreamResponse
 
 # Our own deployment options, which litellm must not receive.
 GATEWAY_PARAMS = frozenset({"connect_timeout", "weight", "input_cost_per_token", "output_cost_per_token"})
@@ -75,16 +74,16 @@ class LitellmProvider:
         result: Json = response.model_dump(exclude_none=True)
         return result
 
-    async def open_stream(self, deployment: Deployment, body: Json) -> AsyncIterator[bytes]:
+    async def open_stream(self, deployment: Deployment, body: Json) -> ChunkBatches:
         try:
             stream = await self._litellm.acompletion(**self._arguments(deployment, body, stream=True))
         except Exception as exc:
             raise self._translate(deployment, exc) from None
         return self._chunks(deployment, stream)
 
-    async def _chunks(self, deployment: Deployment, stream: Any) -> AsyncIterator[bytes]:
+    async def _chunks(self, deployment: Deployment, stream: Any) -> ChunkBatches:
         try:
             async for chunk in stream:
-                yield orjson.dumps(chunk.model_dump(exclude_none=True))
+                yield [orjson.dumps(chunk.model_dump(exclude_none=True))]
         except Exception as exc:
             raise self._translate(deployment, exc) from None

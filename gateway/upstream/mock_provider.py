@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from gateway.upstream.base import Deployment, Json
+from gateway.upstream.base import ChunkBatches, Deployment, Json
 
 EMBEDDING_DIMENSIONS = 16
 
@@ -95,8 +95,12 @@ class MockProvider:
             },
         }
 
-    async def open_stream(self, deployment: Deployment, body: Json) -> AsyncIterator[bytes]:
-        return self._chunks(deployment, body)
+    async def open_stream(self, deployment: Deployment, body: Json) -> ChunkBatches:
+        return self._batches(deployment, body)
+
+    async def _batches(self, deployment: Deployment, body: Json) -> ChunkBatches:
+        async for payload in self._chunks(deployment, body):
+            yield [payload]
 
     async def _chunks(self, deployment: Deployment, body: Json) -> AsyncIterator[bytes]:
         whole = await self.chat(deployment, body)

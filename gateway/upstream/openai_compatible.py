@@ -6,7 +6,6 @@ aiohttp session held over 2,200, which is why this path uses aiohttp and skips l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -15,7 +14,7 @@ import orjson
 from gateway.core.errors import UpstreamError, UpstreamRejected, UpstreamTimeout
 from gateway.core.scrub import Scrubber
 from gateway.core.settings import UpstreamPoolSettings
-from gateway.upstream.base import Deployment, Json, MalformedUpstreamResponse
+from gateway.upstream.base import ChunkBatches, Deployment, Json, MalformedUpstreamResponse
 
 DEFAULT_API_BASE = "https://api.openai.com/v1"
 # litellm provider prefixes whose upstream speaks OpenAI's wire format at `api_base`.
@@ -144,21 +143,25 @@ class OpenAICompatibleProvider:
             raise MalformedUpstreamResponse(f"The model provider for {deployment.group!r} sent no embeddings.")
         return result
 
-    async def open_stream(self, deployment: Deployment, body: Json) -> AsyncIterator[bytes]:
+    async def open_stream(self, deployment: Deployment, body: Json) -> ChunkBatches:
         response = await self._post(deployment, "/chat/completions", body, stream=True)
         return self._events(deployment, response)
 
-    async def _events(self, deployment: Deployment, response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-        """Yields each SSE event's data as it arrives; closing the iterator closes the connection."""
+    async def _events(self, deployment: Deployment, response: aiohttp.ClientResponse) -> ChunkBatches:
+        """Yields the SSE data payloads completed by each network read, as soon as it arrives;
+        closing the iterator closes the connection."""
+        pending = b""
         try:
-            async for line in response.content:
-                if not line.startswith(b"data:"):
-                    continue  # blank separators, comments (": keep-alive"), event names
-                data = line[5:].strip()
-                if data == b"[DONE]":
+            async for block in response.content.iter_any():
+                *lines, pending = (pending + block).split(b"\n")
+                payloads, done = _payloads(lines)
+                if payloads:
+                    yield payloads
+                if done:
                     return
-                if data:
-                    yield data
+            payloads, _ = _payloads([pending])
+            if payloads:
+                yield payloads
         except (TimeoutError, aiohttp.ServerTimeoutError):
             raise UpstreamTimeout(f"The model provider for {deployment.group!r} stopped sending.") from None
         except aiohttp.ClientError as exc:
@@ -169,3 +172,17 @@ class OpenAICompatibleProvider:
             # Returns the connection to the pool when the stream was read to its end, closes it
             # (and so cancels the upstream generation) when the client went away mid-stream.
             response.release()
+
+
+def _payloads(lines: list[bytes]) -> tuple[list[bytes], bool]:
+    """The data payloads among complete SSE lines, and whether `[DONE]` was among them."""
+    payloads: list[bytes] = []
+    for line in lines:
+        if not line.startswith(b"data:"):
+            continue  # blank separators, comments (": keep-alive"), event names
+        data = line[5:].strip()
+        if data == b"[DONE]":
+            return payloads, True
+        if data:
+            payloads.append(data)
+    return payloads, False

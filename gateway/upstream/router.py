@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from gateway.core.errors import GatewayError, ModelNotFound, UpstreamError, UpstreamRejected
 from gateway.core.settings import GatewaySettings, RouterSettings
-from gateway.upstream.base import Deployment, Json, Provider, is_retryable, retry_after_seconds
+from gateway.upstream.base import ChunkBatches, Deployment, Json, Provider, is_retryable, retry_after_seconds
 from gateway.upstream.circuit import Circuit
 
 log = logging.getLogger(__name__)
@@ -140,5 +140,5 @@ class Router:
     async def embeddings(self, group: str, body: Json) -> Routed[Json]:
         return await self.call(group, lambda d: d.provider.embeddings(d, body))
 
-    async def open_stream(self, group: str, body: Json) -> Routed[AsyncIterator[bytes]]:
+    async def open_stream(self, group: str, body: Json) -> Routed[ChunkBatches]:
         return await self.call(group, lambda d: d.provider.open_stream(d, body))
