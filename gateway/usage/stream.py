@@ -69,6 +69,10 @@ class StreamUsageTracker:
         usage_only = reported is not None and not choices
         return self._forward_usage_chunk or not usage_only
 
+    def feed_batch(self, payloads: list[bytes]) -> list[bytes]:
+        """Record a network read's payloads; return those to forward, in order."""
+        return [payload for payload in payloads if self.feed(payload)]
+
     @property
     def text(self) -> str:
         """Everything generated so far (content, refusals, tool-call names and arguments)."""

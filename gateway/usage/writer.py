@@ -36,6 +36,7 @@ class WriterStats:
     """Counts for metrics and tests: rows inserted, spilled to disk, replayed from disk."""
 
     written: int = 0
+    batches: int = 0
     spilled: int = 0
     replayed: int = 0
     failed_writes: int = 0
@@ -154,6 +155,7 @@ class UsageWriter:
     async def _store(self, batch: list[Row]) -> None:
         if self.database_up and await self._insert(batch):
             self.stats.written += len(batch)
+            self.stats.batches += 1
             if self._has_spilled:
                 await self._replay()
             return

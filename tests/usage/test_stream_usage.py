@@ -1,0 +1,106 @@
+"""Usage of streamed answers, from real chunk payloads of the built-in mock provider."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from gateway.core.settings import LitellmParams
+from gateway.upstream.base import Deployment
+from gateway.upstream.circuit import Circuit
+from gateway.upstream.mock_provider import MockProvider
+from gateway.usage.stream import StreamUsageTracker, client_wants_usage, with_usage_requested
+from gateway.usage.tokens import TokenCounter
+
+pytestmark = pytest.mark.anyio
+MESSAGES = [{"role": "user", "content": "tell me about the weather in Paris today"}]
+
+
+@pytest.fixture(scope="module")
+def counter() -> TokenCounter:
+    return TokenCounter()
+
+
+def _deployment() -> Deployment:
+    provider = MockProvider()
+    return Deployment("mock#0", "mock", LitellmParams(model="gateway-mock/gpt-4o"), provider, Circuit(3, 30))
+
+
+async def _chunks(body: dict[str, object]) -> list[bytes]:
+    deployment = _deployment()
+    batches = await deployment.provider.open_stream(deployment, body)
+    return [chunk async for batch in batches for chunk in batch]  # each network read is a batch of payloads
+
+
+def _tracker(counter: TokenCounter, body: dict[str, object]) -> StreamUsageTracker:
+    prompt = counter.count_messages(body["messages"], "gpt-4o")
+    return StreamUsageTracker(counter, "gpt-4o", prompt, forward_usage_chunk=client_wants_usage(body))
+
+
+def test_the_upstream_body_asks_for_usage_and_keeps_other_options() -> None:
+    body = {"model": "m", "stream": True, "stream_options": {"include_obfuscation": False}}
+    upstream = with_usage_requested(body)
+    assert upstream["stream_options"] == {"include_obfuscation": False, "include_usage": True}
+    assert "include_usage" not in body["stream_options"]  # the client's body is not changed
+
+
+async def test_provider_usage_is_recorded_and_its_chunk_stripped_for_a_client_that_did_not_ask(
+    counter: TokenCounter,
+) -> None:
+    body = {"model": "mock", "stream": True, "messages": MESSAGES}
+    tracker = _tracker(counter, body)
+    forwarded = [chunk for chunk in await _chunks(with_usage_requested(body)) if tracker.feed(chunk)]
+    assert tracker.reported is not None
+    assert tracker.usage() == tracker.reported
+    assert all("usage" not in orjson.loads(chunk) for chunk in forwarded)
+    assert (
+        "".join(c["choices"][0]["delta"].get("content", "") for c in map(orjson.loads, forwarded) if c["choices"])
+        == "Mock answer: " + MESSAGES[0]["content"]
+    )
+
+
+async def test_the_usage_chunk_reaches_a_client_that_asked_for_it(counter: TokenCounter) -> None:
+    body = {"model": "mock", "stream": True, "messages": MESSAGES, "stream_options": {"include_usage": True}}
+    tracker = _tracker(counter, body)
+    forwarded = [chunk for chunk in await _chunks(with_usage_requested(body)) if tracker.feed(chunk)]
+    assert orjson.loads(forwarded[-1])["usage"]["completion_tokens"] == tracker.usage().completion_tokens
+
+
+async def test_a_stream_without_provider_usage_is_counted_with_tiktoken(counter: TokenCounter) -> None:
+    body = {"model": "mock", "stream": True, "messages": MESSAGES}
+    tracker = _tracker(counter, body)
+    for chunk in await _chunks(body):  # not asked upstream: no usage chunk arrives
+        tracker.feed(chunk)
+    usage = tracker.usage()
+    assert usage.counted
+    assert usage.completion_tokens == counter.count_text("Mock answer: " + MESSAGES[0]["content"], "gpt-4o")
+    assert usage.prompt_tokens == counter.count_messages(MESSAGES, "gpt-4o")
+
+
+async def test_a_client_that_leaves_mid_stream_pays_for_what_was_generated(counter: TokenCounter) -> None:
+    body = {"model": "mock", "stream": True, "messages": MESSAGES}
+    chunks = await _chunks(with_usage_requested(body))
+    tracker = _tracker(counter, body)
+    for chunk in chunks[:4]:  # role chunk + three words, then the client is gone
+        tracker.feed(chunk)
+    assert tracker.text == "Mock answer: tell"
+    usage = tracker.usage()
+    assert usage.counted and usage.completion_tokens == counter.count_text("Mock answer: tell", "gpt-4o")
+    assert 0 < usage.completion_tokens < _tracker_total(counter, chunks, body)
+
+
+def _tracker_total(counter: TokenCounter, chunks: list[bytes], body: dict[str, object]) -> int:
+    tracker = _tracker(counter, body)
+    for chunk in chunks:
+        tracker.feed(chunk)
+    return tracker.usage().completion_tokens
+
+
+async def test_streamed_tool_call_arguments_are_counted(counter: TokenCounter) -> None:
+    tools = [{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
+    body = {"model": "mock", "stream": True, "messages": MESSAGES, "tools": tools}
+    tracker = _tracker(counter, body)
+    for chunk in await _chunks(body):
+        tracker.feed(chunk)
+    assert tracker.text.startswith("lookup{")
+    assert tracker.usage().completion_tokens == counter.count_text(tracker.text, "gpt-4o")

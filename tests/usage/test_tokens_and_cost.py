@@ -1,0 +1,99 @@
+"""Token counts (provider first, tiktoken otherwise) and prices (litellm's map, config overrides)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from gateway.core.settings import LitellmParams
+from gateway.usage.cost import Price, PriceBook, worst_case_output_tokens
+from gateway.usage.tokens import TokenCounter, encoding_name_for
+
+
+@pytest.fixture(scope="module")
+def counter() -> TokenCounter:
+    return TokenCounter()
+
+
+@pytest.fixture(scope="module")
+def prices() -> PriceBook:
+    return PriceBook.from_litellm()
+
+
+def test_gpt_4o_family_counts_with_o200k_and_others_with_cl100k() -> None:
+    assert encoding_name_for("gpt-4o-mini") == "o200k_base"
+    assert encoding_name_for("openai/gpt-4o") == "o200k_base"
+    assert encoding_name_for("gpt-3.5-turbo") == "cl100k_base"
+    assert encoding_name_for("anthropic/claude-3-haiku") == "cl100k_base"
+
+
+def test_prompt_tokens_follow_openais_per_message_overhead(counter: TokenCounter) -> None:
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello there"}]
+    text_tokens = sum(
+        counter.count_text(m["role"], "gpt-4o") + counter.count_text(m["content"], "gpt-4o") for m in messages
+    )
+    # 3 per message, 3 to prime the answer (OpenAI's cookbook)
+    assert counter.count_messages(messages, "gpt-4o") == text_tokens + 3 * 2 + 3
+
+
+def test_counting_works_offline_with_the_bundled_encodings(counter: TokenCounter) -> None:
+    assert counter.count_text("hello world", "gpt-4o") == 2
+    assert counter.count_text("hello world", "gpt-3.5-turbo") == 2
+
+
+def test_provider_usage_wins_over_counting(counter: TokenCounter) -> None:
+    response = {
+        "choices": [{"message": {"content": "a long answer " * 50}}],
+        "usage": {"prompt_tokens": 7, "completion_tokens": 3},
+    }
+    usage = counter.usage_of_response(response, [{"role": "user", "content": "hi"}], "gpt-4o")
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.counted) == (7, 3, False)
+
+
+def test_missing_provider_usage_is_counted_including_tool_call_arguments(counter: TokenCounter) -> None:
+    arguments = '{"city": "Paris", "unit": "celsius"}'
+    response = {
+        "choices": [
+            {"message": {"content": None, "tool_calls": [{"function": {"name": "weather", "arguments": arguments}}]}}
+        ]
+    }
+    usage = counter.usage_of_response(response, [{"role": "user", "content": "weather?"}], "gpt-4o")
+    assert usage.counted
+    assert usage.completion_tokens == counter.count_text("weather" + arguments, "gpt-4o")
+    assert usage.prompt_tokens == counter.count_messages([{"role": "user", "content": "weather?"}], "gpt-4o")
+
+
+def test_cost_comes_from_litellms_price_map(prices: PriceBook) -> None:
+    price = prices.price_for(LitellmParams(model="openai/gpt-4o-mini"))
+    # gpt-4o-mini: $0.15 per 1M input tokens, $0.60 per 1M output tokens
+    assert price.cost_nanos(1_000_000, 0) == 150_000_000
+    assert price.cost_nanos(1000, 500) == 150_000 + 300_000
+    assert price.max_output_tokens == 16384
+
+
+def test_a_deployments_own_prices_override_the_map(prices: PriceBook) -> None:
+    params = LitellmParams(model="openai/gpt-4o-mini", input_cost_per_token=0.000001, output_cost_per_token=0.000002)
+    price = prices.price_for(params)
+    assert price.cost_nanos(10, 5) == 10 * 1000 + 5 * 2000
+
+
+def test_an_unpriced_model_costs_nothing_and_says_so(prices: PriceBook) -> None:
+    price = prices.price_for(LitellmParams(model="gateway-mock/mock-gpt"))
+    assert not price.known
+    assert price.cost_nanos(100, 100) == 0
+
+
+def test_costs_are_exact_decimals_not_floats() -> None:
+    price = Price(Decimal("0.15"), Decimal("0.6"))  # nano-dollars per token
+    assert price.cost_nanos(3, 0) == 0  # 0.45 rounds half-even to 0
+    assert price.cost_nanos(10, 10) == 8  # 1.5 + 6 = 7.5 -> 8
+    assert price.max_cost_nanos(3, 0) == 1  # a reservation rounds up
+
+
+def test_the_worst_case_answer_is_max_tokens_else_the_models_output_limit() -> None:
+    price = Price(Decimal(1), Decimal(1), max_output_tokens=16384)
+    assert worst_case_output_tokens({"max_tokens": 100}, price) == 100
+    assert worst_case_output_tokens({"max_completion_tokens": 50, "n": 2}, price) == 100
+    assert worst_case_output_tokens({}, price) == 16384
+    assert worst_case_output_tokens({}, Price(Decimal(1), Decimal(1))) == 4096
