@@ -123,20 +123,18 @@ class PiiEngine:
     ) -> list[Replacement]:
         """What each finding becomes under its type's operator (by Presidio's anonymizer), as spans of `text`."""
         mask = mask or MaskSettings()
-        configs: dict[str, OperatorConfig] = {}
-        chosen = []
+        replacements = []
         for finding in resolve_overlaps(findings):
             config = self._operator(operators.get(finding.entity_type, PiiOperator.REPLACE), finding.entity_type, mask)
-            if config is not None:
-                configs[finding.entity_type] = config
-                chosen.append(finding)
-        if not chosen:
-            return []
-        results = [AnonymizerInput(f.entity_type, f.start, f.end, f.score) for f in chosen]
-        items = self._anonymizer.anonymize(text=text, analyzer_results=results, operators=configs).items
-        # Items come back in output order; findings do not overlap, so they pair up one to one.
-        new_values = [item.text for item in sorted(items, key=lambda item: item.start)]
-        return [Replacement(f.start, f.end, value) for f, value in zip(chosen, new_values, strict=True)]
+            if config is None:
+                continue
+            # One value at a time: on a whole text Presidio merges same-type entities separated only
+            # by whitespace into one, which would lose the span of each.
+            value = text[finding.start : finding.end]
+            result = AnonymizerInput(finding.entity_type, 0, len(value), finding.score)
+            new = self._anonymizer.anonymize(value, [result], {finding.entity_type: config}).text
+            replacements.append(Replacement(finding.start, finding.end, new))
+        return replacements
 
     def anonymize(
         self,

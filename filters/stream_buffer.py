@@ -62,6 +62,11 @@ class StreamGuard:
         return "".join(self._text)
 
     @property
+    def released_chars(self) -> int:
+        """How many characters of the received text have been released (redacted or not)."""
+        return self._released
+
+    @property
     def held(self) -> int:
         """How many received characters are not released yet."""
         return self._length - self._released

@@ -52,9 +52,7 @@ PipelineFactory = Callable[..., FilterPipeline]
 
 
 @pytest.fixture
-def make_pipeline(
-    patterns_engine: PiiEngine, profanity_scorer: ProfanityScorer
-) -> Iterator[PipelineFactory]:
+def make_pipeline(patterns_engine: PiiEngine, profanity_scorer: ProfanityScorer) -> Iterator[PipelineFactory]:
     """Build a pipeline from a `filters:` mapping, on the real engines; runners are closed afterwards."""
     runners: list[FilterRunner] = []
 

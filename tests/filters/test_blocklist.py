@@ -1,6 +1,6 @@
 """The blocklist: terms and regular expressions, global and per team, matched after normalisation."""
 
-# ruff: noqa: RUF001  (look-alike letters are the subject of these tests)
+# ruff: noqa: RUF001, RUF003  (look-alike letters are the subject of these tests)
 from __future__ import annotations
 
 import pytest

@@ -39,7 +39,9 @@ def test_a_checkpoint_naming_a_hub_model_is_rebased_onto_the_local_folder(tiny_d
 
 def test_rebased_and_direct_loading_give_the_same_scores(tiny_detoxify: dict[str, Path]) -> None:
     config = str(tiny_detoxify["config"])
-    direct = DetoxifyScorer(DetoxifySettings(checkpoint=str(tiny_detoxify["checkpoint"]), huggingface_config_path=config))
+    direct = DetoxifyScorer(
+        DetoxifySettings(checkpoint=str(tiny_detoxify["checkpoint"]), huggingface_config_path=config)
+    )
     rebased = DetoxifyScorer(
         DetoxifySettings(checkpoint=str(tiny_detoxify["checkpoint_named_base"]), huggingface_config_path=config)
     )
@@ -64,7 +66,9 @@ def test_scores_are_probabilities_per_label_for_each_text(tiny_detoxify: dict[st
 
 def test_a_single_text_is_scored_like_in_a_batch(tiny_detoxify: dict[str, Path]) -> None:
     scorer = DetoxifyScorer(
-        DetoxifySettings(checkpoint=str(tiny_detoxify["checkpoint"]), huggingface_config_path=str(tiny_detoxify["config"]))
+        DetoxifySettings(
+            checkpoint=str(tiny_detoxify["checkpoint"]), huggingface_config_path=str(tiny_detoxify["config"])
+        )
     )
     (alone,) = scorer.score_batch(["shut up"])
     assert alone == pytest.approx(scorer.score_batch(["shut up", "shut up"])[0], abs=1e-5)
@@ -82,10 +86,13 @@ def test_the_detoxify_scorer_describes_its_checkpoint(tiny_detoxify: dict[str, P
 
 def test_the_toxicity_filter_runs_on_the_detoxify_backend(tiny_detoxify: dict[str, Path]) -> None:
     scorer = DetoxifyScorer(
-        DetoxifySettings(checkpoint=str(tiny_detoxify["checkpoint"]), huggingface_config_path=str(tiny_detoxify["config"]))
+        DetoxifySettings(
+            checkpoint=str(tiny_detoxify["checkpoint"]), huggingface_config_path=str(tiny_detoxify["config"])
+        )
     )
     result = ToxicityFilter(scorer, ToxicityFilterConfig()).scan("hello there", FilterContext())
-    assert set(result.details["scores"]) == set(LABELS)  # type: ignore[arg-type]
+    scores = result.details["scores"]
+    assert isinstance(scores, dict) and set(scores) == set(LABELS)
 
 
 def test_a_missing_checkpoint_is_reported_clearly(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The normaliser folds evasions away and maps every match back to the original text."""
 
-# ruff: noqa: RUF001  (look-alike letters are the subject of these tests)
+# ruff: noqa: RUF001, RUF003  (look-alike letters are the subject of these tests)
 from __future__ import annotations
 
 import pytest

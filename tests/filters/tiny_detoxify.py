@@ -26,9 +26,7 @@ def _train_wordpiece(folder: Path) -> Path:
     tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=300, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    )
+    trainer = trainers.WordPieceTrainer(vocab_size=300, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
     tokenizer.train_from_iterator(SENTENCES * 4, trainer)
     vocab_file = folder / "vocab.txt"
     ordered = sorted(tokenizer.get_vocab().items(), key=lambda item: item[1])
@@ -55,8 +53,8 @@ def build_tiny_detoxify_checkpoint(root: Path) -> dict[str, Path]:
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=128,
-        num_labels=len(JIGSAW_CLASSES),
     )
+    config.num_labels = len(JIGSAW_CLASSES)  # a PretrainedConfig property, not a typed constructor argument
     config.save_pretrained(str(folder))
     torch.manual_seed(0)
     model = transformers.BertForSequenceClassification(config)
@@ -77,6 +75,6 @@ def build_tiny_detoxify_checkpoint(root: Path) -> dict[str, Path]:
     path = root / "tiny.ckpt"
     torch.save(checkpoint, path)
     rebased = root / "tiny-bert-base-uncased.ckpt"
-    checkpoint["config"]["arch"]["args"]["model_type"] = "bert-base-uncased"  # type: ignore[index]
+    checkpoint["config"]["arch"]["args"]["model_type"] = "bert-base-uncased"
     torch.save(checkpoint, rebased)
     return {"config": folder, "checkpoint": path, "checkpoint_named_base": rebased}
