@@ -24,12 +24,14 @@ from gateway.limits.rules import AppliedLimits, BudgetRule, BudgetSlot
 from gateway.usage.records import UsageRecord
 
 
-def ledger_spent_nanos(engine: Engine, rule: BudgetRule, since: datetime | None) -> int:
-    """What the ledger holds as spent by the rule's team or key since `since` (None: ever)."""
+def ledger_spent_nanos(engine: Engine, rule: BudgetRule, since: datetime | None, until: datetime | None = None) -> int:
+    """What the ledger holds as spent by the rule's team or key in [since, until) (None: unbounded)."""
     owner = UsageRecord.team_id if rule.scope == "team" else UsageRecord.key_id
     statement = select(func.coalesce(func.sum(UsageRecord.cost_nanos), 0)).where(owner == rule.scope_id)
     if since is not None:
         statement = statement.where(col(UsageRecord.time) >= since)
+    if until is not None:
+        statement = statement.where(col(UsageRecord.time) < until)
     with Session(engine) as session:
         return int(session.exec(statement).one())
 
@@ -38,7 +40,7 @@ async def spent_in_window(engine: Engine | None, slot: BudgetSlot, now: datetime
     if engine is None:
         return 0
     window = window_of(slot.rule.period, now)
-    return await asyncio.to_thread(ledger_spent_nanos, engine, slot.rule, window.start)
+    return await asyncio.to_thread(ledger_spent_nanos, engine, slot.rule, window.start, window.end)
 
 
 async def restore_counter(

@@ -23,7 +23,7 @@ from gateway.limits.ledger import ledger_spent_nanos
 from gateway.limits.models import Budget
 from gateway.limits.periods import window_of
 from gateway.limits.rules import BudgetRule
-from gateway.usage.records import UsageRecord, nanos_to_usd
+from gateway.usage.records import UsageRecord, usd_text
 
 RECORDS: Table = UsageRecord.__table__  # type: ignore[attr-defined]
 GroupBy = Literal["team", "key", "model", "day"]
@@ -97,7 +97,7 @@ def _spend_row(row: dict[str, Any]) -> dict[str, Any]:
         row["day"] = str(row["day"])
     for name in ("requests", "prompt_tokens", "completion_tokens", "total_tokens", "cost_nanos"):
         row[name] = int(row[name])
-    row["cost_usd"] = str(nanos_to_usd(row["cost_nanos"]))
+    row["cost_usd"] = usd_text(row["cost_nanos"])
     return row
 
 
@@ -114,7 +114,7 @@ def budgets_status(engine: Engine, now: datetime, *, team_id: int | None = None)
             continue
         window = window_of(budget.period, now)
         rule = BudgetRule(budget.scope, budget.scope_id, budget.amount_nanos, budget.period)
-        used = ledger_spent_nanos(engine, rule, window.start)
+        used = ledger_spent_nanos(engine, rule, window.start, window.end)
         result.append(
             {
                 "id": budget.id,
@@ -127,9 +127,9 @@ def budgets_status(engine: Engine, now: datetime, *, team_id: int | None = None)
                 "period_label": window.label,
                 "period_start": window.start.isoformat() if window.start else None,
                 "period_end": window.end.isoformat() if window.end else None,
-                "amount_usd": str(nanos_to_usd(budget.amount_nanos)),
-                "used_usd": str(nanos_to_usd(used)),
-                "remaining_usd": str(nanos_to_usd(max(0, budget.amount_nanos - used))),
+                "amount_usd": usd_text(budget.amount_nanos),
+                "used_usd": usd_text(used),
+                "remaining_usd": usd_text(max(0, budget.amount_nanos - used)),
                 "soft_threshold": budget.soft_threshold,
             }
         )
@@ -151,7 +151,7 @@ def ledger_rows(
         for record in session.exec(statement.execution_options(yield_per=chunk)):
             row = {name: getattr(record, name) for name in LEDGER_COLUMNS if name != "cost_usd"}
             row["time"] = _utc(record.time).isoformat()
-            row["cost_usd"] = str(record.cost_usd)
+            row["cost_usd"] = usd_text(record.cost_nanos)
             yield row
 
 

@@ -18,11 +18,17 @@ from sqlmodel import Field, SQLModel
 from gateway.core.models import utcnow
 
 NANOS_PER_USD = 1_000_000_000
+ONE_NANO = Decimal("0.000000001")
 
 
 def nanos_to_usd(nanos: int) -> Decimal:
     """An exact decimal amount of dollars from integer nano-dollars."""
-    return Decimal(nanos).scaleb(-9)
+    return (Decimal(nanos) / NANOS_PER_USD).quantize(ONE_NANO)
+
+
+def usd_text(nanos: int) -> str:
+    """Dollars as a plain decimal string with nine places ("0.000019800"), for JSON and CSV."""
+    return f"{nanos_to_usd(nanos):f}"
 
 
 def usd_to_nanos(amount: Decimal | float | int | str) -> int:
