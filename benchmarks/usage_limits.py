@@ -1,0 +1,81 @@
+"""Cost of a limit check and settle on the Redis backend: checks per second and latency.
+
+    python benchmarks/usage_limits.py [--requests 5000] [--concurrency 50]
+
+One team budget, one key budget and RPM/TPM on both: the heaviest ordinary case (one Lua call
+per check, one per settle). Keys use a random prefix and are deleted after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+import uuid
+
+from sqlmodel import SQLModel
+
+from gateway.core.db import create_database_engine
+from gateway.core.redis import create_redis
+from gateway.limits.admin import set_budget, set_rate_limit
+from gateway.limits.catalog import LimitsCatalog
+from gateway.limits.models import Budget, RateLimit
+from gateway.limits.redis_backend import RedisLimits
+from gateway.limits.rules import LimitRequest
+from gateway.usage.records import UsageRecord
+
+
+async def run(requests: int, concurrency: int, url: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_database_engine(f"sqlite:///{folder}/limits.db")
+        tables = [t.__table__ for t in (UsageRecord, Budget, RateLimit)]  # type: ignore[attr-defined]
+        SQLModel.metadata.create_all(engine, tables=tables)
+        set_budget(engine, "team", 1, "1000000", "month")
+        set_budget(engine, "key", 10, "1000000", "day")
+        set_rate_limit(engine, "team", 1, rpm=10**8, tpm=10**9)
+        set_rate_limit(engine, "key", 10, rpm=10**8, tpm=10**9)
+        redis = create_redis(url)
+        prefix = f"bench-{uuid.uuid4().hex[:8]}:"
+        limits = RedisLimits(redis, LimitsCatalog(engine, 60), prefix=prefix, ledger=engine)
+        latencies: list[float] = []
+        queue = iter(range(requests))
+
+        async def worker() -> None:
+            for number in queue:
+                started = time.perf_counter()
+                reservation = await limits.check_and_reserve(
+                    LimitRequest(f"req_{number}", 1, 10, tokens=500, max_cost_nanos=50_000)
+                )
+                latencies.append(time.perf_counter() - started)
+                await limits.settle(reservation, 20_000, 300)
+
+        await limits.check_and_reserve(LimitRequest("warm-up", 1, 10))
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+        latencies.sort()
+        print(f"{requests / elapsed:,.0f} check+settle pairs/s with {concurrency} concurrent requests")
+        print(
+            f"check latency: median {statistics.median(latencies) * 1000:.2f} ms, "
+            f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.2f} ms"
+        )
+        keys = [key async for key in redis.scan_iter(match=prefix + "*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args()
+    asyncio.run(run(args.requests, args.concurrency, args.redis))
+
+
+if __name__ == "__main__":
+    main()
