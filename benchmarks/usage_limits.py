@@ -21,16 +21,16 @@ from gateway.core.db import create_database_engine
 from gateway.core.redis import create_redis
 from gateway.limits.admin import set_budget, set_rate_limit
 from gateway.limits.catalog import LimitsCatalog
-from gateway.limits.models import Budget, RateLimit
+from gateway.limits.models import Budget, RateLimit  # noqa: F401 - registers the tables
 from gateway.limits.redis_backend import RedisLimits
 from gateway.limits.rules import LimitRequest
-from gateway.usage.records import UsageRecord
+from gateway.usage.records import UsageRecord  # noqa: F401 - registers the table
 
 
 async def run(requests: int, concurrency: int, url: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         engine = create_database_engine(f"sqlite:///{folder}/limits.db")
-        tables = [t.__table__ for t in (UsageRecord, Budget, RateLimit)]  # type: ignore[attr-defined]
+        tables = [SQLModel.metadata.tables[name] for name in ("usage_records", "budgets", "rate_limits")]
         SQLModel.metadata.create_all(engine, tables=tables)
         set_budget(engine, "team", 1, "1000000", "month")
         set_budget(engine, "key", 10, "1000000", "day")

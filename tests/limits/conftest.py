@@ -27,7 +27,7 @@ from gateway.limits.redis_backend import RedisLimits
 from gateway.usage.records import UsageRecord
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-TABLES = [t.__table__ for t in (Team, ApiKey, UsageRecord, Budget, RateLimit)]  # type: ignore[attr-defined]
+TABLES = [SQLModel.metadata.tables[t.__tablename__] for t in (Team, ApiKey, UsageRecord, Budget, RateLimit)]
 
 
 @pytest.fixture

@@ -29,6 +29,12 @@ pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 CENT = usd_to_nanos("0.01")
 
 
+async def _counter(redis: Redis, key: str) -> int:
+    value = await redis.get(key)
+    assert value is not None, f"{key} is missing"
+    return int(value)
+
+
 def _request(number: int = 0) -> LimitRequest:
     return LimitRequest(f"req_{number}", team_id=1, key_id=10, tokens=10, max_cost_nanos=CENT)
 
@@ -80,7 +86,7 @@ async def test_budget_counters_lost_in_a_redis_restart_are_rebuilt_from_the_ledg
     assert not [key async for key in redis.scan_iter(match=prefix + "*")]  # as after a restart: nothing
     with pytest.raises(QuotaExceeded):
         await limits.check_and_reserve(_request())
-    assert int(await redis.get(f"{prefix}budget:team:1:month:2025-03")) == usd_to_nanos("0.995")
+    assert await _counter(redis, f"{prefix}budget:team:1:month:2025-03") == usd_to_nanos("0.995")
 
 
 async def test_rebuild_from_ledger_restores_missing_counters_and_keeps_present_ones(
@@ -97,9 +103,9 @@ async def test_rebuild_from_ledger_restores_missing_counters_and_keeps_present_o
     await redis.set(f"{prefix}budget:key:10:day:2025-03-10", 999)  # present: holds in-flight reservations
     written = await rebuild_from_ledger(engine, redis, LimitsCatalog(engine, 0), prefix=prefix, now=clock.now)
     assert written == 2
-    assert int(await redis.get(f"{prefix}budget:team:1:month:2025-03")) == 500
-    assert int(await redis.get(f"{prefix}budget:key:10:day:2025-03-10")) == 999
-    assert int(await redis.get(f"{prefix}budget:key:11:total:total")) == 200
+    assert await _counter(redis, f"{prefix}budget:team:1:month:2025-03") == 500
+    assert await _counter(redis, f"{prefix}budget:key:10:day:2025-03-10") == 999
+    assert await _counter(redis, f"{prefix}budget:key:11:total:total") == 200
     assert await redis.ttl(f"{prefix}budget:key:11:total:total") == -1  # a total budget never expires
     assert 0 < await redis.ttl(f"{prefix}budget:team:1:month:2025-03")
 

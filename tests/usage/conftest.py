@@ -18,7 +18,7 @@ from gateway.usage.records import UsageRecord
 
 apply_offline_defaults()
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
-TABLES = [t.__table__ for t in (Team, ApiKey, UsageRecord, Budget, RateLimit)]  # type: ignore[attr-defined]
+TABLES = [SQLModel.metadata.tables[t.__tablename__] for t in (Team, ApiKey, UsageRecord, Budget, RateLimit)]
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 
@@ -38,7 +40,7 @@ def _tracker(counter: TokenCounter, body: dict[str, object]) -> StreamUsageTrack
 
 
 def test_the_upstream_body_asks_for_usage_and_keeps_other_options() -> None:
-    body = {"model": "m", "stream": True, "stream_options": {"include_obfuscation": False}}
+    body: dict[str, Any] = {"model": "m", "stream": True, "stream_options": {"include_obfuscation": False}}
     upstream = with_usage_requested(body)
     assert upstream["stream_options"] == {"include_obfuscation": False, "include_usage": True}
     assert "include_usage" not in body["stream_options"]  # the client's body is not changed
