@@ -116,13 +116,3 @@ class UsageEvent:
         row["time"] = self.time.astimezone(UTC) if self.time.tzinfo else self.time.replace(tzinfo=UTC)
         row["total_tokens"] = self.prompt_tokens + self.completion_tokens
         return row
-
-
-def row_to_json(row: dict[str, Any]) -> dict[str, Any]:
-    """A row made JSON-safe for the spill file."""
-    return {**row, "time": row["time"].isoformat()}
-
-
-def row_from_json(data: dict[str, Any]) -> dict[str, Any]:
-    """The inverse of `row_to_json`."""
-    return {**data, "time": datetime.fromisoformat(data["time"])}

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import orjson
 
-from gateway.usage.records import row_from_json, row_to_json
+from gateway.usage.tables import USAGE_TABLE, LedgerTable
 
 log = logging.getLogger(__name__)
 SUFFIX = ".jsonl"
@@ -25,8 +25,9 @@ SUFFIX = ".jsonl"
 class SpillFile:
     """The file this process spills to; opened on first use, locked while open."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, table: LedgerTable = USAGE_TABLE) -> None:
         self.folder = folder
+        self._table = table
         self._handle: IO[bytes] | None = None
         self.path: Path | None = None
 
@@ -34,10 +35,10 @@ class SpillFile:
         """Append rows and fsync: once this returns, a crash does not lose them."""
         if self._handle is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self.path = self.folder / f"usage-{os.getpid()}-{uuid.uuid4().hex[:12]}{SUFFIX}"
+            self.path = self.folder / f"{self._table.name}-{os.getpid()}-{uuid.uuid4().hex[:12]}{SUFFIX}"
             self._handle = open(self.path, "ab")
             fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._handle.write(b"".join(orjson.dumps(row_to_json(row)) + b"\n" for row in rows))
+        self._handle.write(b"".join(orjson.dumps(self._table.to_json(row)) + b"\n" for row in rows))
         self._handle.flush()
         os.fsync(self._handle.fileno())
 
@@ -50,18 +51,18 @@ class SpillFile:
             self.path = None
 
 
-def spilled_files(folder: Path) -> list[Path]:
-    """Spill files in the folder, oldest first."""
+def spilled_files(folder: Path, table: LedgerTable = USAGE_TABLE) -> list[Path]:
+    """The table's spill files in the folder, oldest first."""
     if not folder.is_dir():
         return []
-    return sorted(folder.glob(f"usage-*{SUFFIX}"), key=lambda path: path.stat().st_mtime)
+    return sorted(folder.glob(f"{table.name}-*{SUFFIX}"), key=lambda path: path.stat().st_mtime)
 
 
 class LockedByAnotherWriter(Exception):
     """The spill file belongs to a writer that is still running."""
 
 
-def read_spilled(path: Path) -> Iterator[list[dict[str, Any]]]:
+def read_spilled(path: Path, table: LedgerTable = USAGE_TABLE) -> Iterator[list[dict[str, Any]]]:
     """Yield the file's rows in chunks, holding its lock; a torn last line (a crash mid-write) is skipped."""
     with open(path, "rb") as handle:
         try:
@@ -73,7 +74,7 @@ def read_spilled(path: Path) -> Iterator[list[dict[str, Any]]]:
             if not line.strip():
                 continue
             try:
-                chunk.append(row_from_json(orjson.loads(line)))
+                chunk.append(table.from_json(orjson.loads(line)))
             except (orjson.JSONDecodeError, KeyError, ValueError):
                 log.error("skipping unreadable line %d of spill file %s", number, path)
                 continue

@@ -1,4 +1,4 @@
-"""The batched usage writer: off the request path, and nothing lost when the database is away.
+"""The batched ledger writer (usage records, audit entries): off the request path, nothing lost.
 
 `submit` puts a row on a bounded queue (or, when the queue is full, on an overflow list that the
 writer spills first) and returns at once. A background task takes everything queued, inserts it in
@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from gateway.usage.records import UsageEvent
 from gateway.usage.spill import LockedByAnotherWriter, SpillFile, read_spilled, spilled_files
-from gateway.usage.store import insert_rows
+from gateway.usage.tables import USAGE_TABLE, LedgerTable
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
@@ -42,7 +42,7 @@ class WriterStats:
     failed_writes: int = 0
 
 
-class UsageWriter:
+class LedgerWriter:
     def __init__(
         self,
         engine: Engine,
@@ -54,9 +54,11 @@ class UsageWriter:
         retry_initial: float = 0.25,
         retry_max: float = 5.0,
         on_database_state: Callable[[bool], None] | None = None,
+        table: LedgerTable = USAGE_TABLE,
     ) -> None:
         self._engine = engine
-        self._spill = SpillFile(spill_dir)
+        self._table = table
+        self._spill = SpillFile(spill_dir, table)
         self._queue: asyncio.Queue[Row] = asyncio.Queue(maxsize=queue_size)
         self._overflow: list[Row] = []
         self._batch_size = batch_size
@@ -80,21 +82,24 @@ class UsageWriter:
     async def start(self) -> None:
         """Start the background task; it first replays spill files left by a previous run."""
         if self._task is None:
-            self._has_spilled = bool(await asyncio.to_thread(spilled_files, self._spill.folder))
-            self._task = asyncio.create_task(self._run(), name="usage-writer")
+            self._has_spilled = bool(await asyncio.to_thread(spilled_files, self._spill.folder, self._table))
+            self._task = asyncio.create_task(self._run(), name=f"{self._table.name}-writer")
 
     def submit(self, event: UsageEvent) -> None:
-        """Queue one record; never blocks and never raises (a failure here is logged, not the caller's)."""
+        """Queue one usage record; never blocks and never raises."""
         try:
-            row = event.as_row()
-            try:
-                self._queue.put_nowait(row)
-            except asyncio.QueueFull:
-                self._overflow.append(row)
-            self._idle.clear()
-            self._wakeup.set()
+            self.submit_row(event.as_row())
         except Exception:
             log.exception("could not queue the usage record of %s", getattr(event, "request_id", "?"))
+
+    def submit_row(self, row: Row) -> None:
+        """Queue one row of the writer's table; never blocks and never raises."""
+        try:
+            self._queue.put_nowait(row)
+        except asyncio.QueueFull:
+            self._overflow.append(row)
+        self._idle.clear()
+        self._wakeup.set()
 
     @property
     def pending(self) -> int:
@@ -164,7 +169,7 @@ class UsageWriter:
     async def _insert(self, rows: list[Row]) -> bool:
         loop = asyncio.get_running_loop()
         try:
-            insert = loop.run_in_executor(self._db_threads, insert_rows, self._engine, rows)
+            insert = loop.run_in_executor(self._db_threads, self._table.insert, self._engine, rows)
             await asyncio.wait_for(insert, self._write_timeout)
         except Exception as exc:
             self.stats.failed_writes += 1
@@ -184,7 +189,7 @@ class UsageWriter:
     async def _replay(self) -> None:
         """Move every spill file's rows into the database; on failure, back off and keep them."""
         await asyncio.get_running_loop().run_in_executor(self._disk_thread, self._spill.rotate)
-        for path in spilled_files(self._spill.folder):
+        for path in spilled_files(self._spill.folder, self._table):
             try:
                 replayed = await asyncio.get_running_loop().run_in_executor(self._db_threads, self._replay_file, path)
             except LockedByAnotherWriter:
@@ -199,16 +204,21 @@ class UsageWriter:
 
     def _replay_file(self, path: Path) -> int:
         count = 0
-        for chunk in read_spilled(path):
-            insert_rows(self._engine, chunk)
+        for chunk in read_spilled(path, self._table):
+            self._table.insert(self._engine, chunk)
             count += len(chunk)
         path.unlink()
-        log.info("replayed %d usage records from %s", count, path.name)
+        log.info("replayed %d %s records from %s", count, self._table.name, path.name)
         return count
 
     def _mark_down(self, error: Exception) -> None:
         if self.database_up:
-            log.error("usage ledger: database unavailable (%s); spilling records to %s", error, self._spill.folder)
+            log.error(
+                "%s writer: database unavailable (%s); spilling records to %s",
+                self._table.name,
+                error,
+                self._spill.folder,
+            )
             self.database_up = False
             self._retry_delay = self._retry_initial
             if self._on_database_state is not None:
@@ -219,7 +229,7 @@ class UsageWriter:
 
     def _mark_up(self) -> None:
         if not self.database_up:
-            log.warning("usage ledger: database is back; spilled records replayed")
+            log.warning("%s writer: database is back; spilled records replayed", self._table.name)
             self.database_up = True
             if self._on_database_state is not None:
                 self._on_database_state(True)

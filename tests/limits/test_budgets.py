@@ -12,7 +12,7 @@ from gateway.core.errors import QuotaExceeded
 from gateway.limits.admin import set_budget, set_rate_limit
 from gateway.limits.rules import BudgetCrossing, LimitRequest
 from gateway.usage.records import UsageEvent, usd_to_nanos
-from gateway.usage.store import insert_rows
+from gateway.usage.tables import USAGE_TABLE
 
 pytestmark = pytest.mark.anyio
 CENT = usd_to_nanos("0.01")
@@ -23,7 +23,7 @@ def _request(number: int = 0, max_cost_nanos: int = CENT, key_id: int = 10) -> L
 
 
 def _spend_in_ledger(engine: Engine, clock: Any, nanos: int, key_id: int = 10) -> None:
-    insert_rows(
+    USAGE_TABLE.insert(
         engine,
         [UsageEvent("req_before", "gpt-4o", time=clock.now, team_id=1, key_id=key_id, cost_nanos=nanos).as_row()],
     )

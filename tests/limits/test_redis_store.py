@@ -21,7 +21,7 @@ from gateway.limits.redis_backend import RedisLimits
 from gateway.limits.rules import LimitRequest
 from gateway.limits.settings import LimitsSettings
 from gateway.usage.records import UsageEvent, usd_to_nanos
-from gateway.usage.store import insert_rows
+from gateway.usage.tables import USAGE_TABLE
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -74,7 +74,7 @@ async def test_budget_counters_lost_in_a_redis_restart_are_rebuilt_from_the_ledg
     engine: Engine, redis: Redis, prefix: str, clock: Any
 ) -> None:
     set_budget(engine, "team", 1, "1.00", "month")
-    insert_rows(
+    USAGE_TABLE.insert(
         engine,
         [
             UsageEvent(
@@ -99,7 +99,7 @@ async def test_rebuild_from_ledger_restores_missing_counters_and_keeps_present_o
         UsageEvent("req_a", "m", time=clock.now, team_id=1, key_id=10, cost_nanos=300),
         UsageEvent("req_b", "m", time=clock.now, team_id=1, key_id=11, cost_nanos=200),
     ]
-    insert_rows(engine, [event.as_row() for event in events])
+    USAGE_TABLE.insert(engine, [event.as_row() for event in events])
     await redis.set(f"{prefix}budget:key:10:day:2025-03-10", 999)  # present: holds in-flight reservations
     written = await rebuild_from_ledger(engine, redis, LimitsCatalog(engine, 0), prefix=prefix, now=clock.now)
     assert written == 2

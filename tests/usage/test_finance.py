@@ -14,7 +14,7 @@ from gateway.core.models import ApiKey, Team
 from gateway.limits.admin import set_budget
 from gateway.usage.finance import budgets_status, ledger_rows, spend, spend_csv
 from gateway.usage.records import UsageEvent
-from gateway.usage.store import insert_rows
+from gateway.usage.tables import USAGE_TABLE
 
 MARCH = datetime(2025, 3, 1, tzinfo=UTC)
 APRIL = datetime(2025, 4, 1, tzinfo=UTC)
@@ -50,7 +50,7 @@ def _seed(engine: Engine) -> None:
     rows.append(  # April: outside the range
         UsageEvent(request_id="req_april", requested_model="gpt-4o", time=APRIL, team_id=1, cost_nanos=10**9).as_row()
     )
-    insert_rows(engine, rows)
+    USAGE_TABLE.insert(engine, rows)
 
 
 def test_spend_per_team_in_a_date_range(engine: Engine) -> None:

@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from gateway.usage.records import UsageEvent, UsageRecord
 from gateway.usage.spill import SpillFile, spilled_files
-from gateway.usage.store import insert_rows
-from gateway.usage.writer import UsageWriter
+from gateway.usage.tables import USAGE_TABLE
+from gateway.usage.writer import LedgerWriter
 
 pytestmark = pytest.mark.anyio
 
@@ -47,8 +47,8 @@ def _count(engine: Engine) -> int:
 
 def _writer(
     engine: Engine, folder: Path, on_state: Callable[[bool], None] | None = None, **options: int
-) -> UsageWriter:
-    return UsageWriter(
+) -> LedgerWriter:
+    return LedgerWriter(
         engine, folder, retry_initial=0.05, retry_max=0.2, write_timeout=5, on_database_state=on_state, **options
     )
 
@@ -164,7 +164,7 @@ async def test_spill_files_of_a_previous_run_are_replayed_at_start(
 
 async def test_a_record_both_stored_and_spilled_is_counted_once(engine: Engine, tmp_path: Path) -> None:
     rows = [_event(number).as_row() for number in range(100)]
-    insert_rows(engine, rows[:60])
+    USAGE_TABLE.insert(engine, rows[:60])
     spill = SpillFile(tmp_path / "spill")
     spill.append(rows)
     spill.rotate()
