@@ -5,12 +5,17 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
 from filters.review_crypto import AnswerCipher
 from gateway.core.errors import AuthenticationFailed, PermissionDenied
+
+# Where the admin UI's session middleware puts the signed-in person (see admin/web/session_middleware.py).
+SIGNED_IN_SCOPE_KEY = "admin.signed_in"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Role(StrEnum):
@@ -26,6 +31,19 @@ class Caller:
 
     role: Role
     name: str
+
+
+class SessionPerson(Protocol):
+    """What require_role needs of a signed-in person (admin.accounts.sessions.SignedIn)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def csrf_token(self) -> str: ...
 
 
 @dataclass
@@ -50,12 +68,21 @@ def admin_context(request: Request) -> AdminContext:
 
 
 def require_role(request: Request, *allowed: Role) -> Caller:
-    """The caller's role from its bearer key; 401 without a valid admin credential, 403 if not allowed."""
+    """The caller's role from its bearer key or its UI session; 401 without a valid admin credential,
+    403 if not allowed. A session-authenticated change must carry the session's CSRF token in the
+    `X-CSRF-Token` header: a cookie alone is sent by the browser on any site's behalf."""
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     role = admin_context(request).role_for_key(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    name = f"{role.value}-key" if role is not None else ""
+    person: SessionPerson | None = request.scope.get(SIGNED_IN_SCOPE_KEY)
+    if role is None and person is not None:
+        sent = request.headers.get("x-csrf-token", "")
+        if request.method not in SAFE_METHODS and not hmac.compare_digest(sent.encode(), person.csrf_token.encode()):
+            raise PermissionDenied("A change made with a session needs its CSRF token in X-CSRF-Token.", code="csrf")
+        role, name = person.role, f"user:{person.name}"
     if role is None:
         raise AuthenticationFailed("An admin credential is required: send 'Authorization: Bearer <admin key>'.")
     if role is not Role.ADMIN and role not in allowed:
         raise PermissionDenied(f"The role '{role.value}' may not do this.", code="insufficient_role")
-    return Caller(role=role, name=f"{role.value}-key")
+    return Caller(role=role, name=name)

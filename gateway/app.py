@@ -16,6 +16,7 @@ from starlette.responses import Response
 from admin.api import review as admin_review
 from admin.api import teams as admin_teams
 from admin.context import AdminContext
+from admin.web.install import install_admin_ui
 from gateway import __version__
 from gateway.core.errors import GatewayError, InvalidRequest, NotFound
 from gateway.core.settings import GatewaySettings, load_settings
@@ -97,4 +98,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(admin_teams.router)
     app.include_router(admin_review.router)
     app.include_router(reviews.router)
+    install_admin_ui(app)
     return app

@@ -1,0 +1,80 @@
+"""Bar charts as SVG geometry, computed here and drawn by the templates (so every label is escaped)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    bars: list[Bar]
+    maximum: str  # the value at the top of the scale, for the axis label
+    title: str
+
+
+def column_chart(points: Sequence[tuple[str, Decimal]], title: str, width: int = 720, height: int = 200) -> Chart:
+    """Vertical bars, one per point (e.g. one per day), scaled to the largest value."""
+    top = max((value for _, value in points), default=Decimal(0)) or Decimal(1)
+    plot = height - 20  # room for the axis labels below
+    step = width / max(len(points), 1)
+    bars = []
+    for index, (label, value) in enumerate(points):
+        bar_height = float(value / top) * plot
+        bars.append(Bar(index * step + 1, plot - bar_height, max(step - 2, 1), bar_height, label, f"${value:.2f}"))
+    return Chart(width, height, bars, f"${top:.2f}", title)
+
+
+def bar_chart(points: Sequence[tuple[str, Decimal]], title: str, width: int = 720, row: int = 22) -> Chart:
+    """Horizontal bars, one row per point, largest first; labels sit left of the bars."""
+    ordered = sorted(points, key=lambda point: point[1], reverse=True)
+    top = max((value for _, value in ordered), default=Decimal(0)) or Decimal(1)
+    label_width, value_width = 180, 90
+    span = width - label_width - value_width
+    bars = [
+        Bar(label_width, index * row + 2, max(float(value / top) * span, 1), row - 4, label, f"${value:.2f}")
+        for index, (label, value) in enumerate(ordered)
+    ]
+    return Chart(width, max(len(ordered), 1) * row, bars, f"${top:.2f}", title)
+
+
+@dataclass(frozen=True)
+class BudgetBar:
+    """A budget's use as a bar: the used fraction (capped for drawing), the soft threshold, and a state."""
+
+    label: str
+    used: Decimal
+    amount: Decimal
+    fraction: float
+    threshold: float | None
+    period: str
+
+    @property
+    def drawn(self) -> float:
+        return min(self.fraction, 1.0)
+
+    @property
+    def state(self) -> str:
+        if self.fraction >= 1:
+            return "over"
+        if self.threshold is not None and self.fraction >= self.threshold:
+            return "warn"
+        return "ok"
+
+
+def budget_bar(label: str, used: Decimal, amount: Decimal, threshold: float | None, period: str) -> BudgetBar:
+    fraction = float(used / amount) if amount > 0 else (1.0 if used > 0 else 0.0)
+    return BudgetBar(label, used, amount, fraction, threshold, period)

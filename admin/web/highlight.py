@@ -1,0 +1,66 @@
+"""The flagged spans of an answer as segments a template can mark up (the text itself stays escaped)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+SOON = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    labels: tuple[str, ...] = ()  # empty: plain text; else the findings that cover this part
+
+    @property
+    def marked(self) -> bool:
+        return bool(self.labels)
+
+
+def _span(finding: dict[str, Any], length: int) -> tuple[int, int] | None:
+    start, end = finding.get("start"), finding.get("end")
+    if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end <= length:
+        return None
+    if start == 0 and end == length:
+        return None  # a verdict on the whole answer (a classifier): marking all of it says nothing
+    return start, end
+
+
+def label(finding: dict[str, Any]) -> str:
+    score = finding.get("score")
+    shown = f" {score:.2f}" if isinstance(score, int | float) else ""
+    return f"{finding.get('filter', '?')}: {finding.get('type', '?')}{shown}"
+
+
+def segments(text: str, findings: Sequence[dict[str, Any]]) -> list[Segment]:
+    """`text` cut at every span boundary; each piece lists the findings that cover it."""
+    spans = [(span, label(f)) for f in findings if (span := _span(f, len(text))) is not None]
+    cuts = sorted({0, len(text), *(point for (start, end), _ in spans for point in (start, end))})
+    pieces = []
+    for start, end in itertools.pairwise(cuts):
+        covering = tuple(name for (s, e), name in spans if s <= start and end <= e)
+        pieces.append(Segment(text[start:end], covering))
+    return pieces
+
+
+def suggested_phrase(text: str, findings: Sequence[dict[str, Any]]) -> str:
+    """The text of the first flagged span, to pre-fill the blocklist phrase ('' when none has a span)."""
+    spans = sorted(span for f in findings if (span := _span(f, len(text))) is not None)
+    if not spans:
+        return ""
+    start, end = spans[0]
+    return text[start:end].strip()[:1000]
+
+
+def sla_state(status: str, due: datetime, now: datetime) -> str:
+    """overdue, due-soon, on-time for open items; decided for the others."""
+    if status not in {"pending", "escalated"}:
+        return "decided"
+    due = due if due.tzinfo else due.replace(tzinfo=now.tzinfo)
+    if due <= now:
+        return "overdue"
+    return "due-soon" if due - now <= SOON else "on-time"

@@ -1,0 +1,102 @@
+"""Rendering pages: the shared template context, error pages, and the redirects after an action."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from admin.web.areas import areas_for
+from admin.web.guard import CsrfRefused, RoleRefused, SignInRequired, signed_in
+from admin.web.ui import admin_ui
+
+# Confirmations shown after an action; the redirect names one by key, so a link cannot inject text.
+NOTICES = {
+    "signed_out": "You are signed out.",
+    "decided": "The decision was recorded. The next item in the queue is below.",
+    "team_created": "The team was created. Create a key for it below.",
+    "key_revoked": "The key was revoked: requests with it are refused from now on.",
+    "user_created": "The account was created. Give the person their password through a private channel.",
+    "user_changed": "The account was changed; its open sessions have ended if the role, status or password changed.",
+    "proposed": "The version was proposed and is waiting for a reviewer.",
+    "approved": "The version is approved: teams can use it by reference now.",
+    "rejected": "The version was rejected; the author sees your reason.",
+    "deprecated": "The version is deprecated: it stays readable but can no longer be used.",
+    "submitted": "The draft was submitted for review.",
+}
+
+
+class PageError(Exception):
+    """A page cannot be shown or an action failed: a title, what happened, and what to do next."""
+
+    def __init__(self, status_code: int, title: str, message: str, next_step: str = "", back: str = "/admin") -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.title = title
+        self.message = message
+        self.next_step = next_step
+        self.back = back
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200) -> Response:
+    """A page with the shared context: who is signed in, their menu, the CSRF token, a notice."""
+    person = signed_in(request)
+    shared: dict[str, Any] = {
+        "person": person,
+        "areas": areas_for(person.role) if person else [],
+        "csrf_token": person.csrf_token if person else "",
+        "notice": NOTICES.get(request.query_params.get("done", "")),
+        "path": request.url.path,
+    }
+    return admin_ui(request).templates.TemplateResponse(
+        request, template, {**shared, **(context or {})}, status_code=status_code
+    )
+
+
+def redirect(path: str, done: str | None = None, **query: str) -> RedirectResponse:
+    """303 See Other after a form post, so a reload does not post again."""
+    params = {key: value for key, value in {**query, "done": done or ""}.items() if value}
+    return RedirectResponse(path + ("?" + urlencode(params) if params else ""), status_code=303)
+
+
+async def _sign_in_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    return RedirectResponse("/admin/login?next=" + quote(exc.next_path, safe="/"), status_code=303)
+
+
+async def _role_refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RoleRefused)
+    error = PageError(
+        403,
+        "Not open to your role",
+        f"Your role ({exc.role.value}) may not open this page or take this action.",
+        "If you need it, ask an admin to change your role. The pages your role may use are listed on the home page.",
+    )
+    return await _page_error(request, error)
+
+
+async def _csrf_refused(request: Request, exc: Exception) -> Response:
+    error = PageError(
+        403,
+        "The form could not be accepted",
+        "The form did not carry this session's security token: it is older than your current sign-in, "
+        "or it was sent from another site.",
+        "Go back, reload the page, and submit the form again.",
+    )
+    return await _page_error(request, error)
+
+
+async def _page_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageError)
+    return render(request, "error.html", {"error": exc}, status_code=exc.status_code)
+
+
+def install_page_errors(app: FastAPI) -> None:
+    """Turn the UI's exceptions into pages that say what happened and what to do next."""
+    app.add_exception_handler(SignInRequired, _sign_in_required)
+    app.add_exception_handler(RoleRefused, _role_refused)
+    app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(PageError, _page_error)

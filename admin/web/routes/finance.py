@@ -1,0 +1,134 @@
+"""Spend for finance: per team, model and day over a range as charts and tables, budgets, CSV."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.engine import Engine
+from starlette.requests import Request
+from starlette.responses import Response
+
+from admin.accounts.sessions import SignedIn
+from admin.context import Role, admin_context
+from admin.web.charts import bar_chart, budget_bar, column_chart
+from admin.web.guard import Allow
+from admin.web.pages import PageError, render
+from gateway.core import keys
+from gateway.usage.finance import budgets_status, spend, spend_csv
+from gateway.usage.records import nanos_to_usd
+
+router = APIRouter(prefix="/admin/finance")
+Finance = Annotated[SignedIn, Depends(Allow(Role.FINANCE))]
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+TOP = 10
+
+
+def _day(value: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        raise PageError(
+            400, "Dates look like 2025-01-31", f"{value!r} is not a date.", "Pick the dates again.", "/admin/finance"
+        ) from None
+
+
+def date_range(params: Any, today: date) -> tuple[date, date]:
+    """The inclusive [first, last] days asked for; 30 days up to today by default."""
+    last = _day(params.get("end"), today)
+    first = _day(params.get("start"), last - timedelta(days=DEFAULT_DAYS - 1))
+    if first > last:
+        raise PageError(
+            400, "The range is backwards", "The start date is after the end date.", "Swap them.", "/admin/finance"
+        )
+    if (last - first).days >= MAX_DAYS:
+        raise PageError(400, "The range is too long", f"Choose at most {MAX_DAYS} days.", back="/admin/finance")
+    return first, last
+
+
+def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    return start, datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+
+
+def _team_id(engine: Engine, name: str) -> int | None:
+    if not name:
+        return None
+    try:
+        return keys.find_team(engine, name).id
+    except keys.UnknownTeam:
+        raise PageError(404, "No such team", f"There is no team named {name!r}.", back="/admin/finance") from None
+
+
+def _usd(row: dict[str, Any]) -> Decimal:
+    return nanos_to_usd(int(row["cost_nanos"]))
+
+
+def _report(engine: Engine, first: date, last: date, team: str) -> dict[str, Any]:
+    team_id = _team_id(engine, team)
+    start, end = _bounds(first, last)
+    by_day = {row["day"]: row for row in spend(engine, "day", start, end, team_id=team_id)}
+    days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    by_team = spend(engine, "team", start, end, team_id=team_id)
+    by_model = spend(engine, "model", start, end, team_id=team_id)
+    by_key = spend(engine, "key", start, end, team_id=team_id)
+    budgets = budgets_status(engine, datetime.now(UTC), team_id=team_id)
+    total = sum((_usd(row) for row in by_team), Decimal(0))
+    return {
+        "total": total,
+        "requests": sum(row["requests"] for row in by_team),
+        "tokens": sum(row["total_tokens"] for row in by_team),
+        "daily": column_chart(
+            [(day, _usd(by_day[day]) if day in by_day else Decimal(0)) for day in days], "Spend per day"
+        ),
+        "team_chart": bar_chart([(row["team_name"] or "(no team)", _usd(row)) for row in by_team], "Spend per team"),
+        "model_chart": bar_chart([(row["model"] or "(none)", _usd(row)) for row in by_model][:50], "Spend per model"),
+        "by_team": sorted(by_team, key=lambda row: row["cost_nanos"], reverse=True),
+        "top_models": sorted(by_model, key=lambda row: row["cost_nanos"], reverse=True)[:TOP],
+        "top_keys": sorted(by_key, key=lambda row: row["cost_nanos"], reverse=True)[:TOP],
+        "budgets": [
+            budget_bar(
+                f"{b['team_name'] or '?'}" + (f" · key {b['key_prefix']}" if b["scope"] == "key" else " (team)"),
+                Decimal(b["used_usd"]),
+                Decimal(b["amount_usd"]),
+                b["soft_threshold"],
+                f"{b['period']} {b['period_label'] or ''}".strip(),
+            )
+            for b in budgets
+        ],
+    }
+
+
+@router.get("")
+async def finance_page(request: Request, person: Finance) -> Response:
+    first, last = date_range(request.query_params, datetime.now(UTC).date())
+    team = request.query_params.get("team", "").strip()
+    report = await asyncio.to_thread(_report, admin_context(request).engine, first, last, team)
+    return render(
+        request, "finance.html", {"start": first.isoformat(), "end": last.isoformat(), "team": team, **report}
+    )
+
+
+@router.get("/spend.csv")
+async def spend_download(request: Request, person: Finance) -> Response:
+    first, last = date_range(request.query_params, datetime.now(UTC).date())
+    group_by = request.query_params.get("group_by", "day")
+    if group_by not in {"team", "key", "model", "day"}:
+        raise PageError(400, "Unknown grouping", "Group spend by team, key, model or day.", back="/admin/finance")
+    engine = admin_context(request).engine
+    team = request.query_params.get("team", "").strip()
+    team_id = await asyncio.to_thread(_team_id, engine, team)
+    start, end = _bounds(first, last)
+    text = await asyncio.to_thread(spend_csv, engine, group_by, start, end, team_id=team_id)  # type: ignore[arg-type]
+    slug = "-" + re.sub(r"[^A-Za-z0-9._-]", "_", team) if team else ""  # the header must stay one safe token
+    filename = f"spend-by-{group_by}-{first.isoformat()}-{last.isoformat()}{slug}.csv"
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )

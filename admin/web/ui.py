@@ -1,0 +1,43 @@
+"""What the admin UI holds while the app runs: its settings, templates and password hashing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.requests import Request
+from starlette.templating import Jinja2Templates
+
+from admin.accounts.passwords import PasswordHashing
+from admin.web.settings import AdminUISettings
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def template_environment() -> Environment:
+    """Jinja2 with autoescaping on for every template: shown answers are untrusted text."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass
+class AdminUI:
+    settings: AdminUISettings
+    templates: Jinja2Templates
+    hashing: PasswordHashing
+
+    @classmethod
+    def build(cls, settings: AdminUISettings) -> AdminUI:
+        return cls(settings, Jinja2Templates(env=template_environment()), PasswordHashing())
+
+
+def admin_ui(request: Request) -> AdminUI:
+    ui: AdminUI = request.app.state.admin_ui
+    return ui

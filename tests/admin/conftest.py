@@ -1,0 +1,76 @@
+"""Fixtures of the admin UI tests: the app in process for route checks, a real gateway for the browser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from admin.accounts.passwords import PasswordHashing
+from filters.review_crypto import AnswerCipher
+from gateway.app import create_app
+from gateway.core.settings import settings_from_mapping
+from tests.admin.support import ROLE_NAMES, add_user, create_every_table, sqlite_url
+
+ADMIN_KEY = "admin-test-key"
+
+
+@pytest.fixture(scope="module")
+def review_key() -> str:
+    return AnswerCipher.new_key()
+
+
+@pytest.fixture(scope="module")
+def ui_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
+    """A SQLite database with every table and one user per role (named after the role)."""
+    url = sqlite_url(tmp_path_factory.mktemp("admin-ui"))
+    engine = create_every_table(url)
+    hashing = PasswordHashing()
+    for role in ROLE_NAMES:
+        add_user(engine, hashing, role, role, team="support" if role in {"reviewer", "admin"} else None)
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def ui_app(
+    ui_database: tuple[str, Engine], review_key: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    """The gateway app in process (lifespan run) with the admin UI installed."""
+    url, _ = ui_database
+    settings = settings_from_mapping(
+        {
+            "database_url": url,
+            "admin_key": ADMIN_KEY,
+            "review_keys": [review_key],
+            "state_dir": str(tmp_path_factory.mktemp("state")),
+        },
+        environ={},
+    )
+    with TestClient(create_app(settings), base_url="http://127.0.0.1", follow_redirects=False) as client:
+        yield client
+
+
+@pytest.fixture()
+def make_client(ui_app: TestClient) -> Iterator[object]:
+    """A factory of fresh clients (own cookie jars) on the same app."""
+    clients: list[TestClient] = []
+
+    def factory() -> TestClient:
+        client = TestClient(ui_app.app, base_url="http://127.0.0.1", follow_redirects=False)
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    path = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
