@@ -160,7 +160,11 @@ class ToxicityScorerSettings(_Strict):
 class RunnerSettings(_Strict):
     """The worker pool and micro-batching of filter scans."""
 
+    executor: Literal["thread", "process"] = "thread"
     workers: int = Field(default=2, ge=1, le=64)
+    process_filters: list[str] = Field(
+        default_factory=lambda: ["pii", "toxicity"], description="filters run in worker processes in process mode"
+    )
     max_batch: int = Field(default=32, ge=1)
     max_wait_ms: float = Field(default=3.0, ge=0, le=100)
 

@@ -128,13 +128,17 @@ class FilterPipeline:
 
     def team_filters(self, team: str | None) -> tuple[TeamFilterConfig, list[Filter]]:
         """The team's configuration and built filters (teams without overrides share the defaults')."""
-        key = team if team is not None and team in self.settings.teams else ""
+        key = self.team_key(team)
         built = self._teams.get(key)
         if built is None:
             config = self.settings.for_team(key or None)
             built = (config, self._registry.build(config, self._resources))
             self._teams[key] = built
         return built
+
+    def team_key(self, team: str | None) -> str:
+        """The key of the configuration a team uses: its own name if it has overrides, else ""."""
+        return team if team is not None and team in self.settings.teams else ""
 
     async def _run_one(
         self, filter_: Filter, config: TeamFilterConfig, text: str, context: FilterContext
@@ -144,7 +148,7 @@ class FilterPipeline:
         time_limit = getattr(section, "timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
         fail_mode: FailMode = getattr(section, "fail_mode", FailMode.BLOCK)
         try:
-            return await self._runner.scan(filter_, text, context, time_limit)
+            return await self._runner.scan(filter_, text, context, time_limit, self.team_key(context.team))
         except (FilterTimeout, FilterFailed) as exc:
             # The text itself is never logged: it may be the PII the filter was looking for.
             log.warning(

@@ -1,20 +1,24 @@
-"""Runs filter scans off the event loop, in a thread pool, micro-batching concurrent calls per filter.
+"""Runs filter scans off the event loop, in a worker pool, micro-batching concurrent calls per filter.
 
 Concurrent answers that reach the same filter within `max_wait_ms` (or until `max_batch` texts
 are waiting) go to its `scan_batch` together: one spaCy `pipe`, one Detoxify forward pass, one
-profanity-model call. Presidio, spaCy (thinc), torch and scikit-learn spend most of their time in
-native code; the thread pool keeps the event loop free while they work.
+profanity-model call. `executor: thread` runs them in a thread pool (simple, shares the engines);
+`executor: process` runs the ML filters in worker processes (`worker_process.py`), so their
+Python-heavy parts never hold the event loop's GIL.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
 
 from filters.base import Filter, FilterContext, FilterResult
-from filters.config import RunnerSettings
+from filters.config import FiltersSettings, RunnerSettings
+from filters.worker_process import ScanOutcome, initialise_worker, scan_in_worker, scan_safely
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +37,16 @@ _Item = tuple[str, FilterContext, "asyncio.Future[FilterResult]"]
 class _Batcher:
     """Collects one filter's pending texts and hands them to the pool as one batch."""
 
-    def __init__(self, filter_: Filter, executor: Executor, max_batch: int, max_wait: float) -> None:
-        self._filter = filter_
+    def __init__(
+        self,
+        name: str,
+        scan_batch: Callable[[list[str], list[FilterContext]], Sequence[FilterResult]],
+        executor: Executor,
+        max_batch: int,
+        max_wait: float,
+    ) -> None:
+        self._name = name
+        self._scan_batch = scan_batch  # picklable (a partial of a module function) for process pools
         self._executor = executor
         self._max_batch = max_batch
         self._max_wait = max_wait
@@ -61,23 +73,13 @@ class _Batcher:
             return
         self.batches = [*self.batches[-99:], len(batch)]
         loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(self._executor, self._scan, [t for t, _, _ in batch], [c for _, c, _ in batch])
+        texts = [t for t, _, _ in batch]
+        contexts = [c for _, c, _ in batch]
+        work = loop.run_in_executor(self._executor, scan_safely, self._scan_batch, self._name, texts, contexts)
         work.add_done_callback(lambda done: self._resolve(batch, done))
 
-    def _scan(self, texts: list[str], contexts: list[FilterContext]) -> list[FilterResult | BaseException]:
-        try:
-            results: list[FilterResult | BaseException] = list(self._filter.scan_batch(texts, contexts))
-            if len(results) != len(texts):
-                raise FilterFailed(f"{self._filter.name}: scan_batch returned {len(results)} results for {len(texts)}")
-            return results
-        except Exception as exc:
-            if len(texts) == 1:
-                return [exc]
-            # One bad text must not fail the others: scan them one by one.
-            return [self._scan([t], [c])[0] for t, c in zip(texts, contexts, strict=True)]
-
     @staticmethod
-    def _resolve(batch: Sequence[_Item], done: asyncio.Future[list[FilterResult | BaseException]]) -> None:
+    def _resolve(batch: Sequence[_Item], done: asyncio.Future[ScanOutcome]) -> None:
         outcomes: Sequence[FilterResult | BaseException]
         try:
             outcomes = done.result()
@@ -95,30 +97,60 @@ class _Batcher:
 
 
 class FilterRunner:
-    """The worker pool and the per-filter batchers; create one in the app's lifespan, `close()` it at the end."""
+    """The worker pools and the per-filter batchers; create one in the app's lifespan, `close()` it at the end.
 
-    def __init__(self, settings: RunnerSettings | None = None, executor: Executor | None = None) -> None:
+    In `process` mode pass the filters settings: each worker process builds its own engines from them.
+    """
+
+    def __init__(self, settings: RunnerSettings | None = None, filters_settings: FiltersSettings | None = None) -> None:
         self.settings = settings or RunnerSettings()
-        self._own_executor = executor is None
-        self._executor = executor or ThreadPoolExecutor(self.settings.workers, thread_name_prefix="filters")
+        self._threads = ThreadPoolExecutor(self.settings.workers, thread_name_prefix="filters")
+        self._processes: ProcessPoolExecutor | None = None
+        if self.settings.executor == "process":
+            if filters_settings is None:
+                raise ValueError("the process executor needs the filters settings to build its workers")
+            self._processes = ProcessPoolExecutor(
+                self.settings.workers,
+                # spawn, not fork: the parent has threads (and maybe torch), which fork does not copy safely.
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=initialise_worker,
+                initargs=(filters_settings,),
+            )
         self._batchers: dict[int, _Batcher] = {}
 
-    def batcher(self, filter_: Filter) -> _Batcher:
+    def _in_process(self, filter_: Filter) -> bool:
+        return self._processes is not None and filter_.name in self.settings.process_filters
+
+    def batcher(self, filter_: Filter, team_key: str = "") -> _Batcher:
         key = id(filter_)
         batcher = self._batchers.get(key)
         if batcher is None:
-            batcher = _Batcher(filter_, self._executor, self.settings.max_batch, self.settings.max_wait_ms / 1000)
+            wait = self.settings.max_wait_ms / 1000
+            if self._processes is not None and self._in_process(filter_):
+                remote = partial(scan_in_worker, team_key, filter_.name)
+                batcher = _Batcher(filter_.name, remote, self._processes, self.settings.max_batch, wait)
+            else:
+                batcher = _Batcher(filter_.name, filter_.scan_batch, self._threads, self.settings.max_batch, wait)
             self._batchers[key] = batcher
         return batcher
 
-    async def scan(self, filter_: Filter, text: str, context: FilterContext, time_limit: float) -> FilterResult:
-        """Scan `text` with `filter_` in the pool; raises FilterTimeout or FilterFailed."""
-        future = self.batcher(filter_).submit(text, context)
+    async def scan(
+        self, filter_: Filter, text: str, context: FilterContext, time_limit: float, team_key: str = ""
+    ) -> FilterResult:
+        """Scan `text` with `filter_` (built for `team_key`) in a pool; raises FilterTimeout or FilterFailed."""
+        future = self.batcher(filter_, team_key).submit(text, context)
         try:
             return await asyncio.wait_for(future, time_limit)
         except TimeoutError:
             raise FilterTimeout(f"filter {filter_.name} did not answer within {time_limit:g}s") from None
 
+    def warm_up(self) -> None:
+        """Start every worker process now (each loads its models) rather than on the first answers."""
+        if self._processes is not None:
+            for future in [self._processes.submit(int) for _ in range(self.settings.workers)]:
+                future.result()
+
     def close(self) -> None:
-        if self._own_executor:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        if self._processes is not None:
+            self._processes.shutdown(wait=False, cancel_futures=True)

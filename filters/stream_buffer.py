@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from filters.base import Finding, Replacement, apply_replacements, strongest
+from filters.base import FilterContext, Finding, Replacement, apply_replacements, strongest
 from filters.config import StreamSettings
-from filters.pipeline import TextOutcome
+from filters.pipeline import FilterPipeline, TextOutcome
 from gateway.core.types import Action
 
 Scanner = Callable[[str], Awaitable[TextOutcome]]
@@ -131,3 +131,9 @@ class StreamGuard:
         self._released = end
         self.findings += new
         return StreamStep(released, self.action, False, new)
+
+
+def stream_guard(pipeline: FilterPipeline, context: FilterContext) -> StreamGuard:
+    """A guard for one streamed text (set `context.field` and `choice_index`), with the team's stream settings."""
+    config, _ = pipeline.team_filters(context.team)
+    return StreamGuard(lambda text: pipeline.scan_text(text, context), config.stream)

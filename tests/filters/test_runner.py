@@ -9,11 +9,17 @@ from collections.abc import Sequence
 import pytest
 
 from filters.base import FilterContext, FilterResult
-from filters.config import PiiFilterConfig, RunnerSettings
+from filters.blocklist import Blocklist, BlocklistEntry, VersionedBlocklist
+from filters.config import FiltersSettings, PiiFilterConfig, RunnerSettings
 from filters.pii import PiiFilter
 from filters.pii_engine import PiiEngine
+from filters.pipeline import FilterPipeline
+from filters.registry import default_registry
+from filters.resources import FilterResources
 from filters.runner import FilterFailed, FilterRunner, FilterTimeout
+from filters.toxicity_profanity import ProfanityScorer
 from gateway.core.types import Action
+from tests.filters.conftest import HASH_SALT
 
 pytestmark = pytest.mark.anyio
 
@@ -112,3 +118,30 @@ async def test_concurrent_pii_scans_batch_and_match_single_scans(patterns_engine
     assert runner.batcher(pii).batches == [6]
     runner.close()
     assert [r.findings for r in results] == [pii.scan(t, FilterContext()).findings for t in texts]
+
+
+async def test_the_process_executor_runs_ml_filters_in_worker_processes(
+    patterns_engine: PiiEngine, profanity_scorer: ProfanityScorer
+) -> None:
+    settings = FiltersSettings.model_validate(
+        {
+            "pii_engine": {"hash_salt": HASH_SALT},
+            "teams": {"legal": {"pii": {"entities": {"EMAIL_ADDRESS": "hash"}}}},
+            "runner": {"executor": "process", "workers": 1},
+        }
+    )
+    runner = FilterRunner(settings.runner, settings)
+    source = VersionedBlocklist(Blocklist.from_entries([BlocklistEntry("falcon")], "v1"))
+    resources = FilterResources(patterns_engine, profanity_scorer, source)
+    pipeline = FilterPipeline(settings, default_registry(), resources, runner)
+    try:
+        runner.warm_up()
+        default = await pipeline.scan_text("Mail bob@example.com", FilterContext(team="sales"))
+        legal = await pipeline.scan_text("Mail bob@example.com", FilterContext(team="legal"))
+        blocked = await pipeline.scan_text("falcon", FilterContext(team="sales"))
+    finally:
+        runner.close()
+    assert default.text == "Mail <EMAIL_ADDRESS>"
+    assert legal.text == "Mail " + patterns_engine.hash_value("bob@example.com")
+    assert blocked.action is Action.BLOCK  # the blocklist stays in the parent's thread pool
+    assert {r.filter for r in default.results} == {"pii", "blocklist", "toxicity"}

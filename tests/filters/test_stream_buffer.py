@@ -14,7 +14,7 @@ from filters.base import FilterContext
 from filters.blocklist import BlocklistEntry
 from filters.config import StreamSettings
 from filters.pipeline import FilterPipeline
-from filters.stream_buffer import StreamGuard
+from filters.stream_buffer import StreamGuard, stream_guard
 from gateway.core.types import Action
 from tests.filters.conftest import PipelineFactory
 
@@ -50,9 +50,7 @@ def text_and_chunks(draw: st.DrawFn) -> tuple[str, list[str]]:
 
 
 async def stream(pipeline: FilterPipeline, chunks: list[str], team: str = "t") -> tuple[str, StreamGuard]:
-    context = FilterContext(team=team)
-    config, _ = pipeline.team_filters(team)
-    guard = StreamGuard(lambda text: pipeline.scan_text(text, context), config.stream)
+    guard = stream_guard(pipeline, FilterContext(team=team))
     released = []
     for chunk in chunks:
         step = await guard.feed(chunk)
