@@ -1,7 +1,7 @@
 """How often each policy rule fired, in monitor and in enforce mode, from the audit log.
 
-The policies room writes one audit entry per non-allow decision with an action starting with
-`policy.` and details naming at least `rule` and `mode` (and `policy`); this groups them in SQL.
+The gateway writes one audit entry per policy verdict: action `policy.<action>`, target
+`policy:<rule>`, details with `mode` and `policy` (gateway/governance.py); this groups them in SQL.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def rule_firings(engine: Engine, since: datetime) -> list[RuleFiring]:
     """Counts per (policy, rule, mode, action) since a moment, most frequent first."""
     details = AUDIT.c.details
     policy = details["policy"].as_string()
-    rule = details["rule"].as_string()
+    rule = AUDIT.c.target
     mode = details["mode"].as_string()
     statement = (
         select(policy, rule, mode, AUDIT.c.action, func.count(), func.max(AUDIT.c.at))
@@ -42,6 +42,6 @@ def rule_firings(engine: Engine, since: datetime) -> list[RuleFiring]:
     with engine.connect() as connection:
         rows = connection.execute(statement).all()
     return [
-        RuleFiring(p or "?", r or "?", m or "?", action.removeprefix("policy."), int(count), last)
+        RuleFiring(p or "?", (r or "?").removeprefix("policy:"), m or "?", action.removeprefix("policy."), int(count), last)
         for p, r, m, action, count, last in rows
     ]

@@ -12,7 +12,9 @@ from sqlalchemy.engine import Engine
 from admin.accounts.passwords import PasswordHashing
 from filters.review_crypto import AnswerCipher
 from gateway.app import create_app
-from gateway.core.settings import settings_from_mapping
+import yaml
+
+from gateway.config import load_config
 from tests.admin.support import ROLE_NAMES, add_user, create_every_table, sqlite_url
 
 ADMIN_KEY = "admin-test-key"
@@ -41,16 +43,11 @@ def ui_app(
 ) -> Iterator[TestClient]:
     """The gateway app in process (lifespan run) with the admin UI installed."""
     url, _ = ui_database
-    settings = settings_from_mapping(
-        {
-            "database_url": url,
-            "admin_key": ADMIN_KEY,
-            "review_keys": [review_key],
-            "state_dir": str(tmp_path_factory.mktemp("state")),
-        },
-        environ={},
-    )
-    with TestClient(create_app(settings), base_url="http://127.0.0.1", follow_redirects=False) as client:
+    workdir = tmp_path_factory.mktemp("state")
+    config = {"database_url": url, "admin_key": ADMIN_KEY, "review_keys": [review_key], "state_dir": str(workdir)}
+    (workdir / "gateway.yaml").write_text(yaml.safe_dump(config))
+    app = create_app(load_config(workdir / "gateway.yaml", environ={}))
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as client:
         yield client
 
 

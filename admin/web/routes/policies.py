@@ -26,9 +26,9 @@ SHIPPED_POLICIES = Path(loader.__file__).resolve().parent  # holds default.yaml 
 
 
 def policy_directory(request: Request) -> Path:
-    """The directory the running policy engine reads (app.state.policy_engine), else the shipped one."""
-    engine = getattr(request.app.state, "policy_engine", None)
-    directory = getattr(engine, "directory", None)
+    """The directory the running policy engine reads, else the policies shipped with the project."""
+    governance = getattr(getattr(request.app.state, "gateway", None), "governance", None)
+    directory = getattr(getattr(governance, "policies", None), "directory", None)
     return Path(directory) if directory else SHIPPED_POLICIES
 
 
