@@ -1,0 +1,46 @@
+"""Reading texts out of OpenAI answers and writing the filtered ones back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from filters.answer import WITHHELD_MESSAGE, answer_slots, apply_decision
+from filters.pipeline import AnswerDecision, ChoiceOutcome, SlotOutcome, TextOutcome, TextSlot
+from gateway.core.types import Action
+
+
+def test_completion_text_and_refusals_and_legacy_function_calls_are_read() -> None:
+    body = {
+        "choices": [
+            {"index": 0, "text": "plain completion"},
+            {"index": 1, "message": {"role": "assistant", "content": None, "refusal": "I cannot share a@b.co"}},
+            {"index": 2, "message": {"role": "assistant", "function_call": {"name": "f", "arguments": '{"x": 1}'}}},
+        ]
+    }
+    assert [(s.choice_index, s.field) for s in answer_slots(body)] == [
+        (0, "text"),
+        (1, "refusal"),
+        (2, "function_call.arguments"),
+    ]
+
+
+def test_a_blocked_completion_choice_is_withheld() -> None:
+    body = {"choices": [{"index": 0, "text": "secret", "finish_reason": "stop"}]}
+    slot = TextSlot(0, "text", "secret")
+    decision = AnswerDecision(
+        Action.BLOCK, [ChoiceOutcome(0, Action.BLOCK, [SlotOutcome(slot, TextOutcome(Action.BLOCK, None, []))])]
+    )
+    choice = apply_decision(body, decision)["choices"][0]
+    assert (choice["text"], choice["finish_reason"]) == (WITHHELD_MESSAGE, "content_filter")
+
+
+def test_applying_a_decision_leaves_the_original_body_untouched() -> None:
+    body: dict[str, Any] = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "mail a@b.co"}}]}
+    slot = TextSlot(0, "content", "mail a@b.co")
+    decision = AnswerDecision(
+        Action.REDACT,
+        [ChoiceOutcome(0, Action.REDACT, [SlotOutcome(slot, TextOutcome(Action.REDACT, "mail <EMAIL_ADDRESS>", []))])],
+    )
+    out = apply_decision(body, decision)
+    assert out["choices"][0]["message"]["content"] == "mail <EMAIL_ADDRESS>"
+    assert body["choices"][0]["message"]["content"] == "mail a@b.co"
