@@ -22,7 +22,7 @@ from sqlmodel import SQLModel
 
 from gateway.core.db import create_database_engine
 from gateway.usage.records import UsageEvent, UsageRecord
-from gateway.usage.writer import UsageWriter
+from gateway.usage.writer import LedgerWriter
 
 
 def _event(number: int) -> UsageEvent:
@@ -45,7 +45,7 @@ def _event(number: int) -> UsageEvent:
 async def measure(engine: Engine, rows: int, spill: Path) -> float:
     SQLModel.metadata.create_all(engine, tables=[UsageRecord.__table__])  # type: ignore[attr-defined]
     events = [_event(number) for number in range(rows)]
-    writer = UsageWriter(engine, spill, queue_size=rows)
+    writer = LedgerWriter(engine, spill, queue_size=rows)
     await writer.start()
     started = time.perf_counter()
     for event in events:

@@ -18,8 +18,8 @@ from admin.api import teams as admin_teams
 from admin.context import AdminContext
 from admin.web.install import install_admin_ui
 from gateway import __version__
+from gateway.config import AppConfig, load_config
 from gateway.core.errors import GatewayError, InvalidRequest, NotFound
-from gateway.core.settings import GatewaySettings, load_settings
 from gateway.logs import install_scrubber
 from gateway.offline import apply_offline_defaults
 from gateway.routes import health, openai_api, reviews
@@ -66,22 +66,23 @@ async def _on_unexpected_error(request: Request, error: Exception) -> Response:
     )
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    """Build the app; without settings, read the file named by GATEWAY_CONFIG (or the defaults)."""
+def create_app(config: AppConfig | None = None) -> FastAPI:
+    """Build the app; without a config, read the file named by GATEWAY_CONFIG (or the defaults)."""
     apply_offline_defaults()
-    if settings is None:
-        settings = load_settings(os.environ.get("GATEWAY_CONFIG") or None)
-    resolved = settings
+    if config is None:
+        config = load_config(os.environ.get("GATEWAY_CONFIG") or None)
+    resolved = config
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = GatewayState.build(resolved)
         install_scrubber(state.scrubber)
+        await state.start()
         app.state.gateway = state
         app.state.admin = AdminContext(
             engine=state.engine,
-            admin_key=resolved.admin_key.get_secret_value() if resolved.admin_key else None,
-            finance_key=resolved.finance_key.get_secret_value() if resolved.finance_key else None,
+            admin_key=resolved.core.admin_key.get_secret_value() if resolved.core.admin_key else None,
+            finance_key=resolved.core.finance_key.get_secret_value() if resolved.core.finance_key else None,
             cipher=state.cipher,
         )
         try:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
+from gateway.config import AppConfig, load_config
 from gateway.core import keys
 from gateway.core.db import create_database_engine
 from gateway.core.migrate import schema_is_current, upgrade_database
@@ -53,12 +54,16 @@ def _engine_for(settings: GatewaySettings) -> Engine:
     return engine
 
 
-def _serve(settings: GatewaySettings, args: argparse.Namespace) -> None:
+def _config(args: argparse.Namespace) -> AppConfig:
+    return load_config(args.config or os.environ.get("GATEWAY_CONFIG") or None)
+
+
+def _serve(config: AppConfig, args: argparse.Namespace) -> None:
     import uvicorn
 
     from gateway.app import create_app
 
-    _prepare_schema(settings)
+    _prepare_schema(config.core)
     if args.config:
         os.environ["GATEWAY_CONFIG"] = args.config  # workers read the same file
     options: dict[str, object] = {
@@ -75,20 +80,21 @@ def _serve(settings: GatewaySettings, args: argparse.Namespace) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="gateway-metrics-")
         uvicorn.run("gateway.app:create_app", factory=True, workers=args.workers, **options)  # type: ignore[arg-type]
     else:
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(config), **options)  # type: ignore[arg-type]
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    config = _config(args)
+    groups = len(config.core.model_groups())
     print(
-        f"gateway: serving {len(settings.model_groups())} model group(s) on http://{args.host}:{args.port}/v1",
-        flush=True,
+        f"gateway: serving {groups} model group(s) on http://{args.host}:{args.port}/v1 ({config.source})", flush=True
     )
-    _serve(settings, args)
+    _serve(config, args)
 
 
 def cmd_quickstart(args: argparse.Namespace) -> None:
-    settings = _settings(args)
+    config = _config(args)
+    settings = config.core
     engine = _engine(args)
     try:
         keys.create_team(engine, QUICKSTART_TEAM)
@@ -115,7 +121,7 @@ Or with the openai SDK:
 """,
         flush=True,
     )
-    _serve(settings, args)
+    _serve(config, args)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> None:

@@ -45,6 +45,37 @@ class GatewayMetrics:
             "gateway_client_disconnects", "Streams the client left before their end.", registry=self.registry
         )
 
+        self.policy_verdicts = Counter(
+            "gateway_policy_verdicts",
+            "Policy rules that fired, by rule, mode and action.",
+            ["rule", "mode", "action"],
+            registry=self.registry,
+        )
+        self.filter_verdicts = Counter(
+            "gateway_filter_verdicts",
+            "Output filter decisions, by filter and action.",
+            ["filter", "action"],
+            registry=self.registry,
+        )
+        self.budget_soft_crossings = Counter(
+            "gateway_budget_soft_threshold_crossings",
+            "Budgets that crossed their soft threshold.",
+            ["scope"],
+            registry=self.registry,
+        )
+        self.limits_degraded = Counter(
+            "gateway_limits_degraded",
+            "Limit checks decided by a fail mode because Redis was unreachable.",
+            ["mechanism", "outcome"],
+            registry=self.registry,
+        )
+        self.ledger_database_down = Counter(
+            "gateway_ledger_database_outages",
+            "Times a ledger writer found the database unreachable.",
+            ["table"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         if self._multiprocess_dir is None:
             return generate_latest(self.registry)

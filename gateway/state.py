@@ -1,31 +1,55 @@
-"""Everything a running gateway holds: created once in the app's lifespan and passed down."""
+"""Everything a running gateway holds: built once in the app's lifespan and passed down."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from redis.asyncio import Redis
 from sqlalchemy.engine import Engine
 
+from filters.blocklist import VersionedBlocklist
+from filters.blocklist_store import BlocklistReloader
+from filters.pii_engine import PiiEngine
 from filters.review_crypto import AnswerCipher
+from gateway.audit_sink import AuditSink
 from gateway.auth import KeyAuthenticator
+from gateway.budget_alerts import BudgetAlerts
+from gateway.config import AppConfig
 from gateway.core.db import create_database_engine
 from gateway.core.redis import create_redis
 from gateway.core.scrub import Scrubber
 from gateway.core.settings import GatewaySettings
+from gateway.governance import Governance
+from gateway.limits.backend import LimitsBackend
+from gateway.limits.catalog import LimitsCatalog
+from gateway.limits.health import StoreHealth
+from gateway.limits.ledger import rebuild_from_ledger
+from gateway.limits.memory_backend import InProcessLimits
+from gateway.limits.redis_backend import RedisLimits
 from gateway.metrics import GatewayMetrics
+from gateway.pii_detector import PresidioDetector
 from gateway.review_keys import answer_cipher
 from gateway.upstream.registry import Providers
 from gateway.upstream.router import Router
+from gateway.usage.cost import PriceBook
+from gateway.usage.tables import AUDIT_TABLE, USAGE_TABLE
+from gateway.usage.tokens import TokenCounter
+from gateway.usage.writer import LedgerWriter
+from policies.engine import PolicyEngine
+from policies.services import PolicyServices
 
 log = logging.getLogger(__name__)
+POLICY_RELOAD_SECONDS = 2.0
 
 
 @dataclass
 class GatewayState:
-    settings: GatewaySettings
+    config: AppConfig
     engine: Engine
     redis: Redis | None
     scrubber: Scrubber
@@ -34,26 +58,126 @@ class GatewayState:
     providers: Providers
     router: Router
     cipher: AnswerCipher
+    counter: TokenCounter
+    prices: PriceBook
+    usage_writer: LedgerWriter
+    audit_writer: LedgerWriter
+    catalog: LimitsCatalog
+    limits: LimitsBackend
+    budget_alerts: BudgetAlerts
+    pii_engine: PiiEngine
+    governance: Governance
+    blocklist: VersionedBlocklist
+    blocklist_reloader: BlocklistReloader
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _background: set[asyncio.Task[object]] = field(default_factory=set)
+
+    @property
+    def settings(self) -> GatewaySettings:
+        return self.config.core
 
     @classmethod
-    def build(cls, settings: GatewaySettings) -> GatewayState:
+    def build(cls, config: AppConfig) -> GatewayState:
+        settings = config.core
         scrubber = Scrubber(settings.secret_values())
         engine = create_database_engine(settings.database_url)
+        redis = create_redis(settings.redis_url) if settings.redis_url else None
+        metrics = GatewayMetrics(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None)
         providers = Providers(settings.upstream, scrubber)
+        spill_dir = Path(settings.state_dir) / "spill"
+
+        def database_state(table: str) -> Callable[[bool], None]:
+            def report(up: bool) -> None:
+                if not up:
+                    metrics.ledger_database_down.labels(table).inc()
+
+            return report
+
+        usage_writer = LedgerWriter(engine, spill_dir, table=USAGE_TABLE, on_database_state=database_state("usage"))
+        audit_writer = LedgerWriter(engine, spill_dir, table=AUDIT_TABLE, on_database_state=database_state("audit"))
+        catalog = LimitsCatalog(engine, config.limits.catalog_refresh_seconds)
+        alerts = BudgetAlerts(metrics)
+        limits: LimitsBackend
+        if redis is not None:
+            health = StoreHealth(
+                config.limits.store_retry_seconds,
+                on_degraded=lambda mechanism, outcome: metrics.limits_degraded.labels(mechanism, outcome).inc(),
+            )
+            limits = RedisLimits(
+                redis,
+                catalog,
+                prefix=settings.redis_key_prefix,
+                settings=config.limits,
+                ledger=engine,
+                health=health,
+                on_soft_threshold=alerts,
+            )
+        else:
+            limits = InProcessLimits(catalog, ledger=engine, on_soft_threshold=alerts)
+        pii_engine = PiiEngine(config.filters.pii_engine)
+        policy_engine = PolicyEngine(config.policies_dir, PolicyServices(pii_detector=PresidioDetector(pii_engine)))
+        blocklist = VersionedBlocklist()
         return cls(
-            settings=settings,
+            config=config,
             engine=engine,
-            redis=create_redis(settings.redis_url) if settings.redis_url else None,
+            redis=redis,
             scrubber=scrubber,
-            metrics=GatewayMetrics(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None),
+            metrics=metrics,
             authenticator=KeyAuthenticator(engine, settings.key_cache_seconds),
             providers=providers,
             router=Router(settings, providers),
             cipher=answer_cipher(settings),
+            counter=TokenCounter(),
+            prices=PriceBook.from_litellm(),
+            usage_writer=usage_writer,
+            audit_writer=audit_writer,
+            catalog=catalog,
+            limits=limits,
+            budget_alerts=alerts,
+            pii_engine=pii_engine,
+            governance=Governance(engine, policy_engine, metrics, AuditSink(audit_writer)),
+            blocklist=blocklist,
+            blocklist_reloader=BlocklistReloader(engine, blocklist),
         )
 
+    def track(self, task: asyncio.Task[object]) -> None:
+        """Keep a background task alive until it ends (asyncio holds only weak references)."""
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def start(self) -> None:
+        await self.usage_writer.start()
+        await self.audit_writer.start()
+        await self.blocklist_reloader.refresh()
+        self.blocklist_reloader.start()
+        self._tasks.append(asyncio.create_task(self._reload_policies(), name="policy-reloader"))
+        if self.redis is not None:
+            try:
+                await rebuild_from_ledger(self.engine, self.redis, self.catalog, prefix=self.settings.redis_key_prefix)
+            except Exception:  # Redis down at start: the budgets' fail mode applies until it is back
+                log.warning("could not rebuild budget counters in Redis at start", exc_info=True)
+
+    async def _reload_policies(self) -> None:
+        while True:
+            await asyncio.sleep(POLICY_RELOAD_SECONDS)
+            try:
+                await asyncio.to_thread(self.governance.policies.refresh)
+            except Exception:
+                log.exception("policy reload failed")
+
     async def close(self) -> None:
+        if self._background:  # settlements of the last requests
+            await asyncio.wait(self._background, timeout=5)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.blocklist_reloader.stop()
+        await self.budget_alerts.close()
         await self.providers.close()
+        # Records of requests that just finished are written (or spilled) before the process exits.
+        await self.usage_writer.close()
+        await self.audit_writer.close()
+        await self.limits.close()
         if self.redis is not None:
             await self.redis.aclose()
         self.engine.dispose()

@@ -31,9 +31,15 @@ def sse_error(error: GatewayError) -> bytes:
 class EventStreamResponse(StreamingResponse):
     media_type = "text/event-stream"
 
-    def __init__(self, content: AsyncIterator[bytes], headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        content: AsyncIterator[bytes],
+        headers: dict[str, str] | None = None,
+        on_close: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__(content, headers={"cache-control": "no-cache", "x-accel-buffering": "no", **(headers or {})})
         self._events = content
+        self._on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
@@ -53,3 +59,5 @@ class EventStreamResponse(StreamingResponse):
                 aclose = getattr(self._events, "aclose", None)
                 if aclose is not None:
                     await aclose()
+                if self._on_close is not None:
+                    await self._on_close()

@@ -10,6 +10,9 @@ TABLE_MODULES = (
     "gateway.core.audit",
     "filters.review_store",
     "filters.blocklist_store",
+    "gateway.usage.records",
+    "gateway.limits.models",
+    "prompt_library.models",
 )
 
 

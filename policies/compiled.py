@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from gateway.core.errors import GatewayError
 from gateway.core.types import Principal
 from policies.loader import PolicySet
-from policies.rules.base import Rule
+from policies.rules.base import Rule, Stage
 from policies.services import PolicyServices
 
 
@@ -27,6 +27,11 @@ class CompiledPolicy:
     name: str
     version: str
     rules: tuple[Rule, ...]
+
+    @property
+    def calls_models(self) -> bool:
+        """True when a rule runs a model (input PII): the app then evaluates it off the event loop."""
+        return any(rule.stage is Stage.REDACT for rule in self.rules)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from admin.api.bodies import parse_body
 from admin.context import Role, admin_context, require_role
 from filters.blocklist import InvalidBlocklistEntry
 from filters.review_store import (
@@ -28,6 +27,7 @@ from filters.review_store import (
     list_review_items,
 )
 from gateway.core.audit import list_audit_entries
+from gateway.core.bodies import parse_body
 from gateway.core.errors import InvalidRequest, NotFound
 
 router = APIRouter(prefix="/admin/api/review")
@@ -86,10 +86,17 @@ async def list_items(
     require_role(request, Role.REVIEWER)
     if status and status not in {s.value for s in ReviewStatus}:
         raise InvalidRequest(f"status must be one of {', '.join(s.value for s in ReviewStatus)}.", param="status")
-    query = ReviewQuery(status=status, team=team, filter_name=filter, older_than=parse_age(older_than), page=max(page, 1))
+    query = ReviewQuery(
+        status=status, team=team, filter_name=filter, older_than=parse_age(older_than), page=max(page, 1)
+    )
     items, total = await asyncio.to_thread(list_review_items, admin_context(request).engine, query)
     return JSONResponse(
-        {"data": [item_summary(item) for item in items], "page": query.page, "page_size": query.page_size, "total": total}
+        {
+            "data": [item_summary(item) for item in items],
+            "page": query.page,
+            "page_size": query.page_size,
+            "total": total,
+        }
     )
 
 

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from admin.api.bodies import parse_body
 from admin.context import Role, admin_context, require_role
 from gateway.core import keys
+from gateway.core.bodies import parse_body
 from gateway.core.errors import InvalidRequest, NotFound
 from gateway.core.models import ApiKey, Team
 

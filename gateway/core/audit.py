@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,8 @@ class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_log"
 
     id: int | None = Field(default=None, primary_key=True)
+    # Written through a batched writer that may replay a batch after an outage: the uid makes it once.
+    uid: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=32, unique=True)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
     actor: str = Field(max_length=128, description="e.g. admin-key, user:alice, key:sk-gw-AbCd1234")
     action: str = Field(max_length=64, index=True, description="e.g. review.approve, policy.block")

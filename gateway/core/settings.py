@@ -137,6 +137,10 @@ class GatewaySettings(_Strict):
     )
     review_sla_hours: float = Field(default=24.0, gt=0)
     upstream: UpstreamPoolSettings = Field(default_factory=UpstreamPoolSettings)
+    policies_dir: str | None = Field(default=None, description="policy YAML files; default: the shipped ones")
+    # Sections owned by other rooms, validated by them at start-up (gateway.config), kept raw here.
+    limits: dict[str, Any] = Field(default_factory=dict)
+    filters: dict[str, Any] = Field(default_factory=dict)
     router_settings: RouterSettings = Field(default_factory=RouterSettings)
     # Sections of a LiteLLM config that the gateway reads only in part; accepted so that a LiteLLM
     # user's file loads unchanged.

@@ -2,101 +2,52 @@
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import AsyncIterator
-
-import orjson
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.core.errors import GatewayError, PermissionDenied
-from gateway.core.types import Principal
-from gateway.http_body import check_chat_body, check_embeddings_body, read_json_body
+from gateway.accounting import END_USER_HEADER, RequestBooks
+from gateway.chat import authorise_model, handle_chat, json_response
+from gateway.core.errors import GatewayError
+from gateway.http_body import check_embeddings_body, read_json_body
 from gateway.routes.deps import authenticate, gateway_state
-from gateway.state import GatewayState
-from gateway.streaming import DONE, EventStreamResponse, sse_error, sse_event
-from gateway.upstream.base import ChunkBatches
-from gateway.upstream.router import CallReport
+from gateway.usage.tokens import TokenUsage, provider_usage
 
 router = APIRouter()
-
-
-def _json(payload: object, headers: dict[str, str]) -> Response:
-    return Response(orjson.dumps(payload), media_type="application/json", headers=headers)
-
-
-def _authorise_model(state: GatewayState, principal: Principal, group: str) -> None:
-    state.router.require_group(group)
-    if not principal.may_use(group):
-        raise PermissionDenied(
-            f"Your team '{principal.team_name}' is not allowed to use the model '{group}'.", param="model"
-        )
-
-
-def _count(state: GatewayState, route: str, group: str, status: int, report: CallReport | None) -> None:
-    state.metrics.requests.labels(route, group, str(status)).inc()
-    if report is not None:
-        if report.retries:
-            state.metrics.retries.labels(group).inc(report.retries)
-        for fallback in report.fallbacks:
-            state.metrics.fallbacks.labels(group, fallback).inc()
 
 
 @router.post("/v1/chat/completions")
 @router.post("/chat/completions", include_in_schema=False)
 async def chat_completions(request: Request) -> Response:
-    state = gateway_state(request)
-    request_id = "req_" + uuid.uuid4().hex
-    principal = await authenticate(request)
-    body = await read_json_body(request, state.settings.max_request_bytes)
-    group = check_chat_body(body)
-    _authorise_model(state, principal, group)
-    headers = {"x-request-id": request_id}
-    if body.get("stream"):
-        routed = await state.router.open_stream(group, body)
-        _count(state, "chat", group, 200, routed.report)
-        return EventStreamResponse(_forward(state, routed.value), headers=headers)
-    started = time.perf_counter()
-    routed_answer = await state.router.chat(group, body)
-    state.metrics.latency.labels("chat").observe(time.perf_counter() - started)
-    _count(state, "chat", group, 200, routed_answer.report)
-    return _json(routed_answer.value, headers)
-
-
-async def _forward(state: GatewayState, chunks: ChunkBatches) -> AsyncIterator[bytes]:
-    """Frames upstream chunks as they arrive; an upstream failure mid-stream ends with an error event."""
-    state.metrics.streams_open.inc()
-    finished = False
-    try:
-        async for batch in chunks:
-            yield b"".join(sse_event(payload) for payload in batch)
-        finished = True
-        yield DONE
-    except GatewayError as error:
-        finished = True
-        yield sse_error(error)
-    finally:
-        state.metrics.streams_open.dec()
-        if not finished:
-            state.metrics.client_disconnects.inc()
-        aclose = getattr(chunks, "aclose", None)
-        if aclose is not None:
-            await aclose()
+    return await handle_chat(gateway_state(request), request)
 
 
 @router.post("/v1/embeddings")
 @router.post("/embeddings", include_in_schema=False)
 async def embeddings(request: Request) -> Response:
     state = gateway_state(request)
-    principal = await authenticate(request)
-    body = await read_json_body(request, state.settings.max_request_bytes)
-    group = check_embeddings_body(body)
-    _authorise_model(state, principal, group)
-    routed = await state.router.embeddings(group, body)
-    _count(state, "embeddings", group, 200, routed.report)
-    return _json(routed.value, {"x-request-id": "req_" + uuid.uuid4().hex})
+    books = RequestBooks(state, "embeddings")
+    try:
+        principal = await authenticate(request)
+        books.identify(principal)
+        body = await read_json_body(request, state.settings.max_request_bytes)
+        books.describe_request(body, request.headers.get(END_USER_HEADER))
+        group = check_embeddings_body(body)
+        authorise_model(state, principal, group)
+        model = state.router.require_group(group)[0].params.upstream_model
+        await books.reserve(principal, body, group, lambda: state.counter.count_embedding_input(body["input"], model))
+        routed = await state.router.embeddings(group, body)
+        books.routed(routed.report)
+        reported = provider_usage(routed.value)
+        usage = reported or TokenUsage(state.counter.count_embedding_input(body["input"], model), 0, counted=True)
+        books.used(usage, routed.report.deployment)
+        state.metrics.requests.labels("embeddings", group, "200").inc()
+        return json_response(routed.value, books.headers)
+    except GatewayError as error:
+        books.failed(error)
+        raise
+    finally:
+        books.close()
 
 
 @router.get("/v1/models")
@@ -109,13 +60,13 @@ async def list_models(request: Request) -> Response:
         for group, deployments in state.router.groups.items()
         if principal.may_use(group)
     ]
-    return _json({"object": "list", "data": data}, {})
+    return json_response({"object": "list", "data": data}, {})
 
 
 @router.get("/v1/models/{model_id:path}")
 async def get_model(model_id: str, request: Request) -> Response:
     state = gateway_state(request)
     principal = await authenticate(request)
-    _authorise_model(state, principal, model_id)
+    authorise_model(state, principal, model_id)
     provider = state.router.groups[model_id][0].params.provider
-    return _json({"id": model_id, "object": "model", "created": 0, "owned_by": provider}, {})
+    return json_response({"id": model_id, "object": "model", "created": 0, "owned_by": provider}, {})

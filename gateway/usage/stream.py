@@ -35,9 +35,20 @@ def with_usage_requested(body: Mapping[str, Any]) -> dict[str, Any]:
 class StreamUsageTracker:
     """Fed every chunk payload (the JSON after `data: `) of one stream, in order."""
 
-    def __init__(self, counter: TokenCounter, model: str, prompt_tokens: int, *, forward_usage_chunk: bool) -> None:
+    def __init__(
+        self,
+        counter: TokenCounter,
+        model: str,
+        body: Mapping[str, Any],
+        *,
+        prompt_tokens: int | None = None,
+        forward_usage_chunk: bool,
+    ) -> None:
+        """`prompt_tokens`: the count made before the call, if any; else the prompt of `body` is
+        counted only when the provider reports no usage."""
         self._counter = counter
         self._model = model
+        self._body = body
         self._prompt_tokens = prompt_tokens
         self._forward_usage_chunk = forward_usage_chunk
         self._pieces: list[str] = []
@@ -82,4 +93,7 @@ class StreamUsageTracker:
         """The provider's usage if it arrived, else the prompt estimate plus a count of the text so far."""
         if self.reported is not None:
             return self.reported
-        return TokenUsage(self._prompt_tokens, self._counter.count_text(self.text, self._model), counted=True)
+        prompt = self._prompt_tokens
+        if prompt is None:
+            prompt = self._counter.count_messages(self._body.get("messages"), self._model, self._body.get("tools"))
+        return TokenUsage(prompt, self._counter.count_text(self.text, self._model), counted=True)

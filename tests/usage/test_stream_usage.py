@@ -36,7 +36,9 @@ async def _chunks(body: dict[str, object]) -> list[bytes]:
 
 def _tracker(counter: TokenCounter, body: dict[str, object]) -> StreamUsageTracker:
     prompt = counter.count_messages(body["messages"], "gpt-4o")
-    return StreamUsageTracker(counter, "gpt-4o", prompt, forward_usage_chunk=client_wants_usage(body))
+    return StreamUsageTracker(
+        counter, "gpt-4o", body, prompt_tokens=prompt, forward_usage_chunk=client_wants_usage(body)
+    )
 
 
 def test_the_upstream_body_asks_for_usage_and_keeps_other_options() -> None:

@@ -1,0 +1,108 @@
+"""One request's books: its usage record and its budget/rate-limit reservation, from the first
+check to the ledger. Every request gets a record, allowed or refused, whatever way it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+from gateway.core.errors import GatewayError
+from gateway.core.types import Principal, Verdict
+from gateway.limits.estimate import limit_request
+from gateway.limits.rules import Reservation
+from gateway.state import GatewayState
+from gateway.upstream.base import Deployment
+from gateway.upstream.router import CallReport
+from gateway.usage.cost import Price
+from gateway.usage.records import UsageEvent
+from gateway.usage.tokens import TokenUsage
+
+log = logging.getLogger(__name__)
+END_USER_HEADER = "x-gateway-end-user"
+
+
+class RequestBooks:
+    def __init__(self, state: GatewayState, endpoint: str) -> None:
+        self._state = state
+        self._started = time.perf_counter()
+        self.request_id = "req_" + uuid.uuid4().hex
+        self.event = UsageEvent(request_id=self.request_id, requested_model="", endpoint=endpoint)
+        self.reservation: Reservation | None = None
+        self.headers: dict[str, str] = {"x-request-id": self.request_id}
+        self._closed = False
+
+    def identify(self, principal: Principal) -> None:
+        event = self.event
+        event.team_id, event.team_name = principal.team_id, principal.team_name
+        event.key_id, event.key_prefix = principal.key_id, principal.key_prefix
+
+    def describe_request(self, body: dict[str, Any], end_user_header: str | None) -> None:
+        self.event.requested_model = str(body.get("model") or "")[:128]
+        user = body.get("user") if isinstance(body.get("user"), str) else end_user_header
+        self.event.end_user = user[:128] if user else None
+
+    def add_verdicts(self, verdicts: list[Verdict]) -> None:
+        self.event.verdicts.extend(verdict.as_record() for verdict in verdicts)
+
+    async def reserve(self, principal: Principal, body: dict[str, Any], group: str, prompt_tokens: Any) -> None:
+        """Check rate limits and reserve budget, in one Redis round trip; only if limits apply.
+
+        `prompt_tokens` is called only when a limit needs the count (counting costs time).
+        """
+        limits = await self._state.catalog.limits_for(principal.team_id, principal.key_id)
+        if not limits:
+            return
+        deployment = self._state.router.require_group(group)[0]
+        request = limit_request(
+            self.request_id,
+            principal,
+            body,
+            prompt_tokens(),
+            self.price_of(deployment),
+            default_max_output_tokens=self._state.config.limits.default_max_output_tokens,
+        )
+        self.reservation = await self._state.limits.check_and_reserve(request)
+        self.headers.update(self.reservation.headers)
+
+    def price_of(self, deployment: Deployment) -> Price:
+        return self._state.prices.price_for(deployment.params, deployment.model_info)
+
+    def routed(self, report: CallReport) -> None:
+        self.event.retries = report.retries
+        self.event.fallbacks = list(report.fallbacks)
+        if report.deployment is not None:
+            self.event.deployment = report.deployment.id
+
+    def used(self, usage: TokenUsage, deployment: Deployment | None) -> None:
+        event = self.event
+        event.prompt_tokens, event.completion_tokens = usage.prompt_tokens, usage.completion_tokens
+        event.usage_counted = usage.counted
+        if deployment is not None:
+            event.cost_nanos = self.price_of(deployment).cost_nanos(usage.prompt_tokens, usage.completion_tokens)
+
+    def first_token(self) -> None:
+        if self.event.ttft_ms is None:
+            self.event.ttft_ms = int((time.perf_counter() - self._started) * 1000)
+
+    def failed(self, error: GatewayError) -> None:
+        self.event.status_code = error.status_code
+        self.event.error_code = error.code
+        error.headers.update(self.headers)
+
+    def close(self) -> None:
+        """Settle the reservation with the real cost (after the response) and queue the record."""
+        if self._closed:
+            return
+        self._closed = True
+        self.event.latency_ms = int((time.perf_counter() - self._started) * 1000)
+        if self.reservation is not None:
+            task = asyncio.get_running_loop().create_task(
+                self._state.limits.settle(
+                    self.reservation, self.event.cost_nanos, self.event.prompt_tokens + self.event.completion_tokens
+                )
+            )
+            self._state.track(task)
+        self._state.usage_writer.submit(self.event)

@@ -1,0 +1,140 @@
+"""A chat completion from request to ledger: governance before the call, limits, the upstream call
+(plain or streamed), and the books closed whatever way the request ends."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.accounting import END_USER_HEADER, RequestBooks
+from gateway.auth import bearer_token
+from gateway.core.errors import GatewayError, PermissionDenied
+from gateway.core.types import Principal
+from gateway.http_body import check_chat_body, read_json_body
+from gateway.state import GatewayState
+from gateway.streaming import DONE, EventStreamResponse, sse_error, sse_event
+from gateway.upstream.base import ChunkBatches, Deployment
+from gateway.usage.stream import StreamUsageTracker, client_wants_usage, with_usage_requested
+
+
+def authorise_model(state: GatewayState, principal: Principal, group: str) -> None:
+    state.router.require_group(group)
+    if not principal.may_use(group):
+        raise PermissionDenied(
+            f"Your team '{principal.team_name}' is not allowed to use the model '{group}'.", param="model"
+        )
+
+
+def json_response(payload: object, headers: dict[str, str]) -> Response:
+    return Response(orjson.dumps(payload), media_type="application/json", headers=headers)
+
+
+async def handle_chat(state: GatewayState, request: Request) -> Response:
+    books = RequestBooks(state, "chat")
+    streaming = False
+    try:
+        key = bearer_token(request.headers.get("authorization"), request.headers.get("api-key"))
+        principal = await state.authenticator.authenticate(key)
+        books.identify(principal)
+        body = await read_json_body(request, state.settings.max_request_bytes)
+        books.describe_request(body, request.headers.get(END_USER_HEADER))
+        prepared = await state.governance.render_prompt(body)
+        if prepared.prompt is not None:
+            books.event.prompt_name, books.event.prompt_version = prepared.prompt.name, str(prepared.prompt.version)
+        group = check_chat_body(prepared.body)
+        authorise_model(state, principal, group)
+        try:
+            prepared = await state.governance.apply_policy(prepared, principal)
+        finally:
+            books.add_verdicts(prepared.verdicts)
+        body = prepared.body
+        model = state.router.require_group(group)[0].params.upstream_model
+        await books.reserve(
+            principal, body, group, lambda: state.counter.count_messages(body["messages"], model, body.get("tools"))
+        )
+        if body.get("stream"):
+            response = await _open_stream(state, books, group, body)
+            streaming = True
+            return response
+        routed = await state.router.chat(group, body)
+        books.routed(routed.report)
+        deployment = routed.report.deployment
+        answer = routed.value
+        usage = state.counter.usage_of_response(answer, body["messages"], model)
+        books.used(usage, deployment)
+        state.metrics.requests.labels("chat", group, "200").inc()
+        return json_response(answer, books.headers)
+    except GatewayError as error:
+        books.failed(error)
+        raise
+    finally:
+        if not streaming:
+            books.close()
+
+
+async def _open_stream(state: GatewayState, books: RequestBooks, group: str, body: dict[str, Any]) -> Response:
+    books.event.streamed = True
+    routed = await state.router.open_stream(group, with_usage_requested(body))
+    books.routed(routed.report)
+    deployment = routed.report.deployment
+    assert deployment is not None
+    tracker = StreamUsageTracker(
+        state.counter, deployment.params.upstream_model, body, forward_usage_chunk=client_wants_usage(body)
+    )
+    state.metrics.requests.labels("chat", group, "200").inc()
+    relay = StreamRelay(state, books, routed.value, tracker, deployment)
+    return EventStreamResponse(relay.events(), headers=books.headers, on_close=relay.finish)
+
+
+class StreamRelay:
+    """Forwards one upstream stream to the client and closes its books exactly once, however it
+    ends: completed, failed upstream, or the client gone (even before the first byte)."""
+
+    def __init__(
+        self,
+        state: GatewayState,
+        books: RequestBooks,
+        batches: ChunkBatches,
+        tracker: StreamUsageTracker,
+        deployment: Deployment,
+    ) -> None:
+        self._state = state
+        self._books = books
+        self._batches = batches
+        self._tracker = tracker
+        self._deployment = deployment
+        self._finished = False
+        self._closed = False
+        state.metrics.streams_open.inc()
+
+    async def events(self) -> AsyncIterator[bytes]:
+        """Frames upstream chunks as they arrive; a failure mid-stream ends with an error event."""
+        try:
+            async for batch in self._batches:
+                self._books.first_token()
+                forwarded = self._tracker.feed_batch(batch)
+                if forwarded:
+                    yield b"".join(sse_event(payload) for payload in forwarded)
+            self._finished = True
+            yield DONE
+        except GatewayError as error:
+            self._finished = True
+            self._books.failed(error)
+            yield sse_error(error)
+
+    async def finish(self) -> None:
+        """A client that left is charged for what was generated until then."""
+        if self._closed:
+            return
+        self._closed = True
+        self._state.metrics.streams_open.dec()
+        if not self._finished:
+            self._books.event.disconnected = True
+            self._state.metrics.client_disconnects.inc()
+        await self._batches.aclose()  # type: ignore[attr-defined]
+        self._books.used(self._tracker.usage(), self._deployment)
+        self._books.close()

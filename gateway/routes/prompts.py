@@ -1,0 +1,114 @@
+"""The shared prompt library for any key: browse and read, propose prompts and versions, submit
+them for review, and see how widely a prompt is reused."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.core.bodies import parse_body
+from gateway.routes.deps import authenticate, gateway_state
+from prompt_library import service
+from prompt_library.payloads import listing_payload, reuse_payload, version_payload
+
+router = APIRouter(prefix="/v1/gateway/prompts")
+
+
+class PromptIn(BaseModel):
+    id: str = Field(min_length=1, max_length=128)
+    description: str = Field(default="", max_length=2000)
+    tags: list[str] = Field(default_factory=list)
+    messages: list[dict[str, Any]]
+    variables: list[dict[str, Any]] = Field(default_factory=list)
+    model_hints: list[str] = Field(default_factory=list)
+
+
+class VersionIn(BaseModel):
+    messages: list[dict[str, Any]]
+    variables: list[dict[str, Any]] = Field(default_factory=list)
+    model_hints: list[str] = Field(default_factory=list)
+
+
+def _json(payload: object, status: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
+
+
+@router.get("")
+async def list_prompts(
+    request: Request, q: str | None = None, tag: str | None = None, owner_team: str | None = None
+) -> Response:
+    principal = await authenticate(request)
+    listings = await asyncio.to_thread(
+        service.list_prompts,
+        gateway_state(request).engine,
+        team=principal.team_name,
+        query=q,
+        tag=tag,
+        owner_team=owner_team,
+    )
+    return _json({"object": "list", "data": [listing_payload(item, with_versions=False) for item in listings]})
+
+
+@router.get("/{name}")
+async def get_prompt(name: str, request: Request) -> Response:
+    principal = await authenticate(request)
+    listing = await asyncio.to_thread(service.get_prompt, gateway_state(request).engine, name, team=principal.team_name)
+    return _json(listing_payload(listing, with_versions=True))
+
+
+@router.get("/{name}/reuse")
+async def get_reuse(name: str, request: Request) -> Response:
+    await authenticate(request)
+    figure = await asyncio.to_thread(service.reuse_figure, gateway_state(request).engine, name)
+    return _json(reuse_payload(figure))
+
+
+@router.post("")
+async def propose_prompt(request: Request) -> Response:
+    principal = await authenticate(request)
+    data = await parse_body(request, PromptIn)
+    version = await asyncio.to_thread(
+        service.propose_prompt,
+        gateway_state(request).engine,
+        name=data.id,
+        owner_team=principal.team_name,
+        author=f"key:{principal.key_prefix}",
+        messages=data.messages,
+        variables=data.variables,
+        description=data.description,
+        tags=data.tags,
+        model_hints=data.model_hints,
+    )
+    return _json({"id": data.id, **version_payload(version)}, status=201)
+
+
+@router.post("/{name}/versions")
+async def propose_version(name: str, request: Request) -> Response:
+    principal = await authenticate(request)
+    data = await parse_body(request, VersionIn)
+    version = await asyncio.to_thread(
+        service.propose_version,
+        gateway_state(request).engine,
+        name,
+        team=principal.team_name,
+        author=f"key:{principal.key_prefix}",
+        messages=data.messages,
+        variables=data.variables,
+        model_hints=data.model_hints,
+    )
+    return _json({"id": name, **version_payload(version)}, status=201)
+
+
+@router.post("/{name}/versions/{version}/submit")
+async def submit_version(name: str, version: int, request: Request) -> Response:
+    principal = await authenticate(request)
+    row = await asyncio.to_thread(
+        service.submit_for_review, gateway_state(request).engine, name, version, team=principal.team_name
+    )
+    return _json({"id": name, **version_payload(row)})
