@@ -124,9 +124,15 @@ class StreamGuard:
         if end is None:
             return StreamStep("", self.action, False)
         start = self._released
-        new = [f for f in spans if start <= f.start < end]
+        new = [f for f in spans if start <= f.start < end or f.start < start < f.end]
         self.action = strongest([self.action, *(f.action for f in new)])
-        piece = [Replacement(r.start - start, r.end - start, r.text) for r in replacements if start <= r.start < end]
+        # An entity that starts in released text but was only recognised now (a model that needed
+        # more context): its released part cannot be recalled, its remainder is still replaced.
+        piece = [
+            Replacement(max(r.start, start) - start, r.end - start, r.text)
+            for r in replacements
+            if start <= r.start < end or r.start < start < r.end
+        ]
         released = apply_replacements(text[start:end], piece)
         self._released = end
         self.findings += new

@@ -184,3 +184,39 @@ def test_whitespace_free_text_is_held_no_longer_than_the_cap(make_pipeline: Pipe
         return most_held
 
     assert asyncio.run(feed()) <= 128 + 8
+
+
+def test_an_entity_recognised_late_has_its_unreleased_part_replaced() -> None:
+    from filters.base import FilterResult, Finding, Replacement
+    from filters.pipeline import TextOutcome
+
+    text = "x" * 40 + " call Maria Gonzalez today " + "y" * 40
+    name_start = text.index("Maria")
+    scans = 0
+
+    async def scan(region: str) -> TextOutcome:
+        # A stand-in NER that sees the name only on its second look (more context arrived).
+        nonlocal scans
+        scans += 1
+        offset = len(text) - len(region) if scans > 1 else None
+        if offset is None or offset > name_start:
+            return TextOutcome(Action.ALLOW, region, [FilterResult("pii", Action.ALLOW)])
+        s, e = name_start - offset, name_start - offset + len("Maria Gonzalez")
+        finding = Finding("PERSON", s, e, 0.85, "pii", Action.REDACT)
+        return TextOutcome(
+            Action.REDACT, None, [FilterResult("pii", Action.REDACT, [finding], [Replacement(s, e, "<PERSON>")])]
+        )
+
+    guard = StreamGuard(scan, StreamSettings(window_chars=16, min_release_chars=8, max_hold_chars=64))
+
+    cut = name_start + len("Maria") + 16 + 1  # the first release ends between "Maria" and "Gonzalez"
+
+    async def run() -> list[str]:
+        out = [(await guard.feed(text[:cut])).released]
+        out.append((await guard.feed(text[cut:])).released)
+        out.append((await guard.finish()).released)
+        return out
+
+    first, *rest = asyncio.run(run())
+    assert first.endswith("call Maria")
+    assert "".join(rest).startswith("<PERSON> today")
