@@ -118,14 +118,16 @@ class PiiEngine:
         self,
         text: str,
         findings: Sequence[Finding],
-        operators: Mapping[str, PiiOperator],
+        operators: Mapping[str, PiiOperator | str],
         mask: MaskSettings | None = None,
     ) -> list[Replacement]:
         """What each finding becomes under its type's operator (by Presidio's anonymizer), as spans of `text`."""
         mask = mask or MaskSettings()
         replacements = []
         for finding in resolve_overlaps(findings):
-            config = self._operator(operators.get(finding.entity_type, PiiOperator.REPLACE), finding.entity_type, mask)
+            # PiiOperator(...) also accepts plain strings ("mask"), for callers outside this package.
+            operator = PiiOperator(operators.get(finding.entity_type, PiiOperator.REPLACE))
+            config = self._operator(operator, finding.entity_type, mask)
             if config is None:
                 continue
             # One value at a time: on a whole text Presidio merges same-type entities separated only
@@ -140,7 +142,7 @@ class PiiEngine:
         self,
         text: str,
         findings: Sequence[Finding],
-        operators: Mapping[str, PiiOperator],
+        operators: Mapping[str, PiiOperator | str],
         mask: MaskSettings | None = None,
     ) -> str:
         """`text` with each finding replaced, masked or hashed as `operators` says for its type."""

