@@ -13,6 +13,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from admin.api import finance as admin_finance
+from admin.api import limits as admin_limits
+from admin.api import prompts as admin_prompts
 from admin.api import review as admin_review
 from admin.api import teams as admin_teams
 from admin.context import AdminContext
@@ -22,7 +25,7 @@ from gateway.config import AppConfig, load_config
 from gateway.core.errors import GatewayError, InvalidRequest, NotFound
 from gateway.logs import install_scrubber
 from gateway.offline import apply_offline_defaults
-from gateway.routes import health, openai_api, reviews
+from gateway.routes import health, openai_api, prompts, reviews
 from gateway.state import GatewayState
 
 log = logging.getLogger(__name__)
@@ -98,6 +101,10 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(admin_teams.router)
     app.include_router(admin_review.router)
+    app.include_router(admin_finance.router)
+    app.include_router(admin_limits.router)
+    app.include_router(admin_prompts.router)
     app.include_router(reviews.router)
+    app.include_router(prompts.router)
     install_admin_ui(app)
     return app

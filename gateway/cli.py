@@ -8,19 +8,27 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+import prompt_library
+from admin.accounts.cli import add_users_arguments, cmd_users_create, cmd_users_disable, cmd_users_list
 from gateway.config import AppConfig, load_config
 from gateway.core import keys
 from gateway.core.db import create_database_engine
+from gateway.core.errors import GatewayError
 from gateway.core.migrate import schema_is_current, upgrade_database
 from gateway.core.models import utcnow
 from gateway.core.settings import ConfigError, GatewaySettings, load_settings
 from gateway.logs import configure_logging
 from gateway.offline import apply_offline_defaults
+from policies.cli import cmd_policies_check as check_policy_files
+from prompt_library.cli import cmd_prompts_export, cmd_prompts_import, cmd_prompts_list
+from prompt_library.files import PromptFileError, import_prompts
 
 QUICKSTART_TEAM = "demo"
+SEED_PROMPTS = Path(prompt_library.__file__).resolve().parent / "seeds"
 
 
 class CommandError(Exception):
@@ -101,6 +109,7 @@ def cmd_quickstart(args: argparse.Namespace) -> None:
     except keys.TeamExists:
         pass
     new = keys.create_key(engine, QUICKSTART_TEAM, name="quickstart")
+    import_prompts(engine, SEED_PROMPTS)  # so the library has something to browse; idempotent
     engine.dispose()
     base = f"http://{args.host}:{args.port}/v1"
     model = next(iter(settings.model_groups()), "mock-gpt")
@@ -122,6 +131,12 @@ Or with the openai SDK:
         flush=True,
     )
     _serve(config, args)
+
+
+def cmd_policies_check(args: argparse.Namespace) -> int:
+    if args.path is None:
+        args.path = str(_config(args).policies_dir)
+    return check_policy_files(args)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> None:
@@ -184,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     def command(
         parent: argparse._SubParsersAction[argparse.ArgumentParser],
         name: str,
-        handler: Callable[[argparse.Namespace], None],
+        handler: Callable[[argparse.Namespace], int | None],
         help_text: str,
     ) -> argparse.ArgumentParser:
         sub: argparse.ArgumentParser = parent.add_parser(name, help=help_text)
@@ -212,6 +227,40 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--policy", help="name of the team's policy")
     command(teams, "list", cmd_teams_list, "list teams")
 
+    policy_commands = commands.add_parser("policies", help="policy files").add_subparsers(
+        dest="policies_command", required=True
+    )
+    sub = policy_commands.add_parser("check", help="validate policy files (exit 1 on problems)")
+    sub.add_argument("path", nargs="?", default=None, help="a policy folder or file (default: the configured one)")
+    sub.add_argument("--config")
+    sub.set_defaults(handler=cmd_policies_check)
+
+    prompt_commands = commands.add_parser("prompts", help="the shared prompt library").add_subparsers(
+        dest="prompts_command", required=True
+    )
+    sub = command(prompt_commands, "import", lambda a: cmd_prompts_import(_engine(a), a), "import prompt YAML files")
+    sub.add_argument("directory")
+    sub = command(prompt_commands, "export", lambda a: cmd_prompts_export(_engine(a), a), "export every prompt")
+    sub.add_argument("directory")
+    sub = command(prompt_commands, "list", lambda a: cmd_prompts_list(_engine(a), a), "list prompts")
+    sub.add_argument("--tag")
+    sub.add_argument("--owner-team")
+    sub.add_argument("--query")
+    sub.add_argument("--team", help="also show this team's unapproved prompts")
+
+    user_commands = commands.add_parser("users", help="people who use the admin UI").add_subparsers(
+        dest="users_command", required=True
+    )
+    create = command(
+        user_commands,
+        "create",
+        lambda a: cmd_users_create(_engine(a), a),
+        "create a person (password from GATEWAY_USER_PASSWORD or stdin)",
+    )
+    disable = command(user_commands, "disable", lambda a: cmd_users_disable(_engine(a), a), "disable a person")
+    add_users_arguments(create, disable)
+    command(user_commands, "list", lambda a: cmd_users_list(_engine(a), a), "list people")
+
     key_commands = commands.add_parser("keys", help="virtual keys").add_subparsers(dest="keys_command", required=True)
     sub = command(key_commands, "create", cmd_keys_create, "create a key (printed alone on the last line)")
     sub.add_argument("--team", required=True)
@@ -229,11 +278,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
     try:
-        args.handler(args)
-    except (ConfigError, CommandError) as exc:
+        status = args.handler(args)
+    except (ConfigError, CommandError, PromptFileError) as exc:
         print(f"gateway: {'configuration error: ' if isinstance(exc, ConfigError) else ''}{exc}", file=sys.stderr)
         return 2
-    return 0
+    except GatewayError as exc:  # a refusal from the domain (a prompt conflict, an invalid template…)
+        print(f"gateway: {exc.message}", file=sys.stderr)
+        return 2
+    return int(status or 0)
 
 
 if __name__ == "__main__":

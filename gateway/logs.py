@@ -13,6 +13,7 @@ def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # litellm logs request details at INFO; keep it to warnings.
     logging.getLogger("LiteLLM").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def install_scrubber(scrubber: Scrubber) -> None:

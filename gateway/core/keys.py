@@ -102,6 +102,14 @@ def list_keys(engine: Engine, team_name: str | None = None) -> list[tuple[ApiKey
         return [(key, team) for key, team in session.exec(query)]
 
 
+def find_key(engine: Engine, prefix: str) -> ApiKey:
+    with session_scope(engine) as session:
+        key = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if key is None:
+        raise UnknownKey(f"no key with prefix {prefix!r}")
+    return key
+
+
 def revoke_key(engine: Engine, prefix: str) -> ApiKey:
     with session_scope(engine) as session:
         key = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
