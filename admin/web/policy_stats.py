@@ -42,6 +42,8 @@ def rule_firings(engine: Engine, since: datetime) -> list[RuleFiring]:
     with engine.connect() as connection:
         rows = connection.execute(statement).all()
     return [
-        RuleFiring(p or "?", (r or "?").removeprefix("policy:"), m or "?", action.removeprefix("policy."), int(count), last)
+        RuleFiring(
+            p or "?", (r or "?").removeprefix("policy:"), m or "?", action.removeprefix("policy."), int(count), last
+        )
         for p, r, m, action, count, last in rows
     ]

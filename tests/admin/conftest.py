@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,12 +10,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from admin.accounts.passwords import PasswordHashing
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
+
 from filters.review_crypto import AnswerCipher
 from gateway.app import create_app
 import yaml
 
 from gateway.config import load_config
+from tests.admin.seed import UIGateway, seed_ui_data
 from tests.admin.support import ROLE_NAMES, add_user, create_every_table, sqlite_url
+from tests.conftest import gateway_config
+from tests.support.gateway_process import GatewayProcess
+from tests.support.mock_upstream import RunningMockUpstream
 
 ADMIN_KEY = "admin-test-key"
 
@@ -71,3 +77,57 @@ def artifacts() -> Path:
     path = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def ui_gateway(
+    tmp_path_factory: pytest.TempPathFactory, mock_upstream: RunningMockUpstream, review_key: str
+) -> Iterator[UIGateway]:
+    """`gateway serve` as a real process on a SQLite database with every table, users and sample data."""
+    workdir = tmp_path_factory.mktemp("admin-ui-gateway")
+    url = sqlite_url(workdir)
+    process = GatewayProcess(workdir, gateway_config(mock_upstream.url, url, review_keys=[review_key]))
+    process.cli("db", "upgrade")
+    engine = create_every_table(url)  # tables without a migration yet (until the lead adds them)
+    seeded = seed_ui_data(engine, review_key)
+    process.start()
+    try:
+        yield UIGateway(process, engine, seeded)
+    finally:
+        process.stop()
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium driven by Playwright (no browser download)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture()
+def open_browser(browser: Browser, ui_gateway: UIGateway) -> Iterator[Callable[[], BrowserContext]]:
+    """A factory of fresh browser contexts (own cookies) pointed at the gateway; closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def factory() -> BrowserContext:
+        context = browser.new_context(base_url=ui_gateway.process.root_url, accept_downloads=True)
+        contexts.append(context)
+        return context
+
+    yield factory
+    for context in contexts:
+        context.close()

@@ -123,7 +123,9 @@ def test_disabling_or_changing_role_or_password_ends_every_session(
     assert resolve_session(engine, SETTINGS, opened.token) is None
 
 
-def test_a_stale_credential_version_is_refused_even_if_the_row_survives(engine: Engine, hashing: PasswordHashing) -> None:
+def test_a_stale_credential_version_is_refused_even_if_the_row_survives(
+    engine: Engine, hashing: PasswordHashing
+) -> None:
     name, opened = open_session(engine, hashing)
     with session_scope(engine) as session:
         user = session.exec(select(User).where(User.name == name)).one()
@@ -140,7 +142,9 @@ def test_a_disabled_user_cannot_log_in(engine: Engine, hashing: PasswordHashing)
         log_in(engine, hashing, SETTINGS, name=name, password=PASSWORD, client_ip="10.0.0.3")
 
 
-def test_repeated_failures_lock_the_user_name_even_for_the_right_password(engine: Engine, hashing: PasswordHashing) -> None:
+def test_repeated_failures_lock_the_user_name_even_for_the_right_password(
+    engine: Engine, hashing: PasswordHashing
+) -> None:
     name = new_name()
     add_user(engine, hashing, name, "viewer")
     for attempt in range(SETTINGS.failures_per_user):
@@ -188,7 +192,17 @@ def test_the_cli_refuses_an_unknown_role_with_exit_status_2(engine: Engine, monk
 
 def _request(peer: str, headers: dict[str, str], scheme: str = "http") -> Request:
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-    return Request({"type": "http", "scheme": scheme, "path": "/admin", "headers": raw, "client": (peer, 1234), "server": ("gw", 80), "query_string": b""})
+    return Request(
+        {
+            "type": "http",
+            "scheme": scheme,
+            "path": "/admin",
+            "headers": raw,
+            "client": (peer, 1234),
+            "server": ("gw", 80),
+            "query_string": b"",
+        }
+    )
 
 
 def test_forwarded_headers_count_only_from_a_trusted_proxy() -> None:

@@ -30,7 +30,16 @@ def review_with(engine: Engine, review_key: str, answer: str) -> str:
             model="gpt-test",
             action="block",
             filters=["pii"],
-            findings=[{"filter": "pii", "type": "EMAIL_ADDRESS", "start": start, "end": start + 16, "score": 1.0, "action": "block"}],
+            findings=[
+                {
+                    "filter": "pii",
+                    "type": "EMAIL_ADDRESS",
+                    "start": start,
+                    "end": start + 16,
+                    "score": 1.0,
+                    "action": "block",
+                }
+            ],
             original=answer,
             delivered="",
         ),
@@ -77,7 +86,9 @@ def test_the_json_api_with_a_session_needs_the_csrf_header_for_changes(make_clie
     sign_in(client, "admin")
     assert client.get("/admin/api/teams").status_code == 200
     assert client.post("/admin/api/teams", json={"name": "api-no-csrf"}).status_code == 403
-    response = client.post("/admin/api/teams", json={"name": "api-with-csrf"}, headers={"x-csrf-token": csrf_token(client)})
+    response = client.post(
+        "/admin/api/teams", json={"name": "api-with-csrf"}, headers={"x-csrf-token": csrf_token(client)}
+    )
     assert response.status_code == 201
 
 
@@ -115,7 +126,9 @@ def test_escalating_needs_a_note(
     review_id = review_with(ui_database[1], review_key, XSS)
     client = make_client()
     sign_in(client, "reviewer")
-    response = client.post(f"/admin/review/{review_id}/decision", data={"decision": "escalate", "csrf_token": csrf_token(client)})
+    response = client.post(
+        f"/admin/review/{review_id}/decision", data={"decision": "escalate", "csrf_token": csrf_token(client)}
+    )
     assert response.status_code == 400 and "needs a note" in response.text
 
 

@@ -59,7 +59,13 @@ API_EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/api/review/{review_id}"): REVIEWERS,
     ("POST", "/admin/api/review/{review_id}/decision"): REVIEWERS,
 }
-PARAMETERS = {"review_id": "rev_missing", "prefix": "sk-gw-missing", "name": "nobody", "version": "1", "step": "approve"}
+PARAMETERS = {
+    "review_id": "rev_missing",
+    "prefix": "sk-gw-missing",
+    "name": "nobody",
+    "version": "1",
+    "step": "approve",
+}
 
 
 def admin_routes(client: TestClient) -> list[tuple[str, str, object]]:
@@ -104,7 +110,9 @@ def _call(client: TestClient, method: str, path: str, token: str | None = None, 
     return response.status_code
 
 
-def test_signed_out_callers_are_refused_everywhere_but_the_sign_in(ui_app: TestClient, make_client: Callable[[], TestClient]) -> None:
+def test_signed_out_callers_are_refused_everywhere_but_the_sign_in(
+    ui_app: TestClient, make_client: Callable[[], TestClient]
+) -> None:
     client = make_client()
     for (method, path), roles in {**EXPECTED, **API_EXPECTED}.items():
         if roles == PUBLIC:
