@@ -6,16 +6,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
 from sqlalchemy.engine import Engine
 
 from admin.accounts.passwords import PasswordHashing
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
-
 from filters.review_crypto import AnswerCipher
 from gateway.app import create_app
-import yaml
-
 from gateway.config import load_config
 from tests.admin.seed import UIGateway, seed_ui_data
 from tests.admin.support import ROLE_NAMES, add_user, create_every_table, sqlite_url

@@ -158,7 +158,7 @@ def test_repeated_failures_lock_the_user_name_even_for_the_right_password(
 def test_repeated_failures_from_one_address_lock_that_address(engine: Engine, hashing: PasswordHashing) -> None:
     victim = new_name()
     add_user(engine, hashing, victim, "viewer")
-    for attempt in range(SETTINGS.failures_per_ip):
+    for _ in range(SETTINGS.failures_per_ip):
         with pytest.raises(LoginFailed):
             log_in(engine, hashing, SETTINGS, name=new_name(), password="guess", client_ip="10.2.0.9")
     with pytest.raises(LoginThrottled):

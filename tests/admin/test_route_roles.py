@@ -70,7 +70,7 @@ PARAMETERS = {
 
 def admin_routes(client: TestClient) -> list[tuple[str, str, object]]:
     """(method, path, route) for every route of the app under /admin."""
-    found = []
+    found: list[tuple[str, str, object]] = []
     for context in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
         path = context.path or ""
         if path == "/admin" or path.startswith("/admin/"):
