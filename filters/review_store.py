@@ -112,8 +112,13 @@ class NewReview:
     id: str = field(default_factory=lambda: "rev_" + secrets.token_hex(12))
 
 
-def create_review_item(engine: Engine, cipher: AnswerCipher, new: NewReview, sla: timedelta) -> ReviewItem:
-    item = ReviewItem(
+def review_row(cipher: AnswerCipher, new: NewReview, sla: timedelta) -> dict[str, Any]:
+    """The review item's column values (answers encrypted), for a batched writer."""
+    return review_item(cipher, new, sla).model_dump()
+
+
+def review_item(cipher: AnswerCipher, new: NewReview, sla: timedelta) -> ReviewItem:
+    return ReviewItem(
         id=new.id,
         request_id=new.request_id,
         team_id=new.team_id,
@@ -130,6 +135,11 @@ def create_review_item(engine: Engine, cipher: AnswerCipher, new: NewReview, sla
         prompt_ref=new.prompt_ref,
         sla_due_at=utcnow() + sla,
     )
+
+
+def create_review_item(engine: Engine, cipher: AnswerCipher, new: NewReview, sla: timedelta) -> ReviewItem:
+    """Store a review item now, with its audit entry, in one transaction."""
+    item = review_item(cipher, new, sla)
     with session_scope(engine) as session:
         session.add(item)
         add_audit_entry(

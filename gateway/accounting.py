@@ -44,6 +44,12 @@ class RequestBooks:
         user = body.get("user") if isinstance(body.get("user"), str) else end_user_header
         self.event.end_user = user[:128] if user else None
 
+    @property
+    def prompt_ref(self) -> str | None:
+        if self.event.prompt_name is None:
+            return None
+        return f"{self.event.prompt_name}@{self.event.prompt_version}"
+
     def add_verdicts(self, verdicts: list[Verdict]) -> None:
         self.event.verdicts.extend(verdict.as_record() for verdict in verdicts)
 

@@ -11,11 +11,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.accounting import END_USER_HEADER, RequestBooks
+from gateway.answer_filter import REVIEW_HEADER, filter_answer
 from gateway.auth import bearer_token
 from gateway.core.errors import GatewayError, PermissionDenied
 from gateway.core.types import Principal
 from gateway.http_body import check_chat_body, read_json_body
 from gateway.state import GatewayState
+from gateway.stream_filter import StreamFilter
 from gateway.streaming import DONE, EventStreamResponse, sse_error, sse_event
 from gateway.upstream.base import ChunkBatches, Deployment
 from gateway.usage.stream import StreamUsageTracker, client_wants_usage, with_usage_requested
@@ -57,17 +59,22 @@ async def handle_chat(state: GatewayState, request: Request) -> Response:
             principal, body, group, lambda: state.counter.count_messages(body["messages"], model, body.get("tools"))
         )
         if body.get("stream"):
-            response = await _open_stream(state, books, group, body)
+            response = await _open_stream(state, books, principal, group, body)
             streaming = True
             return response
         routed = await state.router.chat(group, body)
         books.routed(routed.report)
         deployment = routed.report.deployment
         answer = routed.value
-        usage = state.counter.usage_of_response(answer, body["messages"], model)
-        books.used(usage, deployment)
+        books.used(state.counter.usage_of_response(answer, body["messages"], model), deployment)
+        filtered = await filter_answer(
+            state, principal, answer, request_id=books.request_id, model=group, prompt_ref=books.prompt_ref
+        )
+        books.add_verdicts(filtered.verdicts)
+        if filtered.review_id is not None:
+            books.headers[REVIEW_HEADER] = filtered.review_id
         state.metrics.requests.labels("chat", group, "200").inc()
-        return json_response(answer, books.headers)
+        return json_response(filtered.body, books.headers)
     except GatewayError as error:
         books.failed(error)
         raise
@@ -76,7 +83,9 @@ async def handle_chat(state: GatewayState, request: Request) -> Response:
             books.close()
 
 
-async def _open_stream(state: GatewayState, books: RequestBooks, group: str, body: dict[str, Any]) -> Response:
+async def _open_stream(
+    state: GatewayState, books: RequestBooks, principal: Principal, group: str, body: dict[str, Any]
+) -> Response:
     books.event.streamed = True
     routed = await state.router.open_stream(group, with_usage_requested(body))
     books.routed(routed.report)
@@ -86,7 +95,8 @@ async def _open_stream(state: GatewayState, books: RequestBooks, group: str, bod
         state.counter, deployment.params.upstream_model, body, forward_usage_chunk=client_wants_usage(body)
     )
     state.metrics.requests.labels("chat", group, "200").inc()
-    relay = StreamRelay(state, books, routed.value, tracker, deployment)
+    guard = StreamFilter(state, principal, request_id=books.request_id, model=group, prompt_ref=books.prompt_ref)
+    relay = StreamRelay(state, books, routed.value, tracker, guard, deployment)
     return EventStreamResponse(relay.events(), headers=books.headers, on_close=relay.finish)
 
 
@@ -100,27 +110,32 @@ class StreamRelay:
         books: RequestBooks,
         batches: ChunkBatches,
         tracker: StreamUsageTracker,
+        guard: StreamFilter,
         deployment: Deployment,
     ) -> None:
         self._state = state
         self._books = books
         self._batches = batches
         self._tracker = tracker
+        self._guard = guard
         self._deployment = deployment
         self._finished = False
         self._closed = False
         state.metrics.streams_open.inc()
 
     async def events(self) -> AsyncIterator[bytes]:
-        """Frames upstream chunks as they arrive; a failure mid-stream ends with an error event."""
+        """Frames upstream chunks once the filters released them; a failure mid-stream ends with
+        an error event (and what the filters still held is never sent)."""
         try:
             async for batch in self._batches:
-                self._books.first_token()
-                forwarded = self._tracker.feed_batch(batch)
-                if forwarded:
-                    yield b"".join(sse_event(payload) for payload in forwarded)
+                released = await self._guard.process(self._tracker.feed_batch(batch))
+                if released:
+                    self._books.first_token()
+                    yield b"".join(sse_event(payload) for payload in released)
+            tail = await self._guard.close()
+            self._books.add_verdicts(self._guard.verdicts)
             self._finished = True
-            yield DONE
+            yield b"".join(sse_event(payload) for payload in tail) + DONE
         except GatewayError as error:
             self._finished = True
             self._books.failed(error)

@@ -15,7 +15,12 @@ from sqlalchemy.engine import Engine
 from filters.blocklist import VersionedBlocklist
 from filters.blocklist_store import BlocklistReloader
 from filters.pii_engine import PiiEngine
+from filters.pipeline import FilterPipeline
+from filters.registry import default_registry
+from filters.resources import FilterResources
 from filters.review_crypto import AnswerCipher
+from filters.runner import FilterRunner
+from filters.toxicity_backends import build_scorer
 from gateway.audit_sink import AuditSink
 from gateway.auth import KeyAuthenticator
 from gateway.budget_alerts import BudgetAlerts
@@ -37,7 +42,7 @@ from gateway.review_keys import answer_cipher
 from gateway.upstream.registry import Providers
 from gateway.upstream.router import Router
 from gateway.usage.cost import PriceBook
-from gateway.usage.tables import AUDIT_TABLE, USAGE_TABLE
+from gateway.usage.tables import AUDIT_TABLE, REVIEW_TABLE, USAGE_TABLE
 from gateway.usage.tokens import TokenCounter
 from gateway.usage.writer import LedgerWriter
 from policies.engine import PolicyEngine
@@ -62,6 +67,8 @@ class GatewayState:
     prices: PriceBook
     usage_writer: LedgerWriter
     audit_writer: LedgerWriter
+    review_writer: LedgerWriter
+    audit: AuditSink
     catalog: LimitsCatalog
     limits: LimitsBackend
     budget_alerts: BudgetAlerts
@@ -69,6 +76,8 @@ class GatewayState:
     governance: Governance
     blocklist: VersionedBlocklist
     blocklist_reloader: BlocklistReloader
+    filter_runner: FilterRunner
+    filters: FilterPipeline
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _background: set[asyncio.Task[object]] = field(default_factory=set)
 
@@ -95,6 +104,8 @@ class GatewayState:
 
         usage_writer = LedgerWriter(engine, spill_dir, table=USAGE_TABLE, on_database_state=database_state("usage"))
         audit_writer = LedgerWriter(engine, spill_dir, table=AUDIT_TABLE, on_database_state=database_state("audit"))
+        review_writer = LedgerWriter(engine, spill_dir, table=REVIEW_TABLE, on_database_state=database_state("review"))
+        audit = AuditSink(audit_writer)
         catalog = LimitsCatalog(engine, config.limits.catalog_refresh_seconds)
         alerts = BudgetAlerts(metrics)
         limits: LimitsBackend
@@ -117,6 +128,8 @@ class GatewayState:
         pii_engine = PiiEngine(config.filters.pii_engine)
         policy_engine = PolicyEngine(config.policies_dir, PolicyServices(pii_detector=PresidioDetector(pii_engine)))
         blocklist = VersionedBlocklist()
+        runner = FilterRunner(config.filters.runner, config.filters)
+        resources = FilterResources(pii_engine, build_scorer(config.filters.toxicity_scorer), blocklist)
         return cls(
             config=config,
             engine=engine,
@@ -131,13 +144,17 @@ class GatewayState:
             prices=PriceBook.from_litellm(),
             usage_writer=usage_writer,
             audit_writer=audit_writer,
+            review_writer=review_writer,
+            audit=audit,
             catalog=catalog,
             limits=limits,
             budget_alerts=alerts,
             pii_engine=pii_engine,
-            governance=Governance(engine, policy_engine, metrics, AuditSink(audit_writer)),
+            governance=Governance(engine, policy_engine, metrics, audit),
             blocklist=blocklist,
             blocklist_reloader=BlocklistReloader(engine, blocklist),
+            filter_runner=runner,
+            filters=FilterPipeline(config.filters, default_registry(), resources, runner),
         )
 
     def track(self, task: asyncio.Task[object]) -> None:
@@ -146,8 +163,12 @@ class GatewayState:
         task.add_done_callback(self._background.discard)
 
     async def start(self) -> None:
+        await asyncio.to_thread(self.filter_runner.warm_up)
+        log.info("output filters: %s", self.filters.describe())
+        log.info("policies: version %s from %s", self.governance.policies.version, self.config.policies_dir)
         await self.usage_writer.start()
         await self.audit_writer.start()
+        await self.review_writer.start()
         await self.blocklist_reloader.refresh()
         self.blocklist_reloader.start()
         self._tasks.append(asyncio.create_task(self._reload_policies(), name="policy-reloader"))
@@ -177,6 +198,8 @@ class GatewayState:
         # Records of requests that just finished are written (or spilled) before the process exits.
         await self.usage_writer.close()
         await self.audit_writer.close()
+        await self.review_writer.close()
+        self.filter_runner.close()
         await self.limits.close()
         if self.redis is not None:
             await self.redis.aclose()

@@ -39,9 +39,13 @@ async def readyz(request: Request) -> Response:
         except Exception as exc:
             checks["redis"] = f"unreachable ({type(exc).__name__})"
     ready = all(value in {"ok", "not configured"} for value in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
-    )
+    body = {
+        "status": "ready" if ready else "not ready",
+        "checks": checks,
+        "filters": state.filters.describe(),
+        "policies": {"version": state.governance.policies.version, "problems": len(state.governance.policies.problems)},
+    }
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
 @router.get("/metrics")

@@ -1,0 +1,237 @@
+"""The post-call step of a streamed answer: each choice's content and each tool call's arguments
+pass through a hold-back buffer (filters.stream_buffer) so nothing reaches the client before the
+filters scanned it; a block ends that choice with `finish_reason: "content_filter"`.
+
+At the end the whole answer is checked once more (models that judge a text as a whole, such as
+toxicity, may see more there than in windows) and a blocked or flagged answer becomes a review
+item, whose id the last filtered chunk carries as `gateway_review_id`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import orjson
+
+from filters.base import FilterContext, strongest
+from filters.pipeline import TextSlot
+from filters.stream_buffer import StreamGuard, stream_guard
+from gateway.answer_review import queue_review
+from gateway.core.types import Action, Principal, Verdict
+from gateway.state import GatewayState
+
+CONTENT = "content"
+TEXT_FIELDS = (CONTENT, "refusal")
+Slot = tuple[int, str]  # (choice index, field)
+
+
+def _arguments_field(position: int) -> str:
+    return f"tool_calls.{position}.function.arguments"
+
+
+class StreamFilter:
+    def __init__(
+        self, state: GatewayState, principal: Principal, *, request_id: str, model: str, prompt_ref: str | None
+    ) -> None:
+        self._state = state
+        self._principal = principal
+        self._request_id = request_id
+        self._model = model
+        self._prompt_ref = prompt_ref
+        self._context = FilterContext(team=principal.team_name, model=model, request_id=request_id)
+        self._guards: dict[Slot, StreamGuard] = {}
+        self._received: dict[Slot, list[str]] = defaultdict(list)  # for the review item
+        self._sent: dict[Slot, list[str]] = defaultdict(list)
+        self._tools: dict[tuple[int, int], dict[str, Any]] = {}  # id, type and name of each tool call
+        self._finish: dict[int, str] = {}
+        self._blocked: set[int] = set()
+        self._frame: dict[str, Any] = {}  # id, object, created, model of the stream's chunks
+        self.action = Action.ALLOW
+        self.verdicts: list[Verdict] = []
+        self.review_id: str | None = None
+
+    def _guard(self, slot: Slot) -> StreamGuard:
+        guard = self._guards.get(slot)
+        if guard is None:
+            context = FilterContext(
+                team=self._context.team,
+                model=self._model,
+                request_id=self._request_id,
+                field=slot[1],
+                choice_index=slot[0],
+            )
+            guard = self._guards[slot] = stream_guard(self._state.filters, context)
+        return guard
+
+    async def _feed(self, slot: Slot, text: str) -> str | None:
+        """Feed one piece; the text to send now, or None when the choice was just blocked."""
+        self._received[slot].append(text)
+        step = await self._guard(slot).feed(text)
+        if step.blocked:
+            self._blocked.add(slot[0])
+            return None
+        self._sent[slot].append(step.released)
+        return step.released
+
+    async def _flush(self, index: int) -> dict[str, str] | None:
+        """Release what the choice's guards still hold; None when that turned into a block."""
+        rest: dict[str, str] = {}
+        for slot, guard in self._guards.items():
+            if slot[0] != index:
+                continue
+            step = await guard.finish()
+            if step.blocked:
+                self._blocked.add(index)
+                return None
+            self._sent[slot].append(step.released)
+            rest[slot[1]] = step.released
+        return rest
+
+    async def process(self, payloads: list[bytes]) -> list[bytes]:
+        """Filter one network read's chunks; returns the payloads to send, in order."""
+        out: list[bytes] = []
+        for payload in payloads:
+            try:
+                chunk = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                continue  # unreadable text cannot be scanned, so it is not sent
+            choices = chunk.get("choices") if isinstance(chunk, dict) else None
+            if not isinstance(choices, list) or not choices:
+                out.append(payload)  # the usage chunk, or an error event
+                continue
+            self._frame = {key: chunk.get(key) for key in ("id", "object", "created", "model")}
+            kept = [c for c in [await self._choice(choice) for choice in choices] if c is not None]
+            if kept:
+                out.append(orjson.dumps({**chunk, "choices": kept}))
+        return out
+
+    async def _choice(self, choice: dict[str, Any]) -> dict[str, Any] | None:
+        index = int(choice.get("index", 0))
+        if index in self._blocked:
+            return None
+        delta = dict(choice.get("delta") or {})
+        for field in TEXT_FIELDS:
+            if isinstance(delta.get(field), str) and delta[field]:
+                released = await self._feed((index, field), delta[field])
+                if released is None:
+                    return self._withheld(index)
+                delta[field] = released
+        calls = []
+        for call in delta.get("tool_calls") or []:
+            call = {**call, "function": dict(call.get("function") or {})}
+            position = int(call.get("index", 0))
+            meta = self._tools.setdefault((index, position), {"id": None, "type": "function", "name": ""})
+            meta["id"] = call.get("id") or meta["id"]
+            meta["name"] += call["function"].get("name") or ""
+            arguments = call["function"].get("arguments")
+            if isinstance(arguments, str) and arguments:
+                released = await self._feed((index, _arguments_field(position)), arguments)
+                if released is None:
+                    return self._withheld(index)
+                call["function"]["arguments"] = released
+            calls.append(call)
+        if calls:
+            delta["tool_calls"] = calls
+        finish = choice.get("finish_reason")
+        if finish is not None:
+            self._finish[index] = finish
+            rest = await self._flush(index)
+            if rest is None:
+                return self._withheld(index)
+            self._merge(delta, rest)
+        if finish is None and not _meaningful(delta):
+            return None
+        return {**choice, "delta": delta}
+
+    def _merge(self, delta: dict[str, Any], rest: dict[str, str]) -> None:
+        for field, text in rest.items():
+            if not text:
+                continue
+            if field in TEXT_FIELDS:
+                delta[field] = (delta.get(field) or "") + text
+                continue
+            position = int(field.split(".")[1])
+            calls = delta.setdefault("tool_calls", [])
+            call = next((c for c in calls if int(c.get("index", 0)) == position), None)
+            if call is None:
+                call = {"index": position, "function": {"arguments": ""}}
+                calls.append(call)
+            call["function"]["arguments"] = (call["function"].get("arguments") or "") + text
+
+    def _withheld(self, index: int) -> dict[str, Any]:
+        self._finish[index] = "content_filter"
+        return {"index": index, "delta": {}, "finish_reason": "content_filter"}
+
+    async def close(self) -> list[bytes]:
+        """The upstream stream ended: release what choices without a finish still hold, then decide
+        on the whole answer. Returns the chunks to send before `[DONE]`."""
+        out: list[bytes] = []
+        for index in sorted({slot[0] for slot in self._guards} - set(self._finish) - self._blocked):
+            rest = await self._flush(index)
+            choice = self._withheld(index) if rest is None else {"index": index, "delta": {}, "finish_reason": None}
+            if rest:
+                self._merge(choice["delta"], rest)
+            if choice["finish_reason"] or _meaningful(choice["delta"]):
+                out.append(orjson.dumps({**self._frame, "choices": [choice]}))
+        await self._decide()
+        if self.review_id is not None:
+            out.append(orjson.dumps({**self._frame, "choices": [], "gateway_review_id": self.review_id}))
+        return out
+
+    async def _decide(self) -> None:
+        slots = [TextSlot(index, field, "".join(pieces)) for (index, field), pieces in sorted(self._received.items())]
+        if not slots:
+            return
+        decision = await self._state.filters.check_answer(slots, self._context)
+        guard_actions = [guard.action for guard in self._guards.values()]
+        self.action = strongest([decision.action, *guard_actions, *(Action.BLOCK for _ in self._blocked)])
+        self.verdicts = decision.verdicts()
+        for verdict in self.verdicts:
+            self._state.metrics.filter_verdicts.labels(verdict.source, verdict.action.value).inc()
+        if self.action not in (Action.BLOCK, Action.FLAG):
+            return
+        findings = decision.findings() + decision.errors()
+        for (index, field), guard in self._guards.items():
+            findings += [{**f.as_record(), "choice": index, "field": field, "streamed": True} for f in guard.findings]
+        self.review_id = queue_review(
+            self._state,
+            self._principal,
+            request_id=self._request_id,
+            model=self._model,
+            action=self.action,
+            findings=findings,
+            original=self._completion(self._received),
+            delivered=self._completion(self._sent),
+            streamed=True,
+            prompt_ref=self._prompt_ref,
+        )
+
+    def _completion(self, texts: dict[Slot, list[str]]) -> dict[str, Any]:
+        """The streamed answer assembled as a chat completion (what was received, or what was sent)."""
+        choices = []
+        for index in sorted({slot[0] for slot in texts} | set(self._finish)):
+            message: dict[str, Any] = {"role": "assistant", "content": "".join(texts.get((index, CONTENT), [])) or None}
+            if texts.get((index, "refusal")):
+                message["refusal"] = "".join(texts[(index, "refusal")])
+            calls = [
+                {
+                    "id": meta["id"],
+                    "type": meta["type"],
+                    "function": {
+                        "name": meta["name"],
+                        "arguments": "".join(texts.get((index, _arguments_field(p)), [])),
+                    },
+                }
+                for (choice, p), meta in sorted(self._tools.items())
+                if choice == index
+            ]
+            if calls:
+                message["tool_calls"] = calls
+            choices.append({"index": index, "message": message, "finish_reason": self._finish.get(index)})
+        return {**self._frame, "object": "chat.completion", "choices": choices}
+
+
+def _meaningful(delta: dict[str, Any]) -> bool:
+    """A delta worth sending: a role, tool calls, or some text."""
+    return any(value not in (None, "", []) for value in delta.values())
