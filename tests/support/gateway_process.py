@@ -25,6 +25,7 @@ def free_port() -> int:
 class GatewayProcess:
     def __init__(self, workdir: Path, config: dict[str, Any], workers: int = 1) -> None:
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = workdir / "gateway.yaml"
         self.config_path.write_text(yaml.safe_dump(config))
         self.port = free_port()
