@@ -58,6 +58,15 @@ API_EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/api/review"): REVIEWERS,
     ("GET", "/admin/api/review/{review_id}"): REVIEWERS,
     ("POST", "/admin/api/review/{review_id}/decision"): REVIEWERS,
+    ("GET", "/admin/api/finance/spend"): FINANCE,
+    ("GET", "/admin/api/finance/spend.csv"): FINANCE,
+    ("GET", "/admin/api/finance/budgets"): FINANCE,
+    ("POST", "/admin/api/budgets"): ADMINS,
+    ("POST", "/admin/api/rate-limits"): ADMINS,
+    ("GET", "/admin/api/prompts"): ALL,
+    ("POST", "/admin/api/prompts/{name}/versions/{version}/approve"): REVIEWERS,
+    ("POST", "/admin/api/prompts/{name}/versions/{version}/reject"): REVIEWERS,
+    ("POST", "/admin/api/prompts/{name}/versions/{version}/deprecate"): REVIEWERS,
 }
 PARAMETERS = {
     "review_id": "rev_missing",
