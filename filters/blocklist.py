@@ -16,8 +16,8 @@ from typing import Literal, Protocol
 
 from filters.base import FilterContext, FilterResult, Finding, strongest
 from filters.config import TeamFilterConfig
-from filters.normalise import normalise, normalise_term
 from filters.resources import FilterResources
+from gateway.core.text import normalise, normalise_term
 from gateway.core.types import Action
 
 FILTER_NAME = "blocklist"

@@ -223,8 +223,15 @@ def decide_review_item(
         details: dict[str, Any] = {"note": note} if note else {}
         if decision is ReviewDecision.REJECT_AND_BLOCKLIST and phrase:
             add_blocklist_entry(
-                session, value=phrase.strip(), kind=phrase_kind, team=blocklist_team, created_by=reviewer, source_review_id=item.id
+                session,
+                value=phrase.strip(),
+                kind=phrase_kind,
+                team=blocklist_team,
+                created_by=reviewer,
+                source_review_id=item.id,
             )
             details.update({"phrase": phrase.strip(), "kind": phrase_kind, "scope": blocklist_team or "global"})
-        add_audit_entry(session, actor=reviewer, action=f"review.{decision.value}", team=item.team, target=item.id, details=details)
+        add_audit_entry(
+            session, actor=reviewer, action=f"review.{decision.value}", team=item.team, target=item.id, details=details
+        )
     return item

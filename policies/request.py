@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
+from gateway.core.text import fold
 from gateway.core.types import Principal
-from policies.normalise import normalise
 
 # Tokens OpenAI adds around each message and before the answer (its cookbook's counting recipe).
 TOKENS_PER_MESSAGE = 3
@@ -55,8 +55,8 @@ class PolicyRequest:
 
     @cached_property
     def normalised_text(self) -> str:
-        """`prompt_text` in matching form (see policies.normalise)."""
-        return normalise(self.prompt_text)
+        """`prompt_text` in matching form (see gateway.core.text)."""
+        return fold(self.prompt_text)
 
     @property
     def model(self) -> str:

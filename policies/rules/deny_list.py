@@ -1,6 +1,6 @@
 """Rule `deny_list`: terms and regular expressions that may not appear in the prompt.
 
-Both are matched on the normalised prompt (see policies.normalise), so look-alike letters,
+Both are matched on the normalised prompt (see gateway.core.text), so look-alike letters,
 full-width forms, zero-width characters and case do not get a term past the rule. Terms match
 whole words; regular expressions match anywhere and are compiled case-insensitive.
 """
@@ -12,8 +12,8 @@ from typing import ClassVar, Self
 
 from pydantic import Field, field_validator, model_validator
 
+from gateway.core.text import fold
 from gateway.core.types import Action
-from policies.normalise import normalise
 from policies.prefilter import PrefilteredPattern
 from policies.request import PolicyRequest
 from policies.rules.base import CompiledRule, Finding, RuleSettings, Stage
@@ -32,7 +32,7 @@ class DenyListSettings(RuleSettings):
     @classmethod
     def _terms_not_blank(cls, terms: list[str]) -> list[str]:
         for index, term in enumerate(terms):
-            if not normalise(term):
+            if not fold(term):
                 raise ValueError(f"term {index} is blank")
         return terms
 
@@ -70,7 +70,7 @@ class DenyList(CompiledRule):
     def __init__(self, name: str, settings: DenyListSettings) -> None:
         super().__init__(name, settings)
         # Longest first, so a phrase wins over a word it contains when both are listed.
-        terms = sorted({normalise(t) for t in settings.terms}, key=len, reverse=True)
+        terms = sorted({fold(t) for t in settings.terms}, key=len, reverse=True)
         self._plain_terms = tuple(terms)
         self._terms = re.compile("|".join(_term_regex(t) for t in terms)) if terms else None
         self._patterns = [PrefilteredPattern(p, re.IGNORECASE) for p in settings.patterns]

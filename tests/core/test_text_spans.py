@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from filters.normalise import normalise, normalise_term
+from gateway.core.text import normalise, normalise_term
 
 
 @pytest.mark.parametrize(
