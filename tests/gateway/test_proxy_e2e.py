@@ -45,7 +45,9 @@ def test_upstream_receives_its_own_model_name_and_the_provider_key(
 
 def test_streamed_chat_arrives_in_pieces_behind_the_filters_window(client: OpenAI) -> None:
     words = " ".join(f"word{number}" for number in range(80))
-    stream = client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": words}], stream=True)
+    stream = client.chat.completions.create(
+        model="gpt-test", messages=[{"role": "user", "content": words}], stream=True
+    )
     pieces = [chunk.choices[0].delta.content for chunk in stream if chunk.choices and chunk.choices[0].delta.content]
     assert len(pieces) > 3  # released as the hold-back window moves, not all at the end
     assert "".join(pieces) == f"Mock answer: {words}"
