@@ -18,8 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -110,27 +111,96 @@ def measure(
     return len(latencies) / seconds, statistics.median(latencies) * 1000, p99 * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--concurrency", default="1,16,64")
-    parser.add_argument("--loadgen", choices=["auto", "wrk", "asyncio"], default="auto")
-    args = parser.parse_args()
-    use_wrk = args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk") is not None)
-    root = Path(__file__).resolve().parent.parent
-    work = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
-    upstream_port, passthrough_port, gateway_port = free_port(), free_port(), free_port()
-    upstream = f"http://127.0.0.1:{upstream_port}/v1"
+NO_FILTERS = {"defaults": {"pii": {"enabled": False}, "toxicity": {"enabled": False}, "blocklist": {"enabled": False}}}
+LONG_PROMPT = {
+    "role": "user",
+    "content": ("Our customer Jane Roe wrote from jane.roe@example.com about invoice 4471. " * 8)[:590],
+}
+
+
+@dataclass
+class Variant:
+    """One gateway set-up, measured beside the plain one."""
+
+    name: str
+    config: dict[str, Any]
+    prompt: dict[str, str] = field(default_factory=lambda: PROMPT)
+    limits: bool = False
+
+
+def variants(redis_url: str, selected: list[str]) -> list[Variant]:
+    known = {
+        "gateway": Variant("gateway", {"filters": NO_FILTERS}),
+        "gateway+limits": Variant(
+            "gateway+limits",
+            {"filters": NO_FILTERS, "redis_url": redis_url, "redis_key_prefix": f"bench-{os.getpid()}:"},
+            limits=True,
+        ),
+        "gateway+filters": Variant("gateway+filters", {}, prompt=LONG_PROMPT),
+    }
+    return [known[name] for name in selected]
+
+
+def _gateway(root: Path, work: Path, variant: Variant, upstream: str) -> tuple[subprocess.Popen[bytes], str, str]:
+    """Start `gateway serve` for a variant; return the process, its URL and a key."""
+    folder = work / variant.name
+    folder.mkdir()
     config = {
-        "database_url": f"sqlite:///{work}/bench.db",
+        "database_url": f"sqlite:///{folder}/bench.db",
+        "admin_key": "bench-admin",
         "model_list": [
             {
                 "model_name": "bench",
                 "litellm_params": {"model": "openai/echo", "api_base": upstream, "api_key": "sk-upstream"},
             }
         ],
+        **variant.config,
     }
-    (work / "config.yaml").write_text(yaml.safe_dump(config))
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    cli = [sys.executable, "-m", "gateway.cli"]
+    subprocess.run(
+        [*cli, "teams", "create", "bench", "--config", str(path)], cwd=folder, check=True, capture_output=True
+    )
+    created = subprocess.run(
+        [*cli, "keys", "create", "--team", "bench", "--config", str(path)],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    key = created.stdout.strip().splitlines()[-1]
+    port = free_port()
+    process = _spawn([*cli, "--log-level", "WARNING", "serve", "--config", str(path), "--port", str(port)], folder)
+    _wait_ready(f"http://127.0.0.1:{port}/healthz", process)
+    if variant.limits:
+        # Limits high enough never to refuse: the benchmark measures what checking them costs.
+        admin = {"Authorization": "Bearer bench-admin"}
+        base = f"http://127.0.0.1:{port}/admin/api"
+        httpx.post(f"{base}/budgets", json={"team": "bench", "amount_usd": "1000000", "period": "day"}, headers=admin)
+        httpx.post(
+            f"{base}/rate-limits", json={"team": "bench", "rpm": 10_000_000, "tpm": 10_000_000_000}, headers=admin
+        )
+    return process, f"http://127.0.0.1:{port}/v1/chat/completions", key
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", default="1,16,64")
+    parser.add_argument("--loadgen", choices=["auto", "wrk", "asyncio"], default="auto")
+    parser.add_argument(
+        "--variants",
+        default="gateway",
+        help="comma-separated among gateway, gateway+limits (Redis), gateway+filters (600-character answers)",
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    args = parser.parse_args()
+    use_wrk = args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk") is not None)
+    root = Path(__file__).resolve().parent.parent
+    work = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
+    upstream_port, passthrough_port = free_port(), free_port()
+    upstream = f"http://127.0.0.1:{upstream_port}/v1"
     processes = [
         _spawn([sys.executable, "-m", "tests.support.mock_upstream", "--port", str(upstream_port)], root),
         _spawn(
@@ -138,54 +208,23 @@ def main() -> None:
             root,
         ),
     ]
-    gateway_cli = [sys.executable, "-m", "gateway.cli"]
     try:
-        subprocess.run(
-            [*gateway_cli, "teams", "create", "bench", "--config", str(work / "config.yaml")],
-            cwd=work,
-            check=True,
-            capture_output=True,
-        )
-        key = (
-            subprocess.run(
-                [*gateway_cli, "keys", "create", "--team", "bench", "--config", str(work / "config.yaml")],
-                cwd=work,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        processes.append(
-            _spawn(
-                [
-                    *gateway_cli,
-                    "--log-level",
-                    "WARNING",
-                    "serve",
-                    "--config",
-                    str(work / "config.yaml"),
-                    "--port",
-                    str(gateway_port),
-                ],
-                work,
-            )
-        )
         _wait_ready(f"http://127.0.0.1:{upstream_port}/", processes[0])
         _wait_ready(f"http://127.0.0.1:{passthrough_port}/", processes[1])
-        _wait_ready(f"http://127.0.0.1:{gateway_port}/healthz", processes[2])
-        targets = {
-            "upstream": (f"{upstream}/chat/completions", {}),
-            "passthrough": (f"http://127.0.0.1:{passthrough_port}/v1/chat/completions", {}),
-            "gateway": (f"http://127.0.0.1:{gateway_port}/v1/chat/completions", {"Authorization": f"Bearer {key}"}),
+        targets: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
+            "upstream": (f"{upstream}/chat/completions", {}, PROMPT),
+            "passthrough": (f"http://127.0.0.1:{passthrough_port}/v1/chat/completions", {}, PROMPT),
         }
+        for variant in variants(args.redis_url, args.variants.split(",")):
+            process, url, key = _gateway(root, work, variant, upstream)
+            processes.append(process)
+            targets[variant.name] = (url, {"Authorization": f"Bearer {key}"}, variant.prompt)
         results: list[Result] = []
         for stream in (False, True):
-            body = orjson.dumps({"model": "bench", "messages": [PROMPT], "stream": stream})
             for concurrency in [int(c) for c in args.concurrency.split(",")]:
-                for name, (url, headers) in targets.items():
-                    headers = {"Content-Type": "application/json", **headers}
+                for name, (url, auth, prompt) in targets.items():
+                    body = orjson.dumps({"model": "bench", "messages": [prompt], "stream": stream})
+                    headers = {"Content-Type": "application/json", **auth}
                     measure(url, body, headers, concurrency, 1.0, use_wrk)  # warm-up
                     rps, p50, p99 = measure(url, body, headers, concurrency, args.seconds, use_wrk)
                     results.append(Result(name, stream, concurrency, rps, p50, p99))
@@ -200,23 +239,42 @@ def main() -> None:
 
 def _print(results: list[Result], loadgen: str) -> None:
     print(f"load generator: {loadgen}; {os.cpu_count()} cores\n")
-    print(
-        "| mode | conc. | upstream rps | passthrough rps | gateway rps | gateway/passthrough "
-        "| p50 pass / gw (ms) | p99 pass / gw (ms) | gw p50 overhead vs upstream (ms) |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
     by_key = {(r.target, r.stream, r.concurrency): r for r in results}
-    for stream in (False, True):
-        for concurrency in sorted({r.concurrency for r in results}):
-            up, passthrough, gateway = (
-                by_key[(t, stream, concurrency)] for t in ("upstream", "passthrough", "gateway")
-            )
-            print(
-                f"| {'stream' if stream else 'plain'} | {concurrency} | {up.rps:.0f} | {passthrough.rps:.0f} "
-                f"| {gateway.rps:.0f} "
-                f"| {gateway.rps / passthrough.rps:.2f} | {passthrough.p50_ms:.2f} / {gateway.p50_ms:.2f} "
-                f"| {passthrough.p99_ms:.2f} / {gateway.p99_ms:.2f} | {gateway.p50_ms - up.p50_ms:.2f} |"
-            )
+    concurrencies = sorted({r.concurrency for r in results})
+    targets = list(dict.fromkeys(r.target for r in results))
+    if "gateway" in targets:
+        print(
+            "| mode | conc. | upstream rps | passthrough rps | gateway rps | gateway/passthrough "
+            "| p50 pass / gw (ms) | p99 pass / gw (ms) | gw p50 overhead vs upstream (ms) |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
+        for stream in (False, True):
+            for concurrency in concurrencies:
+                up, passthrough, gateway = (
+                    by_key[(t, stream, concurrency)] for t in ("upstream", "passthrough", "gateway")
+                )
+                print(
+                    f"| {'stream' if stream else 'plain'} | {concurrency} | {up.rps:.0f} | {passthrough.rps:.0f} "
+                    f"| {gateway.rps:.0f} "
+                    f"| {gateway.rps / passthrough.rps:.2f} | {passthrough.p50_ms:.2f} / {gateway.p50_ms:.2f} "
+                    f"| {passthrough.p99_ms:.2f} / {gateway.p99_ms:.2f} | {gateway.p50_ms - up.p50_ms:.2f} |"
+                )
+    extras = [t for t in targets if t.startswith("gateway+")]
+    if extras:
+        print("\n| variant | mode | conc. | rps | variant/passthrough | variant/gateway | p50 (ms) | p99 (ms) |")
+        print("|---|---|---|---|---|---|---|---|")
+        for name in extras:
+            for stream in (False, True):
+                for concurrency in concurrencies:
+                    result = by_key[(name, stream, concurrency)]
+                    passthrough = by_key[("passthrough", stream, concurrency)]
+                    plain = by_key.get(("gateway", stream, concurrency))
+                    versus_plain = f"{result.rps / plain.rps:.2f}" if plain else "-"
+                    print(
+                        f"| {name} | {'stream' if stream else 'plain'} | {concurrency} | {result.rps:.0f} "
+                        f"| {result.rps / passthrough.rps:.2f} | {versus_plain} "
+                        f"| {result.p50_ms:.2f} | {result.p99_ms:.2f} |"
+                    )
 
 
 if __name__ == "__main__":

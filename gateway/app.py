@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -81,6 +82,10 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
         state = GatewayState.build(resolved)
         install_scrubber(state.scrubber)
         await state.start()
+        # The models and libraries loaded at start-up are millions of long-lived objects; left in
+        # the collected generations, each full collection stalled every request for ~0.4 s.
+        gc.collect()
+        gc.freeze()
         app.state.gateway = state
         app.state.admin = AdminContext(
             engine=state.engine,

@@ -8,6 +8,7 @@ record. Concurrent first requests with one key share one database lookup.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from gateway.core.keys import hash_key
 from gateway.core.models import ApiKey, Team, utcnow
 from gateway.core.types import Principal
 
+log = logging.getLogger(__name__)
 MAX_CACHED_KEYS = 100_000
 UNKNOWN_KEY_SECONDS = 1.0  # short, so a key created a moment ago is not refused for long
 
@@ -30,6 +32,11 @@ class _CachedKey:
     principal: Principal | None
     expires_at: datetime | None
     checked_until: float
+
+
+def _log_failure(task: asyncio.Task[_CachedKey]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("background key re-check failed: %s", type(task.exception()).__name__)
 
 
 def bearer_token(authorization: str | None, api_key_header: str | None) -> str:
@@ -55,8 +62,13 @@ class KeyAuthenticator:
     async def authenticate(self, key: str) -> Principal:
         digest = hash_key(key)
         entry = self._cache.get(digest)
-        if entry is None or entry.checked_until < time.monotonic():
+        if entry is None:
             entry = await self._lookup_once(digest)
+        elif entry.checked_until < time.monotonic() and digest not in self._pending:
+            # Re-check in the background; until it answers, the last answer stands (a revocation
+            # takes effect within cache_seconds plus one lookup, and no request waits for it).
+            task = asyncio.get_running_loop().create_task(self._lookup_once(digest))
+            task.add_done_callback(_log_failure)
         if entry.principal is None:
             raise AuthenticationFailed("Incorrect API key provided.")
         if entry.expires_at is not None and entry.expires_at <= utcnow():

@@ -34,11 +34,17 @@ class LimitsCatalog:
         self._rates: dict[ScopeKey, RateRule] = {}
         self._loaded_at: float | None = None
         self._lock = asyncio.Lock()
+        self._refreshing: asyncio.Task[None] | None = None
 
     async def limits_for(self, team_id: int, key_id: int) -> AppliedLimits:
-        """Every rule for this team and this key (the team's first)."""
-        if self._loaded_at is None or self._clock() - self._loaded_at >= self._refresh_seconds:
+        """Every rule for this team and this key (the team's first).
+
+        Only the first load makes requests wait; after that a stale copy keeps serving while one
+        background task re-reads the database (no request stalls behind a refresh)."""
+        if self._loaded_at is None:
             await self.refresh()
+        elif self._clock() - self._loaded_at >= self._refresh_seconds and self._refreshing is None:
+            self._refreshing = asyncio.get_running_loop().create_task(self._refresh_in_background())
         scopes = (("team", team_id), ("key", key_id))
         budgets = tuple(rule for scope in scopes for rule in self._budgets.get(scope, ()))
         rates = tuple(rule for scope in scopes if (rule := self._rates.get(scope)) is not None)
@@ -47,6 +53,12 @@ class LimitsCatalog:
     def budgets(self) -> list[BudgetRule]:
         """Every budget, as last loaded."""
         return [rule for rules in self._budgets.values() for rule in rules]
+
+    async def _refresh_in_background(self) -> None:
+        try:
+            await self.refresh()
+        finally:
+            self._refreshing = None
 
     async def refresh(self) -> None:
         async with self._lock:

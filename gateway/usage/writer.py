@@ -53,6 +53,7 @@ class LedgerWriter:
         write_timeout: float = 10.0,
         retry_initial: float = 0.25,
         retry_max: float = 5.0,
+        linger: float = 0.2,
         on_database_state: Callable[[bool], None] | None = None,
         table: LedgerTable = USAGE_TABLE,
     ) -> None:
@@ -68,6 +69,10 @@ class LedgerWriter:
         self._retry_delay = retry_initial
         self._retry_at = 0.0
         self._on_database_state = on_database_state
+        # After a batch that was not full, wait this long for more rows: a few large transactions
+        # cost far less CPU (and GIL time taken from the request path) than many small ones.
+        self._linger = linger
+        self._closed = asyncio.Event()
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._closing = False
@@ -116,6 +121,7 @@ class LedgerWriter:
     async def close(self, grace_seconds: float = 30.0) -> None:
         """Write (or spill) everything queued, then stop. The app calls this on shutdown (SIGTERM)."""
         self._closing = True
+        self._closed.set()
         self._wakeup.set()
         if self._task is not None:
             try:
@@ -143,6 +149,9 @@ class LedgerWriter:
             batch = self._take(self._batch_size)
             if batch:
                 await self._store(batch)
+                if len(batch) < self._batch_size and not self._closing:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._closed.wait(), self._linger)
             elif self._closing:
                 return
             else:
