@@ -112,7 +112,7 @@ class StreamSettings(_Strict):
     """The hold-back window of streamed answers: no entity or phrase longer than it can be caught."""
 
     window_chars: int = Field(default=96, ge=16, le=4096)
-    min_release_chars: int = Field(default=16, ge=1, description="scan again only after this much new text")
+    min_release_chars: int = Field(default=64, ge=1, description="scan again only after this much new text")
     max_hold_chars: int = Field(default=1024, ge=64, description="cut whitespace-free text held longer than this")
 
     @model_validator(mode="after")
