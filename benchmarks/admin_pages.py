@@ -26,9 +26,7 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import SQLModel
 
-from admin.accounts.models import ACCOUNT_TABLES
 from admin.accounts.passwords import PasswordHashing
 from admin.accounts.users import create_user
 from filters.review_crypto import AnswerCipher
@@ -38,23 +36,14 @@ from gateway.config import load_config
 from gateway.core import keys
 from gateway.core.audit import AuditEntry
 from gateway.core.db import create_database_engine
+from gateway.core.migrate import upgrade_database
 from gateway.core.models import utcnow
 from gateway.limits.admin import set_budget
-from gateway.tables import import_all_tables
 from gateway.usage.records import UsageRecord
 
 PASSWORD = "benchmark password 123"
 TEAMS, KEYS_PER_TEAM, MODELS = 20, 10, ["gpt-4o", "gpt-4o-mini", "claude-3-5-haiku", "o3-mini", "llama-3-70b"]
 FILTERS = ["pii", "toxicity", "blocklist"]
-
-
-def create_tables(engine: Engine) -> None:
-    import gateway.limits.models  # noqa: F401  (tables without a migration yet)
-    import prompt_library.models  # noqa: F401
-
-    import_all_tables()
-    assert ACCOUNT_TABLES
-    SQLModel.metadata.create_all(engine)
 
 
 def seed(engine: Engine, cipher: AnswerCipher, usage: int, reviews: int) -> str:
@@ -197,8 +186,8 @@ def main() -> None:
     parser.add_argument("--postgres", help="an existing database URL; a throwaway database is made next to it")
     args = parser.parse_args()
     with database(args.postgres) as url, tempfile.TemporaryDirectory() as workdir:
+        upgrade_database(url)
         engine = create_database_engine(url)
-        create_tables(engine)
         cipher_key = AnswerCipher.new_key()
         started = time.perf_counter()
         review_id = seed(engine, AnswerCipher([cipher_key]), args.usage, args.reviews)

@@ -13,6 +13,7 @@ TABLE_MODULES = (
     "gateway.usage.records",
     "gateway.limits.models",
     "prompt_library.models",
+    "admin.accounts.models",
 )
 
 

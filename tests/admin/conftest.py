@@ -15,8 +15,9 @@ from admin.accounts.passwords import PasswordHashing
 from filters.review_crypto import AnswerCipher
 from gateway.app import create_app
 from gateway.config import load_config
+from gateway.core.db import create_database_engine
 from tests.admin.seed import UIGateway, seed_ui_data
-from tests.admin.support import ROLE_NAMES, add_user, create_every_table, sqlite_url
+from tests.admin.support import ROLE_NAMES, add_user, migrated_database, sqlite_url
 from tests.conftest import gateway_config
 from tests.support.gateway_process import GatewayProcess
 from tests.support.mock_upstream import RunningMockUpstream
@@ -33,7 +34,7 @@ def review_key() -> str:
 def ui_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
     """A SQLite database with every table and one user per role (named after the role)."""
     url = sqlite_url(tmp_path_factory.mktemp("admin-ui"))
-    engine = create_every_table(url)
+    engine = migrated_database(url)
     hashing = PasswordHashing()
     for role in ROLE_NAMES:
         add_user(engine, hashing, role, role, team="support" if role in {"reviewer", "admin"} else None)
@@ -97,7 +98,7 @@ def ui_gateway(
     url = sqlite_url(workdir)
     process = GatewayProcess(workdir, gateway_config(mock_upstream.url, url, review_keys=[review_key]))
     process.cli("db", "upgrade")
-    engine = create_every_table(url)  # tables without a migration yet (until the lead adds them)
+    engine = create_database_engine(url)
     seeded = seed_ui_data(engine, review_key)
     process.start()
     try:

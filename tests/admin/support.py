@@ -1,4 +1,4 @@
-"""Helpers for the admin UI tests: a database with every table, accounts, and signing in."""
+"""Helpers for the admin UI tests: a migrated database, accounts, and signing in."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
 
 from admin.accounts.passwords import PasswordHashing
 from admin.accounts.users import create_user
 from gateway.core.db import create_database_engine
+from gateway.core.migrate import upgrade_database
 
 PASSWORD = "correct horse battery staple"
 ROLE_NAMES = ("admin", "reviewer", "finance", "viewer")
@@ -20,22 +20,10 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LOGIN_TOKEN = re.compile(r'name="login_token" value="([^"]+)"')
 
 
-def import_every_table() -> None:
-    """Every module that defines a table, so create_all knows the whole schema (until migrations)."""
-    import admin.accounts.models  # noqa: F401
-    import gateway.limits.models
-    import gateway.usage.records  # noqa: F401
-    import prompt_library.models  # noqa: F401
-    from gateway.tables import import_all_tables
-
-    import_all_tables()
-
-
-def create_every_table(database_url: str) -> Engine:
-    import_every_table()
-    engine = create_database_engine(database_url)
-    SQLModel.metadata.create_all(engine)
-    return engine
+def migrated_database(database_url: str) -> Engine:
+    """The database at the newest migration, as `gateway db upgrade` leaves it."""
+    upgrade_database(database_url)
+    return create_database_engine(database_url)
 
 
 def sqlite_url(directory: Path) -> str:
