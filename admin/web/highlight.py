@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from filters.answer import answer_slots
 
 SOON = timedelta(hours=1)
 
@@ -54,6 +57,44 @@ def suggested_phrase(text: str, findings: Sequence[dict[str, Any]]) -> str:
         return ""
     start, end = spans[0]
     return text[start:end].strip()[:1000]
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """One text of a stored answer (a choice's content, a tool call's arguments) with its findings."""
+
+    title: str
+    segments: list[Segment]
+    phrase: str
+
+
+def answer_views(stored: str, findings: Sequence[dict[str, Any]]) -> list[AnswerView]:
+    """The texts of a stored chat completion, each with the findings whose spans refer to it."""
+    try:
+        body = json.loads(stored)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("choices"), list):
+        return [AnswerView("answer", segments(stored, findings), suggested_phrase(stored, findings))]
+    views = []
+    for slot in answer_slots(body):
+        mine = [
+            f for f in findings if f.get("choice", 0) == slot.choice_index and f.get("field", "content") == slot.field
+        ]
+        title = f"choice {slot.choice_index} · {slot.field.replace('.function.', ' ')}"
+        views.append(AnswerView(title, segments(slot.text, mine), suggested_phrase(slot.text, mine)))
+    return views
+
+
+def delivered_text(stored: str) -> str:
+    """What the application received, as the texts of its choices (the raw body if not a completion)."""
+    try:
+        body = json.loads(stored)
+    except ValueError:
+        return stored
+    if not isinstance(body, dict):
+        return stored
+    return "\n\n".join(slot.text for slot in answer_slots(body)) or stored
 
 
 def sla_state(status: str, due: datetime, now: datetime) -> str:

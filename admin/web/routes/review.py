@@ -13,7 +13,7 @@ from admin.accounts.sessions import SignedIn
 from admin.api.review import parse_age
 from admin.context import Role, admin_context
 from admin.web.guard import Allow, form_text
-from admin.web.highlight import segments, sla_state, suggested_phrase
+from admin.web.highlight import answer_views, delivered_text, sla_state
 from admin.web.pages import PageError, redirect, render
 from admin.web.paging import Pager, page_number
 from filters.blocklist import InvalidBlocklistEntry
@@ -100,16 +100,17 @@ async def detail(review_id: str, request: Request, person: Reviewer) -> Response
     else:
         undecryptable = False
     history = await asyncio.to_thread(list_audit_entries, context.engine, target=review_id)
+    views = answer_views(original, item.findings)
     return render(
         request,
         "review_detail.html",
         {
             "item": item,
             "sla": sla_state(item.status, item.sla_due_at, utcnow()),
-            "segments": segments(original, item.findings),
-            "delivered": delivered,
+            "views": views,
+            "delivered": delivered_text(delivered),
             "undecryptable": undecryptable,
-            "phrase": suggested_phrase(original, item.findings),
+            "phrase": next((view.phrase for view in views if view.phrase), ""),
             "history": list(reversed(history)),
             "open": item.status in {ReviewStatus.PENDING.value, ReviewStatus.ESCALATED.value},
         },
