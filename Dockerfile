@@ -22,14 +22,17 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HF_HUB_OFFLINE=1 \
     LITELLM_LOCAL_MODEL_COST_MAP=True \
-    TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS=
+    TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS= \
+    GATEWAY_CONFIG=/app/config.yaml
 RUN useradd --create-home --uid 10001 gateway
 COPY --from=build /opt/venv /opt/venv
 COPY policies /app/policies
 COPY prompt_library /app/prompt_library
 WORKDIR /app
+# Spill files of the ledger writers and, without GATEWAY_REVIEW_KEYS, a generated review key.
+RUN mkdir -p /app/var && chown gateway /app/var
 USER gateway
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:4000/healthz')"
 ENTRYPOINT ["gateway"]
-CMD ["serve", "--config", "/app/config.yaml", "--host", "0.0.0.0", "--port", "4000", "--workers", "2"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "4000", "--workers", "2"]
