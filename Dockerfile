@@ -26,8 +26,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     GATEWAY_CONFIG=/app/config.yaml
 RUN useradd --create-home --uid 10001 gateway
 COPY --from=build /opt/venv /opt/venv
-COPY policies /app/policies
-COPY prompt_library /app/prompt_library
 WORKDIR /app
 # Spill files of the ledger writers and, without GATEWAY_REVIEW_KEYS, a generated review key.
 RUN mkdir -p /app/var && chown gateway /app/var
