@@ -2,7 +2,7 @@
 
 A limit check must not query the database, so the tables are read whole (they hold one row per
 budget or limit, not per request) and trusted for `refresh_seconds`; a change made in the admin
-UI reaches every process within that time. If a refresh fails, the last good copy stays in use.
+UI reaches every process within twice that time. If a refresh fails, the last good copy stays in use.
 """
 
 from __future__ import annotations
@@ -39,11 +39,14 @@ class LimitsCatalog:
     async def limits_for(self, team_id: int, key_id: int) -> AppliedLimits:
         """Every rule for this team and this key (the team's first).
 
-        Only the first load makes requests wait; after that a stale copy keeps serving while one
-        background task re-reads the database (no request stalls behind a refresh)."""
-        if self._loaded_at is None:
+        A copy older than the refresh interval keeps serving while one background task re-reads
+        the database, so no request under traffic stalls behind a refresh. A copy older than twice
+        the interval (the process was idle, nothing refreshed it) is re-read before it is used: a
+        new limit then binds every process within that time, whatever its traffic."""
+        age = None if self._loaded_at is None else self._clock() - self._loaded_at
+        if age is None or age >= 2 * self._refresh_seconds:
             await self.refresh()
-        elif self._clock() - self._loaded_at >= self._refresh_seconds and self._refreshing is None:
+        elif age >= self._refresh_seconds and self._refreshing is None:
             self._refreshing = asyncio.get_running_loop().create_task(self._refresh_in_background())
         scopes = (("team", team_id), ("key", key_id))
         budgets = tuple(rule for scope in scopes for rule in self._budgets.get(scope, ()))
