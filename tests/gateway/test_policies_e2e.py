@@ -20,7 +20,7 @@ import yaml
 from sqlmodel import Session, select
 
 from gateway.core.audit import AuditEntry
-from tests.gateway.conftest import Ledger, TeamKey, ask, chat, new_team_key, wait_for_policies
+from tests.gateway.conftest import ADMIN, Ledger, TeamKey, ask, chat, new_team_key, wait_for_policies
 from tests.support.gateway_process import GatewayProcess
 from tests.support.mock_upstream import RunningMockUpstream
 
@@ -152,6 +152,20 @@ def test_monitored_system_prompt_changes_nothing_but_is_recorded(
     assert [m["role"] for m in upstream_body(mock_upstream, marker)["messages"]] == ["user"]
     [verdict] = verdicts_of(ledger, response)[:1]
     assert (verdict["source"], verdict["mode"]) == ("policy:system_prompt", "monitor")
+
+
+def test_approved_prompts_only_lets_a_library_prompt_through(loaded: Path, gateway: GatewayProcess) -> None:
+    author = new_team_key(gateway, "prompt-authors")
+    name = f"policy-{uuid.uuid4().hex[:8]}"
+    library = f"{gateway.root_url}/v1/gateway/prompts"
+    messages = [{"role": "system", "content": "Answer in one line."}]
+    assert httpx.post(library, json={"id": name, "messages": messages}, headers=author.headers).status_code == 201
+    httpx.post(f"{library}/{name}/versions/1/submit", headers=author.headers)
+    approve = f"{gateway.root_url}/admin/api/prompts/{name}/versions/1/approve"
+    assert httpx.post(approve, json={}, headers=ADMIN).status_code == 200
+    member = member_of(gateway, "t-approved_prompts_only-enforce")
+    body = {"model": "gpt-test", "prompt": {"id": name}, "messages": [{"role": "user", "content": "hi"}]}
+    assert send(gateway, member, body, False).status_code == 200
 
 
 # --- input PII through the real Presidio engine ------------------------------------------------

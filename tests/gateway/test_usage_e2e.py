@@ -92,7 +92,7 @@ def served(request: pytest.FixtureRequest, gateway: GatewayProcess, ledger: Ledg
 
 @pytest.fixture()
 def member(gateway: GatewayProcess) -> TeamKey:
-    return new_team_key(gateway, "ledger", models=["gpt-test", "broken", "slow-stream"])
+    return new_team_key(gateway, "ledger", models=["gpt-test", "broken", "slow-stream", "embed-test"])
 
 
 def request_id(response: httpx.Response) -> str:
@@ -149,6 +149,19 @@ def test_streamed_request_is_charged_from_usage_asked_of_the_provider_and_hidden
     assert row.ttft_ms is not None and row.latency_ms is not None and row.ttft_ms <= row.latency_ms
 
 
+def test_embeddings_request_is_recorded_with_its_input_tokens(
+    gateway: GatewayProcess, ledger: Ledger, member: TeamKey
+) -> None:
+    response = httpx.post(
+        f"{gateway.base_url}/embeddings", json={"model": "embed-test", "input": "vector me"}, headers=member.headers
+    )
+    assert response.status_code == 200
+    row = ledger.row(request_id(response))
+    assert (row.endpoint, row.requested_model, row.team_name) == ("embeddings", "embed-test", member.team)
+    assert (row.prompt_tokens, row.completion_tokens) == (3, 0)  # as the provider reported
+    assert row.cost_nanos == expected_cost(3, 0)
+
+
 def test_request_without_a_valid_key_is_recorded_with_no_team_and_no_key(
     gateway: GatewayProcess, ledger: Ledger
 ) -> None:
@@ -168,7 +181,7 @@ def test_request_without_a_valid_key_is_recorded_with_no_team_and_no_key(
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        pytest.param(ask("hello", model="embed-test"), 403, None, id="model-not-allowed-403"),
+        pytest.param(ask("hello", model="claude-test"), 403, None, id="model-not-allowed-403"),
         pytest.param(ask("hello", model="no-such-model"), 404, "model_not_found", id="unknown-model-404"),
         pytest.param({"model": "gpt-test"}, 400, None, id="no-messages-400"),
         pytest.param(ask("hi", logit_bias={"1": 5}), 400, "content_filter", id="policy-block-400"),
