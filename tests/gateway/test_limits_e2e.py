@@ -9,6 +9,7 @@ database announces itself by no event, so tests give it that long. Resets at per
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
 
@@ -187,12 +188,18 @@ def test_two_processes_enforce_one_budget(gateway: GatewayProcess, twin: Gateway
 
 
 @pytest.fixture(scope="module")
+def redis_port() -> int:
+    """Where the Redis-down gateways look for Redis: nothing listens there (until a test relays it)."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
 def redis_down(
-    tmp_path_factory: pytest.TempPathFactory, mock_upstream: RunningMockUpstream
+    tmp_path_factory: pytest.TempPathFactory, mock_upstream: RunningMockUpstream, redis_port: int
 ) -> Iterator[dict[str, GatewayProcess]]:
     """Two gateways whose Redis is a closed port: one with the default fail modes (budgets closed,
     rate limits open), one with the opposite choices."""
-    closed_redis = f"redis://127.0.0.1:{free_port()}/0"
+    closed_redis = f"redis://127.0.0.1:{redis_port}/0"
     settings = {
         "defaults": {"catalog_refresh_seconds": CATALOG_REFRESH_SECONDS},
         "inverted": {
@@ -261,3 +268,67 @@ def test_redis_down_does_not_touch_teams_without_limits(redis_down: dict[str, Ga
     gateway = redis_down[setting]
     member = new_team_key(gateway, "unlimited", models=["gpt-test"])
     assert chat(gateway, member, ask("no limits here")).status_code == 200
+
+
+class RedisRelay:
+    """A TCP relay from a port to the real Redis, on its own event loop thread: Redis "comes back"
+    on that port when the relay starts, and goes away again when it stops."""
+
+    def __init__(self, port: int, target: tuple[str, int] = ("127.0.0.1", 6379)) -> None:
+        self._port = port
+        self._target = target
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(*self._target)
+        self._writers.update((writer, upstream_writer))
+        await asyncio.gather(self._pipe(reader, upstream_writer), self._pipe(upstream_reader, writer))
+
+    async def _start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self._port)
+
+    async def _stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+        await self._server.wait_closed()
+
+    def __enter__(self) -> RedisRelay:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+def test_gateway_uses_redis_again_by_itself_when_it_comes_back(
+    redis_down: dict[str, GatewayProcess], redis_port: int
+) -> None:
+    gateway = redis_down["defaults"]
+    member = limited_member(gateway, "budget")
+    let_catalogs_refresh()
+    assert chat(gateway, member, ask("redis?")).status_code == 503
+    with RedisRelay(redis_port):
+        deadline = time.monotonic() + 10  # the store is retried after `store_retry_seconds` (1 s)
+        while (response := chat(gateway, member, ask("redis is back"))).status_code == 503:
+            assert time.monotonic() < deadline, "the gateway did not use Redis again within 10 s"
+            time.sleep(0.1)
+        assert response.status_code == 200, response.text
+    assert chat(gateway, member, ask("gone again")).status_code == 503
