@@ -46,7 +46,7 @@ def _count(engine: Engine) -> int:
 
 
 def _writer(
-    engine: Engine, folder: Path, on_state: Callable[[bool], None] | None = None, **options: int
+    engine: Engine, folder: Path, on_state: Callable[[bool], None] | None = None, **options: Any
 ) -> LedgerWriter:
     return LedgerWriter(
         engine, folder, retry_initial=0.05, retry_max=0.2, write_timeout=5, on_database_state=on_state, **options
