@@ -11,6 +11,7 @@ from typing import Any
 
 from gateway.core.errors import GatewayError
 from gateway.core.types import Principal, Verdict
+from gateway.governance import PromptUse
 from gateway.limits.estimate import limit_request
 from gateway.limits.rules import Reservation
 from gateway.state import GatewayState
@@ -31,6 +32,8 @@ class RequestBooks:
         self.request_id = "req_" + uuid.uuid4().hex
         self.event = UsageEvent(request_id=self.request_id, requested_model="", endpoint=endpoint)
         self.reservation: Reservation | None = None
+        self.route = CallReport()  # filled by the router, whether the call succeeds or not
+        self._prompt: PromptUse | None = None
         self.headers: dict[str, str] = {"x-request-id": self.request_id}
         self._closed = False
 
@@ -44,11 +47,13 @@ class RequestBooks:
         user = body.get("user") if isinstance(body.get("user"), str) else end_user_header
         self.event.end_user = user[:128] if user else None
 
+    def used_prompt(self, prompt: PromptUse) -> None:
+        self._prompt = prompt
+        self.event.prompt_name, self.event.prompt_version = prompt.name, str(prompt.version)
+
     @property
     def prompt_ref(self) -> str | None:
-        if self.event.prompt_name is None:
-            return None
-        return f"{self.event.prompt_name}@{self.event.prompt_version}"
+        return self._prompt.ref if self._prompt is not None else None
 
     def add_verdicts(self, verdicts: list[Verdict]) -> None:
         self.event.verdicts.extend(verdict.as_record() for verdict in verdicts)
@@ -76,12 +81,6 @@ class RequestBooks:
     def price_of(self, deployment: Deployment) -> Price:
         return self._state.prices.price_for(deployment.params, deployment.model_info)
 
-    def routed(self, report: CallReport) -> None:
-        self.event.retries = report.retries
-        self.event.fallbacks = list(report.fallbacks)
-        if report.deployment is not None:
-            self.event.deployment = report.deployment.id
-
     def used(self, usage: TokenUsage, deployment: Deployment | None) -> None:
         event = self.event
         event.prompt_tokens, event.completion_tokens = usage.prompt_tokens, usage.completion_tokens
@@ -98,12 +97,28 @@ class RequestBooks:
         self.event.error_code = error.code
         error.headers.update(self.headers)
 
+    def _count(self, elapsed: float) -> None:
+        metrics, event = self._state.metrics, self.event
+        model = event.requested_model if event.requested_model in self._state.router.groups else "-"
+        metrics.requests.labels(event.endpoint, model, str(event.status_code)).inc()
+        metrics.latency.labels(event.endpoint).observe(elapsed)
+        if event.retries:
+            metrics.retries.labels(model).inc(event.retries)
+        for fallback in event.fallbacks:
+            metrics.fallbacks.labels(model, fallback).inc()
+
     def close(self) -> None:
         """Settle the reservation with the real cost (after the response) and queue the record."""
         if self._closed:
             return
         self._closed = True
-        self.event.latency_ms = int((time.perf_counter() - self._started) * 1000)
+        self.event.retries = self.route.retries
+        self.event.fallbacks = list(self.route.fallbacks)
+        if self.route.deployment is not None:
+            self.event.deployment = self.route.deployment.id
+        elapsed = time.perf_counter() - self._started
+        self.event.latency_ms = int(elapsed * 1000)
+        self._count(elapsed)
         if self.reservation is not None:
             task = asyncio.get_running_loop().create_task(
                 self._state.limits.settle(
@@ -112,3 +127,5 @@ class RequestBooks:
             )
             self._state.track(task)
         self._state.usage_writer.submit(self.event)
+        if self._prompt is not None and self.event.status_code == 200 and self.event.team_name is not None:
+            self._state.prompt_uses.count(self._prompt.version_id, self.event.team_name)

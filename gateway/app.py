@@ -40,9 +40,6 @@ def _error_response(error: GatewayError) -> Response:
 
 async def _on_gateway_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, GatewayError)
-    state: GatewayState | None = getattr(request.app.state, "gateway", None)
-    if state is not None:
-        state.metrics.requests.labels(request.url.path, "-", str(error.status_code)).inc()
     return _error_response(error)
 
 

@@ -46,7 +46,7 @@ async def handle_chat(state: GatewayState, request: Request) -> Response:
         books.describe_request(body, request.headers.get(END_USER_HEADER))
         prepared = await state.governance.render_prompt(body)
         if prepared.prompt is not None:
-            books.event.prompt_name, books.event.prompt_version = prepared.prompt.name, str(prepared.prompt.version)
+            books.used_prompt(prepared.prompt)
         group = check_chat_body(prepared.body)
         authorise_model(state, principal, group)
         try:
@@ -62,10 +62,8 @@ async def handle_chat(state: GatewayState, request: Request) -> Response:
             response = await _open_stream(state, books, principal, group, body)
             streaming = True
             return response
-        routed = await state.router.chat(group, body)
-        books.routed(routed.report)
-        deployment = routed.report.deployment
-        answer = routed.value
+        answer = await state.router.chat(group, body, books.route)
+        deployment = books.route.deployment
         books.used(state.counter.usage_of_response(answer, body["messages"], model), deployment)
         filtered = await filter_answer(
             state, principal, answer, request_id=books.request_id, model=group, prompt_ref=books.prompt_ref
@@ -73,7 +71,6 @@ async def handle_chat(state: GatewayState, request: Request) -> Response:
         books.add_verdicts(filtered.verdicts)
         if filtered.review_id is not None:
             books.headers[REVIEW_HEADER] = filtered.review_id
-        state.metrics.requests.labels("chat", group, "200").inc()
         return json_response(filtered.body, books.headers)
     except GatewayError as error:
         books.failed(error)
@@ -87,16 +84,14 @@ async def _open_stream(
     state: GatewayState, books: RequestBooks, principal: Principal, group: str, body: dict[str, Any]
 ) -> Response:
     books.event.streamed = True
-    routed = await state.router.open_stream(group, with_usage_requested(body))
-    books.routed(routed.report)
-    deployment = routed.report.deployment
+    batches = await state.router.open_stream(group, with_usage_requested(body), books.route)
+    deployment = books.route.deployment
     assert deployment is not None
     tracker = StreamUsageTracker(
         state.counter, deployment.params.upstream_model, body, forward_usage_chunk=client_wants_usage(body)
     )
-    state.metrics.requests.labels("chat", group, "200").inc()
     guard = StreamFilter(state, principal, request_id=books.request_id, model=group, prompt_ref=books.prompt_ref)
-    relay = StreamRelay(state, books, routed.value, tracker, guard, deployment)
+    relay = StreamRelay(state, books, batches, tracker, guard, deployment)
     return EventStreamResponse(relay.events(), headers=books.headers, on_close=relay.finish)
 
 

@@ -38,6 +38,7 @@ from gateway.limits.memory_backend import InProcessLimits
 from gateway.limits.redis_backend import RedisLimits
 from gateway.metrics import GatewayMetrics
 from gateway.pii_detector import PresidioDetector
+from gateway.prompt_uses import PromptUseCounter
 from gateway.review_keys import answer_cipher
 from gateway.upstream.registry import Providers
 from gateway.upstream.router import Router
@@ -78,6 +79,7 @@ class GatewayState:
     blocklist_reloader: BlocklistReloader
     filter_runner: FilterRunner
     filters: FilterPipeline
+    prompt_uses: PromptUseCounter
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _background: set[asyncio.Task[object]] = field(default_factory=set)
 
@@ -155,6 +157,7 @@ class GatewayState:
             blocklist_reloader=BlocklistReloader(engine, blocklist),
             filter_runner=runner,
             filters=FilterPipeline(config.filters, default_registry(), resources, runner),
+            prompt_uses=PromptUseCounter(engine),
         )
 
     def track(self, task: asyncio.Task[object]) -> None:
@@ -169,6 +172,7 @@ class GatewayState:
         await self.usage_writer.start()
         await self.audit_writer.start()
         await self.review_writer.start()
+        self.prompt_uses.start()
         await self.blocklist_reloader.refresh()
         self.blocklist_reloader.start()
         self._tasks.append(asyncio.create_task(self._reload_policies(), name="policy-reloader"))
@@ -196,6 +200,7 @@ class GatewayState:
         await self.budget_alerts.close()
         await self.providers.close()
         # Records of requests that just finished are written (or spilled) before the process exits.
+        await self.prompt_uses.close()
         await self.usage_writer.close()
         await self.audit_writer.close()
         await self.review_writer.close()

@@ -36,13 +36,11 @@ async def embeddings(request: Request) -> Response:
         authorise_model(state, principal, group)
         model = state.router.require_group(group)[0].params.upstream_model
         await books.reserve(principal, body, group, lambda: state.counter.count_embedding_input(body["input"], model))
-        routed = await state.router.embeddings(group, body)
-        books.routed(routed.report)
-        reported = provider_usage(routed.value)
+        result = await state.router.embeddings(group, body, books.route)
+        reported = provider_usage(result)
         usage = reported or TokenUsage(state.counter.count_embedding_input(body["input"], model), 0, counted=True)
-        books.used(usage, routed.report.deployment)
-        state.metrics.requests.labels("embeddings", group, "200").inc()
-        return json_response(routed.value, books.headers)
+        books.used(usage, books.route.deployment)
+        return json_response(result, books.headers)
     except GatewayError as error:
         books.failed(error)
         raise

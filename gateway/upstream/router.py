@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from gateway.core.errors import GatewayError, ModelNotFound, UpstreamError, UpstreamRejected
 from gateway.core.settings import GatewaySettings, RouterSettings
@@ -34,12 +34,6 @@ class CallReport:
     @property
     def retries(self) -> int:
         return max(0, self.attempts - 1)
-
-
-@dataclass
-class Routed(Generic[T]):
-    value: T
-    report: CallReport
 
 
 ProviderFactory = Callable[[str], Provider]
@@ -86,9 +80,10 @@ class Router:
             return candidates[0]
         return random.choices(candidates, weights=[d.params.weight for d in candidates])[0]
 
-    async def call(self, group: str, operation: Callable[[Deployment], Awaitable[T]]) -> Routed[T]:
-        """Run `operation` on a deployment of `group`, retrying and falling back as configured."""
-        report = CallReport()
+    async def call(self, group: str, operation: Callable[[Deployment], Awaitable[T]], report: CallReport) -> T:
+        """Run `operation` on a deployment of `group`, retrying and falling back as configured.
+
+        `report` is the caller's: it tells what routing did even when every attempt failed."""
         last_error: GatewayError | None = None
         for index, current in enumerate([group, *self._settings.fallbacks_for(group)]):
             if index:
@@ -122,7 +117,7 @@ class Router:
                 finally:
                     deployment.in_flight -= 1
                 deployment.circuit.record_success()
-                return Routed(value, report)
+                return value
         if last_error is None:
             raise UpstreamError(f"No deployment of '{group}' is available right now; try again shortly.")
         raise _as_client_error(last_error)
@@ -134,11 +129,11 @@ class Router:
         base = self._settings.retry_backoff_seconds * (2 ** (attempt - 1))
         return base * (0.5 + random.random())
 
-    async def chat(self, group: str, body: Json) -> Routed[Json]:
-        return await self.call(group, lambda d: d.provider.chat(d, body))
+    async def chat(self, group: str, body: Json, report: CallReport) -> Json:
+        return await self.call(group, lambda d: d.provider.chat(d, body), report)
 
-    async def embeddings(self, group: str, body: Json) -> Routed[Json]:
-        return await self.call(group, lambda d: d.provider.embeddings(d, body))
+    async def embeddings(self, group: str, body: Json, report: CallReport) -> Json:
+        return await self.call(group, lambda d: d.provider.embeddings(d, body), report)
 
-    async def open_stream(self, group: str, body: Json) -> Routed[ChunkBatches]:
-        return await self.call(group, lambda d: d.provider.open_stream(d, body))
+    async def open_stream(self, group: str, body: Json, report: CallReport) -> ChunkBatches:
+        return await self.call(group, lambda d: d.provider.open_stream(d, body), report)

@@ -228,12 +228,6 @@ def test_ledger_counts_uses_per_version(
     assert versions == ["1", "1", "2", "2", "2"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nothing on the request path calls prompt_library.service.record_use(s): gateway/chat.py records "
-    "prompt_name/prompt_version in the usage row but never counts the use in prompt_usage, so the reuse "
-    "figure of /v1/gateway/prompts/{name}/reuse stays at 0 teams and 0 requests",
-)
 def test_reuse_figure_counts_teams_and_requests_per_version(
     gateway: GatewayProcess, ledger: Ledger, owner: TeamKey, reader: TeamKey
 ) -> None:

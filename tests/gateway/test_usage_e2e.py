@@ -213,11 +213,6 @@ def test_upstream_failure_is_recorded_with_its_retries_and_no_cost(
     assert row.total_tokens == 0 and row.cost_nanos == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Router.call (gateway/upstream/router.py) raises without its CallReport when every attempt fails, "
-    "so RequestBooks.routed is never called and a failed request's row says retries=0, fallbacks=[], deployment=None",
-)
 def test_upstream_failure_records_the_retries_it_took(
     gateway: GatewayProcess, ledger: Ledger, member: TeamKey, mock_upstream: RunningMockUpstream
 ) -> None:
