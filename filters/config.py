@@ -160,7 +160,7 @@ class ToxicityScorerSettings(_Strict):
 class RunnerSettings(_Strict):
     """The worker pool and micro-batching of filter scans."""
 
-    executor: Literal["thread", "process"] = "thread"
+    executor: Literal["thread", "process"] = "process"
     workers: int = Field(default=2, ge=1, le=64)
     process_filters: list[str] = Field(
         default_factory=lambda: ["pii", "toxicity"], description="filters run in worker processes in process mode"

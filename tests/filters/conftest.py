@@ -67,7 +67,7 @@ def make_pipeline(patterns_engine: PiiEngine, profanity_scorer: ProfanityScorer)
         settings = FiltersSettings.model_validate(config or {})
         source = VersionedBlocklist(Blocklist.from_entries(entries or [], "test"))
         resources = FilterResources(engine or patterns_engine, scorer or profanity_scorer, source)
-        runner = FilterRunner(RunnerSettings(workers=2, max_wait_ms=max_wait_ms))
+        runner = FilterRunner(RunnerSettings(executor="thread", workers=2, max_wait_ms=max_wait_ms))
         runners.append(runner)
         return FilterPipeline(settings, default_registry(), resources, runner)
 

@@ -52,7 +52,7 @@ class RecordingFilter:
 
 
 async def test_concurrent_scans_reach_the_filter_as_one_batch() -> None:
-    runner = FilterRunner(RunnerSettings(workers=2, max_batch=32, max_wait_ms=20))
+    runner = FilterRunner(RunnerSettings(executor="thread", workers=2, max_batch=32, max_wait_ms=20))
     recording = RecordingFilter()
     texts = [f"text {i}" for i in range(8)]
     await asyncio.gather(*(runner.scan(recording, t, FilterContext(), 5) for t in texts))
@@ -61,7 +61,7 @@ async def test_concurrent_scans_reach_the_filter_as_one_batch() -> None:
 
 
 async def test_a_full_batch_goes_without_waiting() -> None:
-    runner = FilterRunner(RunnerSettings(workers=2, max_batch=4, max_wait_ms=100))
+    runner = FilterRunner(RunnerSettings(executor="thread", workers=2, max_batch=4, max_wait_ms=100))
     recording = RecordingFilter()
     await asyncio.gather(*(runner.scan(recording, f"t{i}", FilterContext(), 5) for i in range(8)))
     runner.close()
@@ -69,7 +69,7 @@ async def test_a_full_batch_goes_without_waiting() -> None:
 
 
 async def test_scans_run_in_worker_threads() -> None:
-    runner = FilterRunner(RunnerSettings(workers=1))
+    runner = FilterRunner(RunnerSettings(executor="thread", workers=1))
     recording = RecordingFilter()
     await runner.scan(recording, "x", FilterContext(), 5)
     runner.close()
@@ -78,7 +78,7 @@ async def test_scans_run_in_worker_threads() -> None:
 
 async def test_the_event_loop_keeps_running_while_a_filter_works() -> None:
     release = threading.Event()
-    runner = FilterRunner(RunnerSettings(workers=1, max_wait_ms=0))
+    runner = FilterRunner(RunnerSettings(executor="thread", workers=1, max_wait_ms=0))
     recording = RecordingFilter(release=release)
     scan = asyncio.ensure_future(runner.scan(recording, "x", FilterContext(), 5))
     # The loop awaits the worker's start signal: it is free while the filter holds its thread.
@@ -90,7 +90,7 @@ async def test_the_event_loop_keeps_running_while_a_filter_works() -> None:
 
 
 async def test_one_failing_text_does_not_fail_its_batch_mates() -> None:
-    runner = FilterRunner(RunnerSettings(workers=2, max_wait_ms=20))
+    runner = FilterRunner(RunnerSettings(executor="thread", workers=2, max_wait_ms=20))
     recording = RecordingFilter(fail_on="bad")
     results = await asyncio.gather(
         *(runner.scan(recording, t, FilterContext(), 5) for t in ["good 1", "bad", "good 2"]),
@@ -103,7 +103,7 @@ async def test_one_failing_text_does_not_fail_its_batch_mates() -> None:
 
 async def test_a_scan_over_its_time_limit_raises_filter_timeout() -> None:
     release = threading.Event()
-    runner = FilterRunner(RunnerSettings(workers=1, max_wait_ms=0))
+    runner = FilterRunner(RunnerSettings(executor="thread", workers=1, max_wait_ms=0))
     with pytest.raises(FilterTimeout):
         await runner.scan(RecordingFilter(release=release), "x", FilterContext(), 0.02)
     release.set()
@@ -111,7 +111,7 @@ async def test_a_scan_over_its_time_limit_raises_filter_timeout() -> None:
 
 
 async def test_concurrent_pii_scans_batch_and_match_single_scans(patterns_engine: PiiEngine) -> None:
-    runner = FilterRunner(RunnerSettings(workers=2, max_wait_ms=20))
+    runner = FilterRunner(RunnerSettings(executor="thread", workers=2, max_wait_ms=20))
     pii = PiiFilter(patterns_engine, PiiFilterConfig())
     texts = [f"user{i}@example.com called 415-555-01{i:02d}" for i in range(6)]
     results = await asyncio.gather(*(runner.scan(pii, t, FilterContext(), 5) for t in texts))
