@@ -136,6 +136,10 @@ class FilterPipeline:
             self._teams[key] = built
         return built
 
+    def is_active(self, team: str | None) -> bool:
+        """False when the team has every filter switched off (its answers need no scan at all)."""
+        return bool(self.team_filters(team)[1])
+
     def team_key(self, team: str | None) -> str:
         """The key of the configuration a team uses: its own name if it has overrides, else ""."""
         return team if team is not None and team in self.settings.teams else ""

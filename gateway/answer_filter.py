@@ -31,6 +31,8 @@ async def filter_answer(
     model: str,
     prompt_ref: str | None,
 ) -> FilteredAnswer:
+    if not state.filters.is_active(principal.team_name):
+        return FilteredAnswer(answer, [])
     context = FilterContext(team=principal.team_name, model=model, request_id=request_id)
     decision = await state.filters.check_answer(answer_slots(answer), context)
     verdicts = decision.verdicts()

@@ -50,6 +50,7 @@ class StreamFilter:
         self.action = Action.ALLOW
         self.verdicts: list[Verdict] = []
         self.review_id: str | None = None
+        self._active = state.filters.is_active(principal.team_name)
 
     def _guard(self, slot: Slot) -> StreamGuard:
         guard = self._guards.get(slot)
@@ -90,6 +91,8 @@ class StreamFilter:
 
     async def process(self, payloads: list[bytes]) -> list[bytes]:
         """Filter one network read's chunks; returns the payloads to send, in order."""
+        if not self._active:
+            return payloads
         out: list[bytes] = []
         for payload in payloads:
             try:
@@ -166,6 +169,8 @@ class StreamFilter:
     async def close(self) -> list[bytes]:
         """The upstream stream ended: release what choices without a finish still hold, then decide
         on the whole answer. Returns the chunks to send before `[DONE]`."""
+        if not self._active:
+            return []
         out: list[bytes] = []
         for index in sorted({slot[0] for slot in self._guards} - set(self._finish) - self._blocked):
             rest = await self._flush(index)

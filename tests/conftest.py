@@ -99,6 +99,16 @@ def gateway_config(upstream_url: str, database_url: str, **extra: Any) -> dict[s
             },
             {"model_name": "mock-gpt", "litellm_params": {"model": "gateway-mock/mock-gpt"}},
         ],
+        # One team that switched every output filter off, to check that nothing scans its answers.
+        "filters": {
+            "teams": {
+                "unfiltered": {
+                    "pii": {"enabled": False},
+                    "toxicity": {"enabled": False},
+                    "blocklist": {"enabled": False},
+                }
+            }
+        },
         "router_settings": {
             "num_retries": 2,
             "retry_backoff_seconds": 0.01,

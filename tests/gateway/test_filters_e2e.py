@@ -224,3 +224,11 @@ def test_blocklisting_a_phrase_blocks_it_in_every_process(two_gateways: tuple[Ga
                 blocked.add(name)
         time.sleep(0.2)
     assert blocked == {"first", "second"}
+
+
+def test_a_team_with_every_filter_off_gets_answers_untouched(sqlite_gateway: GatewayProcess) -> None:
+    client = OpenAI(base_url=sqlite_gateway.base_url, api_key=sqlite_gateway.create_key("unfiltered"), max_retries=0)
+    plain = ask(client, f"mail {EMAIL}, you stupid moron").parse()
+    assert plain.choices[0].message.content == f"Mock answer: mail {EMAIL}, you stupid moron"
+    streamed, _ = streamed_text(client, f"mail {EMAIL}")
+    assert streamed == f"Mock answer: mail {EMAIL}"
