@@ -92,7 +92,11 @@ class GatewayState:
         settings = config.core
         scrubber = Scrubber(settings.secret_values())
         engine = create_database_engine(settings.database_url)
-        redis = create_redis(settings.redis_url) if settings.redis_url else None
+        redis = (
+            create_redis(settings.redis_url, timeout_seconds=settings.redis_timeout_seconds)
+            if settings.redis_url
+            else None
+        )
         metrics = GatewayMetrics(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None)
         providers = Providers(settings.upstream, scrubber)
         spill_dir = Path(settings.state_dir) / "spill"
