@@ -107,6 +107,11 @@ class RequestBooks:
         for fallback in event.fallbacks:
             metrics.fallbacks.labels(model, fallback).inc()
 
+    def crashed(self) -> None:
+        """An unexpected error: the client gets a 500, and so does the record."""
+        self.event.status_code = 500
+        self.event.error_code = "internal_error"
+
     def close(self) -> None:
         """Settle the reservation with the real cost (after the response) and queue the record."""
         if self._closed:

@@ -75,6 +75,9 @@ async def handle_chat(state: GatewayState, request: Request) -> Response:
     except GatewayError as error:
         books.failed(error)
         raise
+    except Exception:
+        books.crashed()
+        raise
     finally:
         if not streaming:
             books.close()

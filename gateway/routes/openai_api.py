@@ -44,6 +44,9 @@ async def embeddings(request: Request) -> Response:
     except GatewayError as error:
         books.failed(error)
         raise
+    except Exception:
+        books.crashed()
+        raise
     finally:
         books.close()
 
