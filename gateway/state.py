@@ -144,7 +144,7 @@ class GatewayState:
             metrics=metrics,
             authenticator=KeyAuthenticator(engine, settings.key_cache_seconds),
             providers=providers,
-            router=Router(settings, providers),
+            router=Router(settings, providers, on_failure=lambda d: metrics.upstream_failures.labels(d.id).inc()),
             cipher=answer_cipher(settings),
             counter=TokenCounter(),
             prices=PriceBook.from_litellm(),

@@ -47,8 +47,14 @@ def _as_client_error(error: GatewayError) -> GatewayError:
 
 
 class Router:
-    def __init__(self, settings: GatewaySettings, provider_for: ProviderFactory) -> None:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        provider_for: ProviderFactory,
+        on_failure: Callable[[Deployment], None] | None = None,
+    ) -> None:
         self._settings: RouterSettings = settings.router_settings
+        self._on_failure = on_failure  # e.g. a metric per failing deployment
         self.groups: dict[str, list[Deployment]] = {}
         for group, entries in settings.model_groups().items():
             self.groups[group] = [
@@ -104,6 +110,8 @@ class Router:
                     value = await operation(deployment)
                 except GatewayError as exc:
                     last_error = exc
+                    if self._on_failure is not None and isinstance(exc, (UpstreamError, UpstreamRejected)):
+                        self._on_failure(deployment)
                     if not is_retryable(exc):
                         if isinstance(exc, UpstreamError):
                             deployment.circuit.record_failure()

@@ -198,12 +198,21 @@ def test_body_over_the_limit_is_413(sqlite_gateway: GatewayProcess, key: str) ->
     assert response.json()["error"]["code"] == "request_too_large"
 
 
-def test_upstream_500_after_retries_is_502(client: OpenAI, mock_upstream: RunningMockUpstream) -> None:
+def test_upstream_500_after_retries_is_502(
+    client: OpenAI, mock_upstream: RunningMockUpstream, sqlite_gateway: GatewayProcess
+) -> None:
     before = mock_upstream.mock.state.calls["fail-500"]
     with pytest.raises(openai.InternalServerError) as error:
         client.chat.completions.create(model="broken", messages=[{"role": "user", "content": "x"}])
     assert error.value.status_code == 502
     assert mock_upstream.mock.state.calls["fail-500"] - before == 3  # one call and two retries
+    metrics = httpx.get(f"{sqlite_gateway.root_url}/metrics").text
+    failures = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith('gateway_upstream_failures_total{deployment="broken#0"}')
+    ]
+    assert failures and float(failures[0].rsplit(" ", 1)[1]) >= 3
 
 
 def test_flaky_upstream_succeeds_after_retries(client: OpenAI) -> None:
