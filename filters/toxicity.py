@@ -51,6 +51,17 @@ def split_for_model(text: str, max_chars: int, overlap: int = 64) -> list[str]:
     return pieces
 
 
+def split_texts(texts: Sequence[str], max_chars: int) -> tuple[list[str], list[int]]:
+    """Every text cut for the model, and for each piece the index of the text it came from."""
+    pieces: list[str] = []
+    owners: list[int] = []
+    for index, text in enumerate(texts):
+        for piece in split_for_model(text, max_chars):
+            pieces.append(piece)
+            owners.append(index)
+    return pieces, owners
+
+
 def label_verdict(label: str, score: float, threshold: LabelThreshold | None) -> Action:
     if threshold is None:
         return Action.ALLOW

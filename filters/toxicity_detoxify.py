@@ -20,7 +20,7 @@ from detoxify import Detoxify
 from detoxify.detoxify import MODEL_URLS, get_model_and_tokenizer
 
 from filters.config import DetoxifySettings
-from filters.toxicity import split_for_model
+from filters.toxicity import split_texts
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +99,7 @@ class DetoxifyScorer:
         self._max_chars = max_chars
 
     def score_batch(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        pieces: list[str] = []
-        owners: list[int] = []
-        for index, text in enumerate(texts):
-            for piece in split_for_model(text, self._max_chars):
-                pieces.append(piece)
-                owners.append(index)
+        pieces, owners = split_texts(texts, self._max_chars)
         if not pieces:
             return []
         raw: dict[str, Any] = self._model.predict(pieces)

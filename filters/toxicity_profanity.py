@@ -14,7 +14,7 @@ from typing import Any
 
 import joblib
 
-from filters.toxicity import split_for_model
+from filters.toxicity import split_texts
 
 LABEL = "profanity"
 
@@ -33,12 +33,7 @@ class ProfanityScorer:
 
     def score_batch(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """The profanity probability of each text (the highest over its pieces when it is long)."""
-        pieces: list[str] = []
-        owners: list[int] = []
-        for index, text in enumerate(texts):
-            for piece in split_for_model(text, self._max_chars):
-                pieces.append(piece)
-                owners.append(index)
+        pieces, owners = split_texts(texts, self._max_chars)
         if not pieces:
             return []
         probabilities = self._model.predict_proba(self._vectorizer.transform(pieces))[:, 1]
