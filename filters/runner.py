@@ -153,4 +153,5 @@ class FilterRunner:
     def close(self) -> None:
         self._threads.shutdown(wait=False, cancel_futures=True)
         if self._processes is not None:
-            self._processes.shutdown(wait=False, cancel_futures=True)
+            # Wait for the workers to exit: not waiting left them running after the gateway stopped.
+            self._processes.shutdown(wait=True, cancel_futures=True)
