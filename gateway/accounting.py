@@ -79,7 +79,7 @@ class RequestBooks:
         self.headers.update(self.reservation.headers)
 
     def price_of(self, deployment: Deployment) -> Price:
-        return self._state.prices.price_for(deployment.params, deployment.model_info)
+        return self._state.price_of(deployment)
 
     def used(self, usage: TokenUsage, deployment: Deployment | None) -> None:
         event = self.event

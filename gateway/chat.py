@@ -12,10 +12,10 @@ from starlette.responses import Response
 
 from gateway.accounting import END_USER_HEADER, RequestBooks
 from gateway.answer_filter import REVIEW_HEADER, filter_answer
-from gateway.auth import bearer_token
 from gateway.core.errors import GatewayError, PermissionDenied
 from gateway.core.types import Principal
 from gateway.http_body import check_chat_body, read_json_body
+from gateway.routes.deps import authenticate
 from gateway.state import GatewayState
 from gateway.stream_filter import StreamFilter
 from gateway.streaming import DONE, EventStreamResponse, sse_error, sse_event
@@ -39,8 +39,7 @@ async def handle_chat(state: GatewayState, request: Request) -> Response:
     books = RequestBooks(state, "chat")
     streaming = False
     try:
-        key = bearer_token(request.headers.get("authorization"), request.headers.get("api-key"))
-        principal = await state.authenticator.authenticate(key)
+        principal = await authenticate(request)
         books.identify(principal)
         body = await read_json_body(request, state.settings.max_request_bytes)
         books.describe_request(body, request.headers.get(END_USER_HEADER))

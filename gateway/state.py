@@ -40,9 +40,10 @@ from gateway.metrics import GatewayMetrics
 from gateway.pii_detector import PresidioDetector
 from gateway.prompt_uses import PromptUseCounter
 from gateway.review_keys import answer_cipher
+from gateway.upstream.base import Deployment
 from gateway.upstream.registry import Providers
 from gateway.upstream.router import Router
-from gateway.usage.cost import PriceBook
+from gateway.usage.cost import Price, PriceBook
 from gateway.usage.tables import AUDIT_TABLE, REVIEW_TABLE, USAGE_TABLE
 from gateway.usage.tokens import TokenCounter
 from gateway.usage.writer import LedgerWriter
@@ -82,6 +83,7 @@ class GatewayState:
     prompt_uses: PromptUseCounter
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _background: set[asyncio.Task[object]] = field(default_factory=set)
+    _prices: dict[str, Price] = field(default_factory=dict)
 
     @property
     def settings(self) -> GatewaySettings:
@@ -163,6 +165,13 @@ class GatewayState:
             filters=FilterPipeline(config.filters, default_registry(), resources, runner),
             prompt_uses=PromptUseCounter(engine),
         )
+
+    def price_of(self, deployment: Deployment) -> Price:
+        """A deployment's price, looked up once (the request path asks twice per request)."""
+        price = self._prices.get(deployment.id)
+        if price is None:
+            price = self._prices[deployment.id] = self.prices.price_for(deployment.params, deployment.model_info)
+        return price
 
     def track(self, task: asyncio.Task[object]) -> None:
         """Keep a background task alive until it ends (asyncio holds only weak references)."""
