@@ -3,7 +3,7 @@
 Starts a fast mock upstream, a bare FastAPI + aiohttp passthrough and `gateway serve` (plain path:
 auth, routing, no ML filters), loads each at concurrency 1, 16 and 64, non-streamed and streamed,
 and prints requests/s, p50, p99 and the ratio gateway/passthrough. Uses wrk when installed, else an
-asyncio load generator. Run: `.venv/bin/python -m benchmarks.proxy [--seconds 5]`.
+asyncio load generator. Run: `.venv/bin/python -m benchmarks.proxy [--seconds 3] [--rounds 3]`.
 """
 
 from __future__ import annotations
@@ -186,7 +186,8 @@ def _gateway(root: Path, work: Path, variant: Variant, upstream: str) -> tuple[s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of one measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="measurements per target; the median is kept")
     parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "asyncio"], default="auto")
     parser.add_argument(
@@ -222,13 +223,20 @@ def main() -> None:
         results: list[Result] = []
         for stream in (False, True):
             for concurrency in [int(c) for c in args.concurrency.split(",")]:
-                for name, (url, auth, prompt) in targets.items():
-                    body = orjson.dumps({"model": "bench", "messages": [prompt], "stream": stream})
-                    headers = {"Content-Type": "application/json", **auth}
-                    measure(url, body, headers, concurrency, 1.0, use_wrk)  # warm-up
-                    rps, p50, p99 = measure(url, body, headers, concurrency, args.seconds, use_wrk)
+                # Targets take turns, round after round, and each keeps its median: a machine whose
+                # speed drifts (shared cores) then shifts every target alike instead of one of them.
+                samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
+                for round_number in range(args.rounds):
+                    for name, (url, auth, prompt) in targets.items():
+                        body = orjson.dumps({"model": "bench", "messages": [prompt], "stream": stream})
+                        headers = {"Content-Type": "application/json", **auth}
+                        if round_number == 0:
+                            measure(url, body, headers, concurrency, 1.0, use_wrk)  # warm-up
+                        samples[name].append(measure(url, body, headers, concurrency, args.seconds, use_wrk))
+                for name, measured in samples.items():
+                    rps, p50, p99 = (statistics.median(values) for values in zip(*measured, strict=True))
                     results.append(Result(name, stream, concurrency, rps, p50, p99))
-        _print(results, "wrk" if use_wrk else "asyncio")
+        _print(results, "wrk" if use_wrk else "asyncio", args.rounds)
     finally:
         for process in processes:
             process.terminate()
@@ -237,8 +245,8 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _print(results: list[Result], loadgen: str) -> None:
-    print(f"load generator: {loadgen}; {os.cpu_count()} cores\n")
+def _print(results: list[Result], loadgen: str, rounds: int) -> None:
+    print(f"load generator: {loadgen}; {os.cpu_count()} cores; median of {rounds} rounds\n")
     by_key = {(r.target, r.stream, r.concurrency): r for r in results}
     concurrencies = sorted({r.concurrency for r in results})
     targets = list(dict.fromkeys(r.target for r in results))

@@ -1,8 +1,9 @@
 """Budgets and rate limits in Redis: shared by every gateway process, one round trip per request.
 
-The check is one Lua script (EVALSHA, or EVAL when Redis answers NOSCRIPT after a restart); a
-settle is another. A budget counter missing from Redis is rebuilt from the ledger before the
-check is run again (rare: a new period, or a Redis that lost its data).
+The check is one Lua script, a settle another; both go through a ScriptBatcher, which sends the
+checks of one event-loop turn in one round trip and lets settles ride along with the next one. A
+budget counter missing from Redis is rebuilt from the ledger before the check is run again (rare:
+a new period, or a Redis that lost its data).
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
 
 from gateway.core.models import utcnow
@@ -25,6 +25,7 @@ from gateway.limits.ledger import restore_counter
 from gateway.limits.outcome import CheckReply, interpret
 from gateway.limits.plan import budget_slots, rate_slots
 from gateway.limits.rules import BudgetCrossing, BudgetSlot, LimitRequest, RateSlot, Reservation
+from gateway.limits.script_batch import ScriptBatcher
 from gateway.limits.scripts import RESERVE, SETTLE, LuaScript
 from gateway.limits.settings import LimitsSettings
 
@@ -54,15 +55,9 @@ class RedisLimits:
         self.health = health or StoreHealth(self._settings.store_retry_seconds)
         self._on_soft_threshold = on_soft_threshold
         self._clock = clock
+        self._scripts = ScriptBatcher(redis)
         self._reserve = LuaScript(RESERVE)
         self._settle = LuaScript(SETTLE)
-
-    async def _run(self, script: LuaScript, keys: list[str], args: list[Any]) -> Any:
-        try:
-            return await self._redis.evalsha(script.sha, len(keys), *keys, *args)
-        except NoScriptError:
-            # EVAL runs it and puts it in Redis' script cache: the next call's EVALSHA finds it.
-            return await self._redis.eval(script.source, len(keys), *keys, *args)
 
     async def check_and_reserve(self, request: LimitRequest) -> Reservation:
         limits = await self._catalog.limits_for(request.team_id, request.key_id)
@@ -85,13 +80,13 @@ class RedisLimits:
         self, request: LimitRequest, budgets: list[BudgetSlot], rates: list[RateSlot], now: datetime
     ) -> CheckReply:
         keys = [slot.key for slot in budgets] + [slot.key for slot in rates]
-        args: list[Any] = [f"{now.timestamp():.6f}", len(budgets), len(rates)]
+        args: list[str | int] = [f"{now.timestamp():.6f}", len(budgets), len(rates)]
         for slot in budgets:
             args += [slot.rule.amount_nanos, request.max_cost_nanos, slot.ttl_seconds]
         for rate in rates:
             args += [rate.limit, rate.cost]
         for _ in range(MAX_REBUILDS):
-            reply = CheckReply.from_redis(await self._run(self._reserve, keys, args))
+            reply = CheckReply.from_redis(await self._scripts.run(self._reserve, keys, args))
             if reply.status != "missing":
                 return reply
             for index in reply.missing:
@@ -113,13 +108,14 @@ class RedisLimits:
         keys = (
             [s.key for s in reservation.budgets] + [s.soft_key for s in reservation.budgets] + [s.key for s in tokens]
         )
-        args: list[Any] = [f"{now.timestamp():.6f}", len(reservation.budgets), len(tokens)]
+        args: list[str | int] = [f"{now.timestamp():.6f}", len(reservation.budgets), len(tokens)]
         for slot in reservation.budgets:
             args += [cost_delta, slot.soft_nanos, slot.ttl_seconds]
         for token_slot in tokens:
             args += [token_delta, token_slot.limit]
         try:
-            reply = await self._run(self._settle, keys, args)
+            # Nobody waits for a settle (it runs after the response): it may wait for the next batch.
+            reply = await self._scripts.run(self._settle, keys, args, urgent=False)
         except STORE_ERRORS as exc:
             # The reservation stays counted: spend is over- rather than under-stated until a rebuild.
             self.health.mark_down(exc)
@@ -131,4 +127,5 @@ class RedisLimits:
         return crossings
 
     async def close(self) -> None:
-        """The Redis client belongs to the app's state, which closes it."""
+        """Send the last settles; the Redis client belongs to the app's state, which closes it."""
+        await self._scripts.close()

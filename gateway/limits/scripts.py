@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 # KEYS: nb budget counters, then nr rate limit keys.
 # ARGV: now, nb, nr, then (amount, reserve, ttl) per budget, then (limit, cost) per rate limit.
@@ -121,6 +122,6 @@ return crossed
 class LuaScript:
     source: str
 
-    @property
+    @cached_property
     def sha(self) -> str:
         return hashlib.sha1(self.source.encode()).hexdigest()  # Redis names scripts by their SHA-1
