@@ -7,6 +7,9 @@ replaces, masks or hashes them. The hash operator gets a fixed salt so equal val
 
 from __future__ import annotations
 
+from filters import presidio_loading  # noqa: F401  (before spaCy and Presidio: see there)
+
+# isort: split
 import hashlib
 import logging
 from collections.abc import Collection, Mapping, Sequence

@@ -6,6 +6,9 @@ loaded, which is most of what keeps `patterns` mode fast.
 
 from __future__ import annotations
 
+from filters import presidio_loading  # noqa: F401  (before spaCy and Presidio: see there)
+
+# isort: split
 import logging
 import re
 from collections.abc import Callable, Mapping
