@@ -8,7 +8,6 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import orjson
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -23,7 +22,9 @@ from admin.context import AdminContext
 from admin.web.install import install_admin_ui
 from gateway import __version__
 from gateway.config import AppConfig, load_config
-from gateway.core.errors import GatewayError, InvalidRequest, NotFound
+from gateway.core.errors import GatewayError, NotFound
+from gateway.fast_lane import FastLane
+from gateway.http_errors import error_response, internal_error_response, method_not_allowed_response
 from gateway.logs import install_scrubber
 from gateway.offline import apply_offline_defaults
 from gateway.routes import health, openai_api, prompts, reviews
@@ -32,39 +33,27 @@ from gateway.state import GatewayState
 log = logging.getLogger(__name__)
 
 
-def _error_response(error: GatewayError) -> Response:
-    return Response(
-        orjson.dumps(error.body()), status_code=error.status_code, media_type="application/json", headers=error.headers
-    )
-
-
 async def _on_gateway_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, GatewayError)
-    return _error_response(error)
+    return error_response(error)
 
 
 async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
     if error.status_code == 404:
-        return _error_response(
+        return error_response(
             NotFound(f"Unknown request URL: {request.method} {request.url.path}.", code="unknown_url")
         )
     if error.status_code == 405:
-        wrapped = InvalidRequest(
-            f"The method {request.method} is not allowed on {request.url.path}.", code="method_not_allowed"
-        )
-        wrapped.status_code = 405
-        return _error_response(wrapped)
+        return method_not_allowed_response(request.method, request.url.path)
     generic = GatewayError(str(error.detail))
     generic.status_code = error.status_code
-    return _error_response(generic)
+    return error_response(generic)
 
 
 async def _on_unexpected_error(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return _error_response(
-        GatewayError("The gateway hit an internal error; it has been logged.", code="internal_error")
-    )
+    return internal_error_response()
 
 
 def create_app(config: AppConfig | None = None) -> FastAPI:
@@ -109,4 +98,5 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(reviews.router)
     app.include_router(prompts.router)
     install_admin_ui(app)
+    app.add_middleware(FastLane, endpoints=openai_api.FAST_ENDPOINTS)  # added last: the outermost of ours
     return app

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from gateway.accounting import END_USER_HEADER, RequestBooks
 from gateway.chat import authorise_model, handle_chat, json_response
 from gateway.core.errors import GatewayError
+from gateway.fast_lane import Endpoint
 from gateway.http_body import check_embeddings_body, read_json_body
 from gateway.routes.deps import authenticate, gateway_state
 from gateway.usage.tokens import TokenUsage, provider_usage
@@ -16,14 +17,10 @@ from gateway.usage.tokens import TokenUsage, provider_usage
 router = APIRouter()
 
 
-@router.post("/v1/chat/completions")
-@router.post("/chat/completions", include_in_schema=False)
 async def chat_completions(request: Request) -> Response:
     return await handle_chat(gateway_state(request), request)
 
 
-@router.post("/v1/embeddings")
-@router.post("/embeddings", include_in_schema=False)
 async def embeddings(request: Request) -> Response:
     state = gateway_state(request)
     books = RequestBooks(state, "embeddings")
@@ -49,6 +46,16 @@ async def embeddings(request: Request) -> Response:
         raise
     finally:
         books.close()
+
+
+# Served by gateway.fast_lane, ahead of FastAPI's routing (with and without the /v1 prefix, as
+# OpenAI's SDKs may be pointed at either).
+FAST_ENDPOINTS: dict[tuple[str, str], Endpoint] = {
+    ("POST", "/v1/chat/completions"): chat_completions,
+    ("POST", "/chat/completions"): chat_completions,
+    ("POST", "/v1/embeddings"): embeddings,
+    ("POST", "/embeddings"): embeddings,
+}
 
 
 @router.get("/v1/models")

@@ -288,6 +288,14 @@ def test_unknown_route_is_an_openai_error(sqlite_gateway: GatewayProcess) -> Non
     assert response.json()["error"]["code"] == "unknown_url"
 
 
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/embeddings", "/v1/models"])
+def test_a_wrong_method_on_a_known_route_is_a_405_openai_error(sqlite_gateway: GatewayProcess, path: str) -> None:
+    method = "POST" if path == "/v1/models" else "GET"
+    response = httpx.request(method, f"{sqlite_gateway.root_url}{path}")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
 def test_health_readiness_and_metrics(sqlite_gateway: GatewayProcess) -> None:
     assert httpx.get(f"{sqlite_gateway.root_url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{sqlite_gateway.root_url}/readyz").json()
