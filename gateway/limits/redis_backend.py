@@ -1,7 +1,7 @@
 """Budgets and rate limits in Redis: shared by every gateway process, one round trip per request.
 
 The check is one Lua script, a settle another; both go through a ScriptBatcher, which sends the
-checks of one event-loop turn in one round trip and lets settles ride along with the next one. A
+checks waiting at each moment in one round trip and lets settles ride along with later checks. A
 budget counter missing from Redis is rebuilt from the ledger before the check is run again (rare:
 a new period, or a Redis that lost its data).
 """
