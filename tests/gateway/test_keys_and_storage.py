@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
 from openai import OpenAI
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from tests.conftest import gateway_config
 from tests.support.gateway_process import GatewayProcess
@@ -81,6 +86,34 @@ def test_expired_key_is_refused(any_gateway: GatewayProcess) -> None:
     assert error.value.code == "expired_api_key"
 
 
+def _served(metrics_text: str) -> float:
+    """Chat requests counted by gateway_requests_total in a Prometheus text exposition."""
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics_text.splitlines()
+        if line.startswith("gateway_requests_total{") and 'model="gpt-test"' in line
+    )
+
+
+def _served_per_worker(supervisor: int) -> dict[int, float]:
+    """Each worker's own count, read from its file in the multiprocess folder (Linux /proc)."""
+    workers = [int(pid) for pid in Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()]
+    counts: dict[int, float] = {}
+    for pid in workers:
+        environ = dict(
+            item.split("=", 1) for item in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in item
+        )
+        own = Path(environ.get("PROMETHEUS_MULTIPROC_DIR", "/nonexistent")) / f"counter_{pid}.db"
+        if not own.exists():
+            continue  # not a worker that counted anything (multiprocessing's resource tracker, say)
+        with tempfile.TemporaryDirectory() as alone:
+            shutil.copy(own, alone)
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=alone)
+            counts[pid] = _served(generate_latest(registry).decode())
+    return counts
+
+
 def test_several_workers_serve_one_database_and_sum_their_metrics(
     tmp_path: Path, mock_upstream: RunningMockUpstream, session_postgres_url: str
 ) -> None:
@@ -88,16 +121,24 @@ def test_several_workers_serve_one_database_and_sum_their_metrics(
     gateway.cli("db", "upgrade")
     key = gateway.create_key("workers")
     gateway.start()
-    try:
-        client = OpenAI(base_url=gateway.base_url, api_key=key, max_retries=0)
-        for _ in range(20):
+    assert gateway.process is not None
+
+    def ask() -> None:  # a client of its own: a new connection, which either worker may accept
+        with OpenAI(base_url=gateway.base_url, api_key=key, max_retries=0) as client:
             client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": "w"}])
-        metrics = httpx.get(f"{gateway.root_url}/metrics").text
-        served = [
-            line
-            for line in metrics.splitlines()
-            if line.startswith("gateway_requests_total{") and 'model="gpt-test"' in line
-        ]
-        assert sum(float(line.rsplit(" ", 1)[1]) for line in served) == 20
+
+    try:
+        sent = 0
+        with ThreadPoolExecutor(8) as pool:
+            for _ in range(10):  # the kernel hands connections to whichever worker accepts first
+                list(pool.map(lambda _: ask(), range(8)))
+                sent += 8
+                per_worker = _served_per_worker(gateway.process.pid)
+                if len(per_worker) == 2 and all(per_worker.values()):
+                    break
+        assert len(per_worker) == 2 and all(per_worker.values()), per_worker  # both workers served
+        assert sum(per_worker.values()) == sent
+        for _ in range(6):  # whichever worker answers /metrics, it reports the sum of both
+            assert _served(httpx.get(f"{gateway.root_url}/metrics").text) == sent
     finally:
         gateway.stop()
