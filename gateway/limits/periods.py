@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from gateway.limits.models import Period
 
@@ -22,8 +23,12 @@ class Window:
 
 def window_of(period: str, now: datetime) -> Window:
     """The window of `period` that contains `now`."""
-    now = now.astimezone(UTC)
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return _window_of_day(period, now.astimezone(UTC).date())
+
+
+@lru_cache(maxsize=64)  # asked on every limited request; a window only changes with the day
+def _window_of_day(period: str, day: date) -> Window:
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
     if period == Period.DAY:
         return Window(midnight.strftime("%Y-%m-%d"), midnight, midnight + timedelta(days=1))
     if period == Period.WEEK:
