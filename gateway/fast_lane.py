@@ -4,12 +4,13 @@ For a proxied chat completion, FastAPI's exception middleware, exit-stack middle
 matching and dependency solving cost about a fifth of the gateway's CPU at concurrency 16
 (py-spy). These endpoints use none of it: each reads the raw request and returns a Response.
 So this middleware, the outermost of the app's own, answers them itself; every other request
-goes on into the app as before. Errors are rendered as the app's exception handlers render them.
+goes on into the app as before. A GatewayError becomes its OpenAI error here (FastAPI's exception
+middleware is inside, skipped); anything else goes up to the app's ServerErrorMiddleware, whose
+handler answers the 500 for every route alike.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import Request
@@ -17,9 +18,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.core.errors import GatewayError
-from gateway.http_errors import error_response, internal_error_response, method_not_allowed_response
+from gateway.http_errors import error_response, method_not_allowed_response
 
-log = logging.getLogger(__name__)
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -42,7 +42,4 @@ class FastLane:
             response = await endpoint(request)
         except GatewayError as error:
             response = error_response(error)
-        except Exception:
-            log.exception("unexpected error on %s %s", request.method, request.url.path)
-            response = internal_error_response()
         await response(scope, receive, send)

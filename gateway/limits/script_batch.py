@@ -28,9 +28,15 @@ from gateway.limits.scripts import LuaScript
 @dataclass(slots=True)
 class _Call:
     script: LuaScript
-    keys: list[str]
-    args: list[str | int]
+    keys: list[bytes]
+    args: list[bytes]
     reply: asyncio.Future[Any]
+
+    def packed(self, by_source: bool = False) -> bytes:
+        """EVALSHA sha (or EVAL source) numkeys key... arg... as a RESP array of bulk strings."""
+        script = [b"EVAL", self.script.source.encode()] if by_source else [b"EVALSHA", self.script.sha.encode()]
+        parts = [*script, b"%d" % len(self.keys), *self.keys, *self.args]
+        return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(part), part) for part in parts)
 
 
 class ScriptBatcher:
@@ -47,7 +53,8 @@ class ScriptBatcher:
     async def run(self, script: LuaScript, keys: list[str], args: list[str | int], *, urgent: bool = True) -> Any:
         """Run a script in the next batch; `urgent=False` lets that batch wait up to the linger."""
         loop = asyncio.get_running_loop()
-        call = _Call(script, keys, args, loop.create_future())
+        # Encoded here, so that a bad argument fails its own caller rather than the whole batch.
+        call = _Call(script, [key.encode() for key in keys], [_encode(arg) for arg in args], loop.create_future())
         self._calls.append(call)
         if self._sender is None:  # else the sender takes this call as soon as its batch is back
             if urgent and not self._flush_soon:
@@ -117,7 +124,7 @@ class ScriptBatcher:
         if connection is None:
             connection = self._connection = await self._redis.connection_pool.get_connection()
         try:
-            packed = b"".join(_pack(call, by_source) for call in calls)
+            packed = b"".join(call.packed(by_source) for call in calls)
             await connection.send_packed_command(packed, check_health=False)
             replies: list[Any] = []
             async with asyncio.timeout(self._timeout):  # one deadline for the whole batch
@@ -130,15 +137,6 @@ class ScriptBatcher:
         except BaseException:
             await connection.disconnect(nowait=True)  # the next round trip connects again
             raise
-
-
-def _pack(call: _Call, by_source: bool) -> bytes:
-    """EVALSHA sha (or EVAL source) numkeys key... arg... as a RESP array of bulk strings."""
-    script = [b"EVAL", call.script.source.encode()] if by_source else [b"EVALSHA", call.script.sha.encode()]
-    parts = [*script, b"%d" % len(call.keys)]
-    parts += [key.encode() for key in call.keys]
-    parts += [_encode(arg) for arg in call.args]
-    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(part), part) for part in parts)
 
 
 def _encode(value: str | int) -> bytes:
