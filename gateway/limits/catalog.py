@@ -32,6 +32,8 @@ class LimitsCatalog:
         self._clock = clock
         self._budgets: dict[ScopeKey, tuple[BudgetRule, ...]] = {}
         self._rates: dict[ScopeKey, RateRule] = {}
+        # What applies to each (team, key), worked out once per load: the same object until the next.
+        self._applied: dict[tuple[int, int], AppliedLimits] = {}
         self._loaded_at: float | None = None
         self._lock = asyncio.Lock()
         self._refreshing: asyncio.Task[None] | None = None
@@ -48,10 +50,13 @@ class LimitsCatalog:
             await self.refresh()
         elif age >= self._refresh_seconds and self._refreshing is None:
             self._refreshing = asyncio.get_running_loop().create_task(self._refresh_in_background())
-        scopes = (("team", team_id), ("key", key_id))
-        budgets = tuple(rule for scope in scopes for rule in self._budgets.get(scope, ()))
-        rates = tuple(rule for scope in scopes if (rule := self._rates.get(scope)) is not None)
-        return AppliedLimits(budgets, rates)
+        applied = self._applied.get((team_id, key_id))
+        if applied is None:
+            scopes = (("team", team_id), ("key", key_id))
+            budgets = tuple(rule for scope in scopes for rule in self._budgets.get(scope, ()))
+            rates = tuple(rule for scope in scopes if (rule := self._rates.get(scope)) is not None)
+            applied = self._applied[(team_id, key_id)] = AppliedLimits(budgets, rates)
+        return applied
 
     def budgets(self) -> list[BudgetRule]:
         """Every budget, as last loaded."""
@@ -76,6 +81,7 @@ class LimitsCatalog:
                 self._loaded_at = self._clock()
                 return
             self._budgets, self._rates, self._loaded_at = budgets, rates, self._clock()
+            self._applied = {}
 
     def _load(self) -> tuple[dict[ScopeKey, tuple[BudgetRule, ...]], dict[ScopeKey, RateRule]]:
         budgets: dict[ScopeKey, list[BudgetRule]] = {}

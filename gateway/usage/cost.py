@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from gateway.core.settings import LitellmParams
@@ -28,14 +28,26 @@ class Price:
     max_output_tokens: int | None = None
     known: bool = True  # False: no price anywhere, the cost is counted as 0
 
+    # Both prices as whole numbers over one denominator: integer arithmetic is exact like Decimal's,
+    # and a tenth of its cost on every request.
+    _scaled: tuple[int, int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        input_numerator, input_denominator = self.input_nanos.as_integer_ratio()
+        output_numerator, output_denominator = self.output_nanos.as_integer_ratio()
+        scaled = (input_numerator * output_denominator, output_numerator * input_denominator)
+        object.__setattr__(self, "_scaled", (*scaled, input_denominator * output_denominator))
+
     def cost_nanos(self, prompt_tokens: int, completion_tokens: int) -> int:
-        exact = self.input_nanos * prompt_tokens + self.output_nanos * completion_tokens
-        return int(exact.to_integral_value(rounding=ROUND_HALF_EVEN))
+        """The exact cost, rounded half to even."""
+        input_part, output_part, denominator = self._scaled
+        whole, rest = divmod(input_part * prompt_tokens + output_part * completion_tokens, denominator)
+        return whole + 1 if 2 * rest > denominator or (2 * rest == denominator and whole % 2) else whole
 
     def max_cost_nanos(self, prompt_tokens: int, max_output_tokens: int) -> int:
         """The most a request can cost, rounded up: what a budget reserves before the call."""
-        exact = self.input_nanos * prompt_tokens + self.output_nanos * max_output_tokens
-        return int(exact.to_integral_value(rounding=ROUND_CEILING))
+        input_part, output_part, denominator = self._scaled
+        return -(-(input_part * prompt_tokens + output_part * max_output_tokens) // denominator)
 
 
 def _nanos(per_token_usd: Any) -> Decimal:
@@ -89,8 +101,8 @@ class PriceBook:
 
 def requested_output_tokens(body: Mapping[str, Any]) -> int | None:
     """The answer length a chat request asks for (`max_completion_tokens` or `max_tokens`), times `n`."""
-    for field in ("max_completion_tokens", "max_tokens"):
-        value = body.get(field)
+    for name in ("max_completion_tokens", "max_tokens"):
+        value = body.get(name)
         if isinstance(value, int) and value > 0:
             choices = body.get("n")
             return value * (choices if isinstance(choices, int) and choices > 0 else 1)

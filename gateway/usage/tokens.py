@@ -8,6 +8,7 @@ follows OpenAI's cookbook ("How to count tokens with tiktoken"): 3 tokens per me
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,9 @@ import tiktoken
 TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 REPLY_PRIMING_TOKENS = 3
+# Texts up to this length are counted once and remembered (at most CACHED_TEXTS of them: 16 MB or so).
+CACHED_TEXT_CHARS = 16_384
+CACHED_TEXTS = 1024
 # Model families that use the o200k encoding; every other name falls back to cl100k.
 O200K_FAMILIES = ("gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4")
 
@@ -57,9 +61,12 @@ class TokenCounter:
 
     def __init__(self) -> None:
         self._encodings: dict[str, tiktoken.Encoding] = {}
+        self._count_cached = functools.lru_cache(maxsize=CACHED_TEXTS)(self._count)
 
     def encoding_for(self, model: str) -> tiktoken.Encoding:
-        name = encoding_name_for(model)
+        return self._encoding(encoding_name_for(model))
+
+    def _encoding(self, name: str) -> tiktoken.Encoding:
         encoding = self._encodings.get(name)
         if encoding is None:
             encoding = self._encodings[name] = tiktoken.get_encoding(name)
@@ -68,8 +75,15 @@ class TokenCounter:
     def count_text(self, text: str, model: str) -> int:
         if not text:
             return 0
+        name = encoding_name_for(model)
+        if len(text) <= CACHED_TEXT_CHARS:
+            # System prompts and library prompts come back request after request: count them once.
+            return self._count_cached(name, text)
+        return self._count(name, text)
+
+    def _count(self, encoding_name: str, text: str) -> int:
         # disallowed_special=() : a prompt may legitimately contain "<|endoftext|>" as text.
-        return len(self.encoding_for(model).encode(text, disallowed_special=()))
+        return len(self._encoding(encoding_name).encode(text, disallowed_special=()))
 
     def count_messages(self, messages: Any, model: str, tools: Any = None) -> int:
         """Prompt tokens of a chat request's messages (and tool definitions, encoded as JSON)."""

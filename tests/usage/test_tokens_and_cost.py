@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 
 import pytest
 
@@ -89,6 +89,26 @@ def test_costs_are_exact_decimals_not_floats() -> None:
     assert price.cost_nanos(3, 0) == 0  # 0.45 rounds half-even to 0
     assert price.cost_nanos(10, 10) == 8  # 1.5 + 6 = 7.5 -> 8
     assert price.max_cost_nanos(3, 0) == 1  # a reservation rounds up
+
+
+@pytest.mark.parametrize("input_price", ["0", "0.0375", "1.25", "2500", "0.000123456789"])
+@pytest.mark.parametrize("output_price", ["0", "0.5", "7.5", "10000"])
+def test_costs_round_as_the_decimal_sums_do(input_price: str, output_price: str) -> None:
+    price = Price(Decimal(input_price), Decimal(output_price))
+    for prompt, completion in [(0, 0), (1, 1), (3, 7), (12_345, 678), (1_000_000, 4096), (7, 999_999)]:
+        exact = Decimal(input_price) * prompt + Decimal(output_price) * completion
+        assert price.cost_nanos(prompt, completion) == int(exact.to_integral_value(rounding=ROUND_HALF_EVEN))
+        assert price.max_cost_nanos(prompt, completion) == int(exact.to_integral_value(rounding=ROUND_CEILING))
+
+
+def test_a_counted_text_is_remembered_and_long_texts_are_not() -> None:
+    counter = TokenCounter()
+    first = counter.count_text("You are a careful assistant.", "gpt-4o")
+    assert counter.count_text("You are a careful assistant.", "gpt-4o") == first == 6
+    assert counter._count_cached.cache_info().hits == 1
+    long_text = "word " * 5_000  # over CACHED_TEXT_CHARS
+    assert counter.count_text(long_text, "gpt-4o") == counter.count_text(long_text, "gpt-4o") > 1_000
+    assert counter._count_cached.cache_info().currsize == 1
 
 
 def test_the_worst_case_answer_is_max_tokens_else_the_models_output_limit() -> None:
