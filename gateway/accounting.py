@@ -125,12 +125,12 @@ class RequestBooks:
         self.event.latency_ms = int(elapsed * 1000)
         self._count(elapsed)
         if self.reservation is not None:
-            task = asyncio.get_running_loop().create_task(
-                self._state.limits.settle(
-                    self.reservation, self.event.cost_nanos, self.event.prompt_tokens + self.event.completion_tokens
+            limits, tokens = self._state.limits, self.event.prompt_tokens + self.event.completion_tokens
+            if not limits.settle_here(self.reservation, self.event.cost_nanos, tokens):
+                task = asyncio.get_running_loop().create_task(
+                    limits.settle(self.reservation, self.event.cost_nanos, tokens)
                 )
-            )
-            self._state.track(task)
+                self._state.track(task)
         self._state.usage_writer.submit(self.event)
         if self._prompt is not None and self.event.status_code == 200 and self.event.team_name is not None:
             self._state.prompt_uses.count(self._prompt.version_id, self.event.team_name)

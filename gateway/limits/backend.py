@@ -38,6 +38,10 @@ class LimitsBackend(Protocol):
         """Replace the reservation with the real cost and tokens (0, 0 for a request that failed)."""
         ...
 
+    def settle_here(self, reservation: Reservation, actual_cost_nanos: int, actual_tokens: int) -> bool:
+        """Settle at once if that needs no round trip (True); else leave it to `settle` (False)."""
+        ...
+
     async def close(self) -> None: ...
 
 

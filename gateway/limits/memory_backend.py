@@ -77,6 +77,13 @@ class InProcessLimits:
     async def settle(
         self, reservation: Reservation, actual_cost_nanos: int, actual_tokens: int
     ) -> list[BudgetCrossing]:
+        return self._settle(reservation, actual_cost_nanos, actual_tokens)
+
+    def settle_here(self, reservation: Reservation, actual_cost_nanos: int, actual_tokens: int) -> bool:
+        self._settle(reservation, actual_cost_nanos, actual_tokens)
+        return True
+
+    def _settle(self, reservation: Reservation, actual_cost_nanos: int, actual_tokens: int) -> list[BudgetCrossing]:
         if reservation.settled:
             return []
         reservation.settled = True

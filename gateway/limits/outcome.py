@@ -27,9 +27,11 @@ class CheckReply:
     spent_nanos: int = 0
     retry_after: float = 0.0
     states: list[tuple[int, float]] = field(default_factory=list)  # (remaining, reset seconds) per rate slot
+    grants: list[int] = field(default_factory=list)  # leases granted per budget and rate slot (Redis only)
 
     @classmethod
-    def from_redis(cls, reply: list[bytes]) -> CheckReply:
+    def from_redis(cls, reply: list[bytes], slots: int) -> CheckReply:
+        """Parse the reserve script's answer for a check of `slots` budgets and rate limits."""
         status, values = reply[0].decode(), [item.decode() for item in reply[1:]]
         if status == "missing":
             return cls(status, missing=[int(value) - 1 for value in values])
@@ -38,7 +40,7 @@ class CheckReply:
         if status == "rate":
             retry, values = float(values[0]), values[1:]
             return cls(status, retry_after=retry, states=_pairs(values))
-        return cls(status, states=_pairs(values))
+        return cls(status, states=_pairs(values[slots:]), grants=[int(value) for value in values[:slots]])
 
 
 def _pairs(values: list[str]) -> list[tuple[int, float]]:
@@ -55,15 +57,16 @@ def format_reset(seconds: float) -> str:
 
 
 def rate_headers(states: list[RateState]) -> dict[str, str]:
+    tightest: dict[str, RateState] = {}
+    for state in states:
+        best = tightest.get(state.slot.kind)
+        if best is None or (state.remaining, -state.reset_seconds) < (best.remaining, -best.reset_seconds):
+            tightest[state.slot.kind] = state
     headers: dict[str, str] = {}
-    for kind in ("requests", "tokens"):
-        mine = [state for state in states if state.slot.kind == kind]
-        if not mine:
-            continue
-        tightest = min(mine, key=lambda state: (state.remaining, -state.reset_seconds))
-        headers[f"x-ratelimit-limit-{kind}"] = str(tightest.slot.limit)
-        headers[f"x-ratelimit-remaining-{kind}"] = str(tightest.remaining)
-        headers[f"x-ratelimit-reset-{kind}"] = format_reset(tightest.reset_seconds)
+    for kind, state in tightest.items():
+        headers[f"x-ratelimit-limit-{kind}"] = str(state.slot.limit)
+        headers[f"x-ratelimit-remaining-{kind}"] = str(state.remaining)
+        headers[f"x-ratelimit-reset-{kind}"] = format_reset(state.reset_seconds)
     return headers
 
 

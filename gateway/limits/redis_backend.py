@@ -21,10 +21,11 @@ from gateway.core.models import utcnow
 from gateway.limits.backend import SoftThresholdCallback, degraded_reservation, report_crossings
 from gateway.limits.catalog import LimitsCatalog
 from gateway.limits.health import StoreHealth
+from gateway.limits.leases import Ask, Lease, LeaseBook
 from gateway.limits.ledger import restore_counter
 from gateway.limits.outcome import CheckReply, interpret
 from gateway.limits.plan import budget_slots, rate_slots
-from gateway.limits.rules import BudgetCrossing, BudgetSlot, LimitRequest, RateSlot, Reservation
+from gateway.limits.rules import WINDOW_SECONDS, BudgetCrossing, BudgetSlot, LimitRequest, RateSlot, Reservation
 from gateway.limits.script_batch import ScriptBatcher
 from gateway.limits.scripts import RESERVE, SETTLE, LuaScript
 from gateway.limits.settings import LimitsSettings
@@ -58,40 +59,88 @@ class RedisLimits:
         self._scripts = ScriptBatcher(redis)
         self._reserve = LuaScript(RESERVE)
         self._settle = LuaScript(SETTLE)
+        self._leases = LeaseBook(self._settings.lease_seconds)
+        self._giving_back: asyncio.Task[None] | None = None
+        self._unreturned: list[tuple[Lease, int]] = []
 
     async def check_and_reserve(self, request: LimitRequest) -> Reservation:
         limits = await self._catalog.limits_for(request.team_id, request.key_id)
         if not limits:
             return Reservation(request)
         now = self._clock()
+        leased = self._leases.take(request, limits, now)
+        if leased is None and (refills := self._leases.refills(request)):
+            await asyncio.wait(refills)  # one round trip refills the leases for every request short of them
+            leased = self._leases.take(request, limits, now)
+        if leased is not None:
+            return leased
         budgets = budget_slots(self._prefix, limits, now)
         rates = rate_slots(self._prefix, limits, request)
         if not self.health.should_try():
             return degraded_reservation(request, budgets, rates, self._settings, self.health)
+        asks = self._leases.ask(request, [*budgets, *rates])
         try:
-            reply = await self._check(request, budgets, rates, now)
+            reply = await self._check(request, budgets, rates, now, asks)
         except STORE_ERRORS as exc:
+            # Whether what the leases gave back arrived is unknown: it stays given back (over-counted).
+            self._leases.abandoned(asks)
             self.health.mark_down(exc)
             return degraded_reservation(request, budgets, rates, self._settings, self.health)
+        except BaseException:  # cancelled with its client: requests waiting for its refill go on
+            self._leases.abandoned(asks)
+            raise
         self.health.mark_up()
+        if reply.status != "ok":
+            self._leases.abandoned(asks)
+            return interpret(reply, request, budgets, rates)
+        if asks:
+            self._lease_granted(asks, reply, rates, now.timestamp())
+            self._leases.remember(request, limits, now, budgets, rates)
         return interpret(reply, request, budgets, rates)
 
     async def _check(
-        self, request: LimitRequest, budgets: list[BudgetSlot], rates: list[RateSlot], now: datetime
+        self,
+        request: LimitRequest,
+        budgets: list[BudgetSlot],
+        rates: list[RateSlot],
+        now: datetime,
+        asks: list[Ask],
     ) -> CheckReply:
         keys = [slot.key for slot in budgets] + [slot.key for slot in rates]
+        wants, backs = [ask.want for ask in asks] or [0] * len(keys), [ask.back for ask in asks] or [0] * len(keys)
         args: list[str | int] = [f"{now.timestamp():.6f}", len(budgets), len(rates)]
-        for slot in budgets:
-            args += [slot.rule.amount_nanos, request.max_cost_nanos, slot.ttl_seconds]
-        for rate in rates:
-            args += [rate.limit, rate.cost]
+        for slot, want, back in zip(budgets, wants, backs, strict=False):
+            ceiling = slot.soft_nanos or slot.rule.amount_nanos
+            args += [slot.rule.amount_nanos, request.max_cost_nanos, slot.ttl_seconds, want, ceiling, back]
+        for rate, want, back in zip(rates, wants[len(budgets) :], backs[len(budgets) :], strict=True):
+            args += [rate.limit, rate.cost, want, back]
         for _ in range(MAX_REBUILDS):
-            reply = CheckReply.from_redis(await self._scripts.run(self._reserve, keys, args))
+            reply = CheckReply.from_redis(await self._scripts.run(self._reserve, keys, args), len(keys))
             if reply.status != "missing":
                 return reply
             for index in reply.missing:
                 await restore_counter(self._redis, self._ledger, budgets[index], now, overwrite=False)
         raise RedisError("budget counters keep disappearing")
+
+    def _lease_granted(self, asks: list[Ask], reply: CheckReply, rates: list[RateSlot], now: float) -> None:
+        """Hand the granted units to the leases; a rate limit's lease also learns where Redis stands."""
+        tats: list[float | None] = [None] * (len(asks) - len(rates))
+        first_rate = len(tats)
+        for index, (slot, (_, reset)) in enumerate(zip(rates, reply.states, strict=True)):
+            tats.append(now + reset + reply.grants[first_rate + index] * WINDOW_SECONDS / slot.limit)
+        self._leases.refilled(asks, reply.grants, tats)
+        if self._giving_back is None and any(reply.grants):
+            self._giving_back = asyncio.get_running_loop().create_task(self._give_back_expired())
+
+    def settle_here(self, reservation: Reservation, actual_cost_nanos: int, actual_tokens: int) -> bool:
+        """A request spent from leases still held here settles into them, with no round trip."""
+        leases = reservation.leases
+        if reservation.settled or not leases or any(lease.returned for lease in leases):
+            return False
+        reservation.settled = True
+        cost_delta = actual_cost_nanos - reservation.reserved_nanos
+        self._leases.credit(reservation, cost_delta, actual_tokens - reservation.reserved_tokens)
+        return True
 
     async def settle(
         self, reservation: Reservation, actual_cost_nanos: int, actual_tokens: int
@@ -99,18 +148,22 @@ class RedisLimits:
         if reservation.settled:
             return []
         reservation.settled = True
+        budgets = reservation.budgets
         tokens = [slot for slot in reservation.rates if slot.kind == "tokens"]
         cost_delta = actual_cost_nanos - reservation.reserved_nanos
         token_delta = actual_tokens - reservation.reserved_tokens
-        if not reservation.budgets and not (tokens and token_delta):
+        if reservation.leases:
+            # Spent from leases: the correction goes back to them, unless one was given back meanwhile.
+            budgets_left, tokens_left = self._leases.credit(reservation, cost_delta, token_delta)
+            budgets = [budgets[index] for index in budgets_left]
+            tokens = [reservation.rates[index] for index in tokens_left]
+        if not budgets and not (tokens and token_delta):
             return []
         now = self._clock()
-        keys = (
-            [s.key for s in reservation.budgets] + [s.soft_key for s in reservation.budgets] + [s.key for s in tokens]
-        )
-        args: list[str | int] = [f"{now.timestamp():.6f}", len(reservation.budgets), len(tokens)]
-        for slot in reservation.budgets:
-            args += [cost_delta, slot.soft_nanos, slot.ttl_seconds]
+        keys = [s.key for s in budgets] + [s.soft_key for s in budgets] + [s.key for s in tokens]
+        args: list[str | int] = [f"{now.timestamp():.6f}", len(budgets), len(tokens)]
+        for slot in budgets:
+            args += [cost_delta, slot.soft_nanos, slot.ttl_seconds, self._leases.held(slot)]
         for token_slot in tokens:
             args += [token_delta, token_slot.limit]
         try:
@@ -121,11 +174,41 @@ class RedisLimits:
             self.health.mark_down(exc)
             self.health.degraded("settle", "lost")
             return []
-        crossed = [(reservation.budgets[int(reply[i]) - 1], int(reply[i + 1])) for i in range(0, len(reply), 2)]
+        crossed = [(budgets[int(reply[i]) - 1], int(reply[i + 1])) for i in range(0, len(reply), 2)]
         crossings = [BudgetCrossing(slot.rule, slot.label, spent, now) for slot, spent in crossed]
         report_crossings(crossings, self._on_soft_threshold)
         return crossings
 
+    async def _give_back_expired(self) -> None:
+        """Every so often, give Redis back what leases not refilled for a while still hold."""
+        while True:
+            await asyncio.sleep(self._leases.hold_seconds / 2)
+            self._unreturned += self._leases.expired()
+            await self._give_back()
+
+    async def _give_back(self) -> None:
+        back, self._unreturned = self._unreturned, []
+        if not back:
+            return
+        budgets = [(lease, units) for lease, units in back if lease.unit == "budget"]
+        rates = [(lease, units) for lease, units in back if lease.unit != "budget"]
+        keys = [lease.key for lease, _ in budgets] + [lease.key + ":soft" for lease, _ in budgets]
+        keys += [lease.key for lease, _ in rates]
+        args: list[str | int] = [f"{self._clock().timestamp():.6f}", len(budgets), len(rates)]
+        for _, units in budgets:
+            args += [-units, 0, 0, 0]
+        for lease, units in rates:
+            args += [-units, lease.limit]
+        try:
+            await self._scripts.run(self._settle, keys, args, urgent=False)
+        except STORE_ERRORS as exc:
+            self.health.mark_down(exc)
+            self._unreturned = back + self._unreturned  # tried again on the next round
+
     async def close(self) -> None:
-        """Send the last settles; the Redis client belongs to the app's state, which closes it."""
+        """Give back every lease and send the last settles; the Redis client belongs to the app's state."""
+        if self._giving_back is not None:
+            self._giving_back.cancel()
+        self._unreturned += self._leases.drain()
+        await self._give_back()
         await self._scripts.close()

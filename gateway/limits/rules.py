@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from gateway.usage.records import nanos_to_usd
+
+if TYPE_CHECKING:
+    from gateway.limits.leases import Lease
 
 WINDOW_SECONDS = 60.0  # RPM and TPM are per minute
 
@@ -104,6 +108,7 @@ class Reservation:
     reserved_tokens: int = 0  # what the TPM limits hold
     degraded: bool = False  # the store was unreachable and this request went through unchecked
     settled: bool = False
+    leases: tuple[Lease, ...] = ()  # spent from this process's leases (budgets, then rates), not in Redis
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,12 @@ class LimitsSettings(BaseModel):
     catalog_refresh_seconds: float = Field(
         default=5.0, ge=0, description="how long budgets and rate limits read from the database are trusted"
     )
+    lease_seconds: float = Field(
+        default=0.25,
+        ge=0,
+        description="how much of a shared budget or rate limit a process may hold ahead of need, in seconds of "
+        "its own recent use; 0 asks Redis on every request",
+    )
     default_max_output_tokens: int = Field(
         default=4096, gt=0, description="reserved for the answer when neither the request nor the price map caps it"
     )

@@ -180,7 +180,8 @@ async def test_enforcement_comes_back_by_itself_when_redis_does(
 async def test_a_redis_without_the_script_gets_it_by_eval_once(engine: Engine, prefix: str, private_redis: Any) -> None:
     set_rate_limit(engine, "key", 10, rpm=100, tpm=None)
     client = create_redis(private_redis.url)
-    limits = RedisLimits(client, LimitsCatalog(engine, 0), prefix=prefix)
+    no_leases = LimitsSettings(lease_seconds=0)  # every check goes to Redis
+    limits = RedisLimits(client, LimitsCatalog(engine, 0), prefix=prefix, settings=no_leases)
     for number in range(3):
         await limits.check_and_reserve(_request(number))
     stats = await client.info("commandstats")

@@ -1,0 +1,268 @@
+"""Slices of shared budgets and rate limits taken from Redis ahead of need, spent in this process.
+
+A round trip to Redis per request costs a gateway process about a fifth of its throughput. So
+when a check goes to Redis anyway, it may also take a lease: more units of each counter
+(nano-dollars of a budget, requests or tokens of a rate limit), sized to what this process used
+in the last `lease_seconds`. Later requests spend the lease here, with no round trip, until it
+runs short; what a lease has left is given back once it has not been refilled for
+`4 * lease_seconds`.
+
+Nothing is promised twice: a lease is counted in Redis before any of it is spent, so budgets and
+rate limits hold across processes exactly as without leases. Leases cost precision on the other
+side: units one process holds are unavailable to the others until spent or given back. The Lua
+script bounds that by granting at most a quarter of what is left, and nothing past a budget's
+soft threshold, so near their end budgets and limits are checked one request at a time, and soft
+thresholds are seen by settles that go through Redis.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import NamedTuple
+
+from gateway.limits.gcra import EPSILON
+from gateway.limits.outcome import rate_headers
+from gateway.limits.rules import (
+    WINDOW_SECONDS,
+    AppliedLimits,
+    BudgetSlot,
+    LimitRequest,
+    RateSlot,
+    RateState,
+    Reservation,
+)
+
+Slot = BudgetSlot | RateSlot
+
+
+@dataclass(eq=False, slots=True)
+class Lease:
+    """Units of one counter held by this process: counted in Redis, not yet spent."""
+
+    key: str
+    limit: int  # the rule's amount or rate when leased: a changed rule starts a new lease
+    unit: str  # "budget" (nano-dollars), "requests" or "tokens"
+    refilled_at: float  # time.monotonic()
+    available: int = 0
+    used: int = 0  # spent since the last refill: sizes the next one
+    refill: asyncio.Future[None] | None = None  # a check that may refill it is out: others wait for it
+    tat: float = 0.0  # rate limits: the arrival time Redis holds, this lease included (limits clock)
+    touched: bool = True  # spent from or refilled since the last look for expired leases
+    returned: bool = False  # forgotten here: what requests spent from it settle through Redis
+
+    def state(self, slot: RateSlot, now: float) -> RateState:
+        """The limit as this process's requests see it: Redis's arrival time, less what is still leased."""
+        interval = WINDOW_SECONDS / slot.limit
+        ahead = max(self.tat - self.available * interval - now, 0.0)
+        remaining = max(0, math.floor((WINDOW_SECONDS - ahead) / interval + EPSILON))
+        return RateState(slot, remaining, ahead)
+
+
+class Ask(NamedTuple):
+    lease: Lease
+    want: int  # units asked beyond the check's own cost
+    back: int  # units the lease had left, given back with the check
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The counters of one team and key while its rules and the day stay the same, and their leases."""
+
+    limits: AppliedLimits
+    day: date
+    budgets: list[BudgetSlot]
+    rates: list[RateSlot]
+    leases: tuple[Lease, ...]  # budgets, then rates
+
+
+def _finish(lease: Lease) -> None:
+    if lease.refill is not None:
+        lease.refill.set_result(None)
+        lease.refill = None
+
+
+def _identity(slot: Slot) -> tuple[str, int]:
+    return (slot.key, slot.rule.amount_nanos) if isinstance(slot, BudgetSlot) else (slot.key, slot.limit)
+
+
+def _cost(slot: Slot, request: LimitRequest) -> int:
+    return request.max_cost_nanos if isinstance(slot, BudgetSlot) else slot.cost
+
+
+def _unit(slot: Slot) -> str:
+    return "budget" if isinstance(slot, BudgetSlot) else slot.kind
+
+
+class LeaseBook:
+    def __init__(self, lease_seconds: float) -> None:
+        self._lease_seconds = lease_seconds
+        self.hold_seconds = 4 * lease_seconds
+        self._leases: dict[tuple[str, int], Lease] = {}
+        self._plans: dict[tuple[int, int], _Plan] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self._lease_seconds > 0
+
+    def take(self, request: LimitRequest, limits: AppliedLimits, now: datetime) -> Reservation | None:
+        """Spend leases for the whole request if they cover every counter; else None (ask Redis).
+
+        The counters come from the plan an earlier check of this team and key left, while the
+        rules and the day are the same. A leased reservation carries that check's slots.
+        """
+        plan = self._plans.get((request.team_id, request.key_id))
+        if plan is None or plan.limits is not limits or plan.day != now.date():
+            return None
+        costs = {"budget": request.max_cost_nanos, "requests": 1, "tokens": request.tokens}
+        for lease in plan.leases:
+            if lease.returned or lease.available < costs[lease.unit]:
+                return None
+        for lease in plan.leases:
+            cost = costs[lease.unit]
+            lease.available -= cost
+            lease.used += cost
+            lease.touched = True
+        at = now.timestamp()
+        rate_leases = plan.leases[len(plan.budgets) :]
+        states = [lease.state(slot, at) for slot, lease in zip(plan.rates, rate_leases, strict=True)]
+        return Reservation(
+            request,
+            budgets=plan.budgets,
+            rates=plan.rates,
+            headers=rate_headers(states),
+            reserved_nanos=request.max_cost_nanos,
+            reserved_tokens=request.tokens,
+            leases=plan.leases,
+        )
+
+    def remember(
+        self,
+        request: LimitRequest,
+        limits: AppliedLimits,
+        now: datetime,
+        budgets: list[BudgetSlot],
+        rates: list[RateSlot],
+    ) -> None:
+        """After a check through Redis: the counters and leases later requests of this team and key use."""
+        slots: list[Slot] = [*budgets, *rates]
+        leases = [lease for slot in slots if (lease := self._leases.get(_identity(slot))) is not None]
+        if len(leases) == len(slots):
+            self._plans[(request.team_id, request.key_id)] = _Plan(limits, now.date(), budgets, rates, tuple(leases))
+
+    def refills(self, request: LimitRequest) -> list[asyncio.Future[None]]:
+        """The refills on their way for this team and key: a request short of a lease waits for them."""
+        plan = self._plans.get((request.team_id, request.key_id))
+        leases = plan.leases if plan is not None else ()
+        return [lease.refill for lease in leases if lease.refill is not None]
+
+    def ask(self, request: LimitRequest, slots: Sequence[Slot]) -> list[Ask]:
+        """For a check going to Redis: per slot, what to ask beyond its own cost and what to give back.
+
+        Whatever a lease still holds goes back with the check, so nothing this process holds is
+        refused to it. A counter seen for the first time gets no lease yet: there is no rate to
+        size it by, and requests arriving together should not strand units in each other's leases.
+        """
+        if not self.enabled:
+            return []
+        asks = []
+        now = time.monotonic()
+        for slot in slots:
+            identity = _identity(slot)
+            lease = self._leases.get(identity)
+            if lease is None:
+                lease = self._leases[identity] = Lease(slot.key, identity[1], _unit(slot), now)
+                want = 0
+            elif lease.refill is not None:
+                want = 0
+            else:
+                used = lease.used + _cost(slot, request)
+                # Units per second since the last refill, times lease_seconds; growing at most
+                # eightfold per refill, so a burst does not take a long lease.
+                elapsed = max(now - lease.refilled_at, self._lease_seconds / 8)
+                want = math.ceil(used * self._lease_seconds / elapsed)
+                if want:
+                    lease.refill = asyncio.get_running_loop().create_future()
+            asks.append(Ask(lease, want, lease.available))
+            lease.available = 0
+        return asks
+
+    def refilled(self, asks: list[Ask], grants: list[int], tats: list[float | None]) -> None:
+        """Redis granted `grants` (aligned with `asks`); `tats` is a rate limit's arrival time after them."""
+        now = time.monotonic()
+        for ask, grant, tat in zip(asks, grants, tats, strict=True):
+            lease = ask.lease
+            if ask.want:
+                _finish(lease)
+                lease.refilled_at, lease.used = now, 0
+            lease.available += grant
+            lease.touched = True
+            if tat is not None:
+                lease.tat = tat
+
+    @staticmethod
+    def abandoned(asks: list[Ask]) -> None:
+        """The check was refused or failed: nothing was granted (what was given back stays given back)."""
+        for ask in asks:
+            if ask.want:
+                _finish(ask.lease)
+
+    def held(self, slot: BudgetSlot) -> int:
+        """What this process's lease holds of a budget: counted in Redis, not spent."""
+        lease = self._leases.get(_identity(slot))
+        return max(lease.available, 0) if lease is not None else 0
+
+    def credit(self, reservation: Reservation, cost_delta: int, token_delta: int) -> tuple[list[int], list[int]]:
+        """Give a leased request's unused reservation back to its leases.
+
+        Returns the indexes of the budgets and token limits whose lease was given back meanwhile:
+        their correction must go to Redis.
+        """
+        leases = reservation.leases
+        budgets_left = []
+        for index in range(len(reservation.budgets)):
+            if leases[index].returned:
+                budgets_left.append(index)
+            else:
+                leases[index].available -= cost_delta
+        tokens_left = []
+        for index, slot in enumerate(reservation.rates):
+            lease = leases[len(reservation.budgets) + index]
+            if slot.kind != "tokens" or not token_delta:
+                continue
+            if lease.returned:
+                tokens_left.append(index)
+            else:
+                lease.available -= token_delta
+        return budgets_left, tokens_left
+
+    def expired(self) -> list[tuple[Lease, int]]:
+        """What leases not refilled for `hold_seconds` still hold, to give back (they were too large).
+
+        A lease nobody used since the last look is forgotten, with the plans that use it.
+        """
+        cutoff = time.monotonic() - self.hold_seconds
+        back = []
+        for identity, lease in list(self._leases.items()):
+            if lease.refill is not None or lease.refilled_at >= cutoff:
+                continue
+            if lease.available:
+                back.append((lease, lease.available))
+                lease.available = 0
+            if not lease.touched:
+                del self._leases[identity]
+                lease.returned = True
+            lease.touched = False
+        self._plans = {owner: plan for owner, plan in self._plans.items() if not any(x.returned for x in plan.leases)}
+        return back
+
+    def drain(self) -> list[tuple[Lease, int]]:
+        """Everything every lease holds, for a process that stops."""
+        leases, self._leases, self._plans = list(self._leases.values()), {}, {}
+        for lease in leases:
+            lease.returned = True
+        return [(lease, lease.available) for lease in leases if lease.available]
