@@ -58,7 +58,8 @@ class Lease:
     def state(self, slot: RateSlot, now: float) -> RateState:
         """The limit as this process's requests see it: Redis's arrival time, less what is still leased."""
         interval = WINDOW_SECONDS / slot.limit
-        ahead = max(self.tat - self.available * interval - now, 0.0)
+        # Rounded to the microseconds Redis keeps arrival times in: epoch seconds carry float noise.
+        ahead = max(round(self.tat - self.available * interval - now, 6), 0.0)
         remaining = max(0, math.floor((WINDOW_SECONDS - ahead) / interval + EPSILON))
         return RateState(slot, remaining, ahead)
 
