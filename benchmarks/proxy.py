@@ -151,7 +151,14 @@ def _gateway(root: Path, work: Path, variant: Variant, upstream: str) -> tuple[s
         "model_list": [
             {
                 "model_name": "bench",
-                "litellm_params": {"model": "openai/echo", "api_base": upstream, "api_key": "sk-upstream"},
+                "litellm_params": {
+                    "model": "openai/echo",
+                    "api_base": upstream,
+                    "api_key": "sk-upstream",
+                    # Priced, so that a budget reserves and settles real amounts (gpt-4o's prices).
+                    "input_cost_per_token": 2.5e-06,
+                    "output_cost_per_token": 1e-05,
+                },
             }
         ],
         **variant.config,
