@@ -55,6 +55,24 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _wait_quiet(pid: int, limit_seconds: float = 5.0) -> None:
+    """Wait until a process uses under 5 % of a core (Linux; elsewhere, a fixed second)."""
+    if not Path(f"/proc/{pid}/stat").exists():
+        time.sleep(1.0)
+        return
+    deadline = time.monotonic() + limit_seconds
+    while time.monotonic() < deadline:
+        before = _cpu_seconds(pid)
+        time.sleep(0.2)
+        if _cpu_seconds(pid) - before < 0.01:
+            return
+
+
 def _spawn(args: list[str], cwd: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     env = {**os.environ, **(extra_env or {})}
     return subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -219,6 +237,7 @@ def main() -> None:
     try:
         _wait_ready(f"http://127.0.0.1:{upstream_port}/", processes[0])
         _wait_ready(f"http://127.0.0.1:{passthrough_port}/", processes[1])
+        pids = {"upstream": processes[0].pid, "passthrough": processes[1].pid}
         targets: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
             "upstream": (f"{upstream}/chat/completions", {}, PROMPT),
             "passthrough": (f"http://127.0.0.1:{passthrough_port}/v1/chat/completions", {}, PROMPT),
@@ -226,20 +245,28 @@ def main() -> None:
         for variant in variants(args.redis_url, args.variants.split(",")):
             process, url, key = _gateway(root, work, variant, upstream)
             processes.append(process)
+            pids[variant.name] = process.pid
             targets[variant.name] = (url, {"Authorization": f"Bearer {key}"}, variant.prompt)
         results: list[Result] = []
         for stream in (False, True):
             for concurrency in [int(c) for c in args.concurrency.split(",")]:
                 # Targets take turns, round after round, and each keeps its median: a machine whose
                 # speed drifts (shared cores) then shifts every target alike instead of one of them.
+                # The order rotates each round, so no target always follows the same one.
                 samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
+                names = list(targets)
                 for round_number in range(args.rounds):
-                    for name, (url, auth, prompt) in targets.items():
+                    shift = round_number % len(names)
+                    for name in names[shift:] + names[:shift]:
+                        url, auth, prompt = targets[name]
                         body = orjson.dumps({"model": "bench", "messages": [prompt], "stream": stream})
                         headers = {"Content-Type": "application/json", **auth}
                         if round_number == 0:
                             measure(url, body, headers, concurrency, 1.0, use_wrk)  # warm-up
                         samples[name].append(measure(url, body, headers, concurrency, args.seconds, use_wrk))
+                        # The next target starts once this one has finished its after-work (a gateway
+                        # writes its last ledger batch): else whichever comes next pays for it.
+                        _wait_quiet(pids[name])
                 for name, measured in samples.items():
                     rps, p50, p99 = (statistics.median(values) for values in zip(*measured, strict=True))
                     results.append(Result(name, stream, concurrency, rps, p50, p99))
