@@ -120,6 +120,8 @@ class RedisLimits:
                 return reply
             for index in reply.missing:
                 await restore_counter(self._redis, self._ledger, budgets[index], now, overwrite=False)
+                # A rebuilt counter holds what the ledger holds, not this process's lease: nothing to give back.
+                args[3 + index * 6 + 5] = 0
         raise RedisError("budget counters keep disappearing")
 
     def _lease_granted(self, asks: list[Ask], reply: CheckReply, rates: list[RateSlot], now: float) -> None:

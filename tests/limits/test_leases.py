@@ -136,6 +136,20 @@ async def test_what_leases_hold_goes_back_when_idle_and_late_settles_go_to_redis
     await limits.close()
 
 
+async def test_a_budget_counter_lost_while_leased_is_rebuilt_from_the_ledger_alone(
+    engine: Engine, redis: Redis, prefix: str, clock: Any
+) -> None:
+    set_budget(engine, "team", 1, "100", "month")
+    limits = _limits(redis, engine, prefix, clock)
+    for number in range(30):
+        await _spend(limits, number)
+    key = f"{prefix}budget:team:1:month:2025-03"
+    await redis.delete(key)  # as Redis restarted empty; the ledger (empty here) has nothing spent
+    await limits.check_and_reserve(_request(99, cost=100 * CENT))  # more than the leases hold: to Redis
+    await limits.close()  # gives back what the leases hold now
+    assert int(await redis.get(key) or 0) == 100 * CENT  # only the reservation: the lost lease was not subtracted
+
+
 async def test_a_soft_threshold_is_reported_once_with_the_spend_not_the_leases(
     engine: Engine, redis: Redis, prefix: str, clock: Any
 ) -> None:
