@@ -1,9 +1,10 @@
-"""Budgets and rate limits in Redis: shared by every gateway process, one round trip per request.
+"""Budgets and rate limits in Redis: shared by every gateway process, at most one round trip per request.
 
 The check is one Lua script, a settle another; both go through a ScriptBatcher, which sends the
 checks waiting at each moment in one round trip and lets settles ride along with later checks. A
-budget counter missing from Redis is rebuilt from the ledger before the check is run again (rare:
-a new period, or a Redis that lost its data).
+check may also take leases (leases.py), which later requests of a busy process spend, and settle
+into, with no round trip at all. A budget counter missing from Redis is rebuilt from the ledger
+before the check is run again (rare: a new period, or a Redis that lost its data).
 """
 
 from __future__ import annotations
