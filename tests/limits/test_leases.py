@@ -70,7 +70,10 @@ async def test_headers_counted_from_a_lease_are_what_redis_would_say(
 
 
 async def test_two_leasing_processes_never_pass_a_rate_limit_and_strand_nothing(
-    engine: Engine, prefix: str, clock: Any
+    engine: Engine,
+    redis: Redis,  # deletes this test's keys after it
+    prefix: str,
+    clock: Any,
 ) -> None:
     set_rate_limit(engine, "key", 10, rpm=400, tpm=None)
     clients = [create_redis(REDIS_URL), create_redis(REDIS_URL)]

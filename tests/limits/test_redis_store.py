@@ -40,7 +40,10 @@ def _request(number: int = 0) -> LimitRequest:
 
 
 async def test_two_gateway_processes_sharing_redis_enforce_one_budget_and_one_rate_limit(
-    engine: Engine, prefix: str, clock: Any
+    engine: Engine,
+    redis: Redis,  # deletes this test's keys after it
+    prefix: str,
+    clock: Any,
 ) -> None:
     set_budget(engine, "team", 1, "0.05", "month")
     set_rate_limit(engine, "key", 10, rpm=8, tpm=None)
