@@ -217,26 +217,28 @@ class LeaseBook:
         lease = self._leases.get(_identity(slot))
         return max(lease.available, 0) if lease is not None else 0
 
-    def credit(self, reservation: Reservation, cost_delta: int, token_delta: int) -> tuple[list[int], list[int]]:
+    def credit(
+        self, reservation: Reservation, cost_delta: int, token_delta: int
+    ) -> tuple[list[BudgetSlot], list[RateSlot]]:
         """Give a leased request's unused reservation back to its leases.
 
-        Returns the indexes of the budgets and token limits whose lease was given back meanwhile:
-        their correction must go to Redis.
+        Returns the budgets and token limits whose lease was given back meanwhile: their
+        correction must go to Redis.
         """
-        leases = reservation.leases
+        budget_leases = reservation.leases[: len(reservation.budgets)]
+        rate_leases = reservation.leases[len(reservation.budgets) :]
         budgets_left = []
-        for index in range(len(reservation.budgets)):
-            if leases[index].returned:
-                budgets_left.append(index)
+        for slot, lease in zip(reservation.budgets, budget_leases, strict=True):
+            if lease.returned:
+                budgets_left.append(slot)
             else:
-                leases[index].available -= cost_delta
+                lease.available -= cost_delta
         tokens_left = []
-        for index, slot in enumerate(reservation.rates):
-            lease = leases[len(reservation.budgets) + index]
-            if slot.kind != "tokens" or not token_delta:
+        for rate, lease in zip(reservation.rates, rate_leases, strict=True):
+            if rate.kind != "tokens" or not token_delta:
                 continue
             if lease.returned:
-                tokens_left.append(index)
+                tokens_left.append(rate)
             else:
                 lease.available -= token_delta
         return budgets_left, tokens_left

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -26,7 +27,15 @@ from gateway.limits.leases import Ask, Lease, LeaseBook
 from gateway.limits.ledger import restore_counter
 from gateway.limits.outcome import CheckReply, interpret
 from gateway.limits.plan import budget_slots, rate_slots
-from gateway.limits.rules import WINDOW_SECONDS, BudgetCrossing, BudgetSlot, LimitRequest, RateSlot, Reservation
+from gateway.limits.rules import (
+    WINDOW_SECONDS,
+    BudgetCrossing,
+    BudgetSlot,
+    LimitRequest,
+    RateSlot,
+    Reservation,
+    soft_flag_key,
+)
 from gateway.limits.script_batch import ScriptBatcher
 from gateway.limits.scripts import RESERVE, SETTLE, LuaScript
 from gateway.limits.settings import LimitsSettings
@@ -108,21 +117,16 @@ class RedisLimits:
         asks: list[Ask],
     ) -> CheckReply:
         keys = [slot.key for slot in budgets] + [slot.key for slot in rates]
-        wants, backs = [ask.want for ask in asks] or [0] * len(keys), [ask.back for ask in asks] or [0] * len(keys)
-        args: list[str | int] = [f"{now.timestamp():.6f}", len(budgets), len(rates)]
-        for slot, want, back in zip(budgets, wants, backs, strict=False):
-            ceiling = slot.soft_nanos or slot.rule.amount_nanos
-            args += [slot.rule.amount_nanos, request.max_cost_nanos, slot.ttl_seconds, want, ceiling, back]
-        for rate, want, back in zip(rates, wants[len(budgets) :], backs[len(budgets) :], strict=True):
-            args += [rate.limit, rate.cost, want, back]
+        wants = [ask.want for ask in asks] or [0] * len(keys)
+        backs = [ask.back for ask in asks] or [0] * len(keys)
         for _ in range(MAX_REBUILDS):
+            args = _reserve_args(request, budgets, rates, now, wants, backs)
             reply = CheckReply.from_redis(await self._scripts.run(self._reserve, keys, args), len(keys))
             if reply.status != "missing":
                 return reply
             for index in reply.missing:
                 await restore_counter(self._redis, self._ledger, budgets[index], now, overwrite=False)
-                # A rebuilt counter holds what the ledger holds, not this process's lease: nothing to give back.
-                args[3 + index * 6 + 5] = 0
+                backs[index] = 0  # a rebuilt counter holds what the ledger holds, not this process's lease
         raise RedisError("budget counters keep disappearing")
 
     def _lease_granted(self, asks: list[Ask], reply: CheckReply, rates: list[RateSlot], now: float) -> None:
@@ -157,21 +161,13 @@ class RedisLimits:
         token_delta = actual_tokens - reservation.reserved_tokens
         if reservation.leases:
             # Spent from leases: the correction goes back to them, unless one was given back meanwhile.
-            budgets_left, tokens_left = self._leases.credit(reservation, cost_delta, token_delta)
-            budgets = [budgets[index] for index in budgets_left]
-            tokens = [reservation.rates[index] for index in tokens_left]
+            budgets, tokens = self._leases.credit(reservation, cost_delta, token_delta)
         if not budgets and not (tokens and token_delta):
             return []
         now = self._clock()
-        keys = [s.key for s in budgets] + [s.soft_key for s in budgets] + [s.key for s in tokens]
-        args: list[str | int] = [f"{now.timestamp():.6f}", len(budgets), len(tokens)]
-        for slot in budgets:
-            args += [cost_delta, slot.soft_nanos, slot.ttl_seconds, self._leases.held(slot)]
-        for token_slot in tokens:
-            args += [token_delta, token_slot.limit]
+        budget_fixes = [(s.key, cost_delta, s.soft_nanos, s.ttl_seconds, self._leases.held(s)) for s in budgets]
         try:
-            # Nobody waits for a settle (it runs after the response): it may wait for the next batch.
-            reply = await self._scripts.run(self._settle, keys, args, urgent=False)
+            reply = await self._correct(now, budget_fixes, [(s.key, token_delta, s.limit) for s in tokens])
         except STORE_ERRORS as exc:
             # The reservation stays counted: spend is over- rather than under-stated until a rebuild.
             self.health.mark_down(exc)
@@ -193,20 +189,29 @@ class RedisLimits:
         back, self._unreturned = self._unreturned, []
         if not back:
             return
-        budgets = [(lease, units) for lease, units in back if lease.unit == "budget"]
-        rates = [(lease, units) for lease, units in back if lease.unit != "budget"]
-        keys = [lease.key for lease, _ in budgets] + [lease.key + ":soft" for lease, _ in budgets]
-        keys += [lease.key for lease, _ in rates]
-        args: list[str | int] = [f"{self._clock().timestamp():.6f}", len(budgets), len(rates)]
-        for _, units in budgets:
-            args += [-units, 0, 0, 0]
-        for lease, units in rates:
-            args += [-units, lease.limit]
+        budgets = [(lease.key, -units, 0, 0, 0) for lease, units in back if lease.unit == "budget"]
+        rates = [(lease.key, -units, lease.limit) for lease, units in back if lease.unit != "budget"]
         try:
-            await self._scripts.run(self._settle, keys, args, urgent=False)
+            await self._correct(self._clock(), budgets, rates)
         except STORE_ERRORS as exc:
             self.health.mark_down(exc)
             self._unreturned = back + self._unreturned  # tried again on the next round
+
+    async def _correct(
+        self, now: datetime, budgets: list[tuple[str, int, int, int, int]], rates: list[tuple[str, int, int]]
+    ) -> list[Any]:
+        """Run the settle script, which nobody waits for: it may ride along with the next batch.
+
+        `budgets`: (counter key, delta, soft threshold, ttl, leased here); `rates`: (key, delta, limit).
+        """
+        keys = [key for key, *_ in budgets] + [soft_flag_key(key) for key, *_ in budgets] + [key for key, *_ in rates]
+        args: list[str | int] = [f"{now.timestamp():.6f}", len(budgets), len(rates)]
+        for _, *numbers in budgets:
+            args += numbers
+        for _, *numbers in rates:
+            args += numbers
+        reply: list[Any] = await self._scripts.run(self._settle, keys, args, urgent=False)
+        return reply
 
     async def close(self) -> None:
         """Give back every lease and send the last settles; the Redis client belongs to the app's state."""
@@ -215,3 +220,21 @@ class RedisLimits:
         self._unreturned += self._leases.drain()
         await self._give_back()
         await self._scripts.close()
+
+
+def _reserve_args(
+    request: LimitRequest,
+    budgets: list[BudgetSlot],
+    rates: list[RateSlot],
+    now: datetime,
+    wants: list[int],
+    backs: list[int],
+) -> list[str | int]:
+    """The reserve script's ARGV (see scripts.py); `wants` and `backs` are per budget, then per rate limit."""
+    args: list[str | int] = [f"{now.timestamp():.6f}", len(budgets), len(rates)]
+    for slot, want, back in zip(budgets, wants, backs, strict=False):
+        ceiling = slot.soft_nanos or slot.rule.amount_nanos
+        args += [slot.rule.amount_nanos, request.max_cost_nanos, slot.ttl_seconds, want, ceiling, back]
+    for rate, want, back in zip(rates, wants[len(budgets) :], backs[len(budgets) :], strict=True):
+        args += [rate.limit, rate.cost, want, back]
+    return args

@@ -56,6 +56,11 @@ class LimitRequest:
     max_cost_nanos: int = 0  # reserved against budgets: prompt + worst-case answer, priced
 
 
+def soft_flag_key(counter_key: str) -> str:
+    """Where Redis notes that a budget counter's soft threshold was reported this period."""
+    return counter_key + ":soft"
+
+
 @dataclass(frozen=True, slots=True)
 class BudgetSlot:
     """A budget's counter for the current period."""
@@ -67,7 +72,7 @@ class BudgetSlot:
 
     @property
     def soft_key(self) -> str:
-        return self.key + ":soft"
+        return soft_flag_key(self.key)
 
     @property
     def soft_nanos(self) -> int:
