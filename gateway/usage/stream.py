@@ -52,12 +52,16 @@ class StreamUsageTracker:
         self._prompt_tokens = prompt_tokens
         self._forward_usage_chunk = forward_usage_chunk
         self._pieces: list[str] = []
+        self._unread: list[bytes] = []  # payloads whose text is not yet in _pieces
         self.reported: TokenUsage | None = None
         self.chunks = 0
 
     def feed(self, payload: bytes) -> bool:
         """Record one chunk; return whether it should be forwarded to the client."""
         self.chunks += 1
+        self._unread.append(payload)
+        if not _may_carry_usage(payload):
+            return True  # read for its text only if that is ever needed
         try:
             chunk = orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -65,20 +69,10 @@ class StreamUsageTracker:
         if not isinstance(chunk, dict):
             return True
         reported = provider_usage(chunk)
-        if reported is not None:
-            self.reported = reported
-        choices = chunk.get("choices")
-        for choice in choices if isinstance(choices, list) else []:
-            delta = choice.get("delta") if isinstance(choice, dict) else None
-            if not isinstance(delta, dict):
-                continue
-            if isinstance(delta.get("content"), str):
-                self._pieces.append(delta["content"])
-            if isinstance(delta.get("refusal"), str):
-                self._pieces.append(delta["refusal"])
-            self._pieces.extend(tool_call_texts(delta.get("tool_calls")))
-        usage_only = reported is not None and not choices
-        return self._forward_usage_chunk or not usage_only
+        if reported is None:
+            return True
+        self.reported = reported
+        return self._forward_usage_chunk or bool(chunk.get("choices"))
 
     def feed_batch(self, payloads: list[bytes]) -> list[bytes]:
         """Record a network read's payloads; return those to forward, in order."""
@@ -87,6 +81,9 @@ class StreamUsageTracker:
     @property
     def text(self) -> str:
         """Everything generated so far (content, refusals, tool-call names and arguments)."""
+        for payload in self._unread:
+            self._pieces.extend(_generated_texts(payload))
+        self._unread.clear()
         return "".join(self._pieces)
 
     def usage(self) -> TokenUsage:
@@ -97,3 +94,30 @@ class StreamUsageTracker:
         if prompt is None:
             prompt = self._counter.count_messages(self._body.get("messages"), self._model, self._body.get("tools"))
         return TokenUsage(prompt, self._counter.count_text(self.text, self._model), counted=True)
+
+
+def _may_carry_usage(payload: bytes) -> bool:
+    """False for a chunk that surely reports no usage, without parsing it: JSON escapes every quote
+    inside a string, so an unescaped `"usage"` is a key, and a null one reports nothing (OpenAI
+    sends `"usage":null` in every chunk before the last)."""
+    return b'"usage"' in payload and b'"usage":null' not in payload and b'"usage": null' not in payload
+
+
+def _generated_texts(payload: bytes) -> list[str]:
+    """The content, refusal and tool-call texts of one chunk's deltas."""
+    try:
+        chunk = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return []
+    choices = chunk.get("choices") if isinstance(chunk, dict) else None
+    texts: list[str] = []
+    for choice in choices if isinstance(choices, list) else []:
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        if not isinstance(delta, dict):
+            continue
+        if isinstance(delta.get("content"), str):
+            texts.append(delta["content"])
+        if isinstance(delta.get("refusal"), str):
+            texts.append(delta["refusal"])
+        texts.extend(tool_call_texts(delta.get("tool_calls")))
+    return texts

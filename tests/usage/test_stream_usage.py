@@ -108,3 +108,20 @@ async def test_streamed_tool_call_arguments_are_counted(counter: TokenCounter) -
         tracker.feed(chunk)
     assert tracker.text.startswith("lookup{")
     assert tracker.usage().completion_tokens == counter.count_text(tracker.text, "gpt-4o")
+
+
+@pytest.mark.parametrize("null_usage", [b'"usage":null', b'"usage": null'])
+def test_openai_framing_with_a_null_usage_on_every_chunk(counter: TokenCounter, null_usage: bytes) -> None:
+    """OpenAI sends `"usage":null` on every chunk before the last when usage is asked for; those
+    chunks are forwarded unparsed, the last one's usage is recorded and its chunk stripped."""
+    body = {"model": "gpt-4o", "stream": True, "messages": MESSAGES}
+    tracker = _tracker(counter, body)
+    words = [b'"Hello"', b'" \\"usage\\": 3"', b'" world"']  # a quoted key inside content is text
+    chunks = [
+        b'{"id":"c","choices":[{"index":0,"delta":{"content":' + word + b"}}]," + null_usage + b"}" for word in words
+    ]
+    last = b'{"id":"c","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":4,"total_tokens":13}}'
+    forwarded = tracker.feed_batch([*chunks, last])
+    assert forwarded == chunks
+    assert (tracker.usage().prompt_tokens, tracker.usage().completion_tokens) == (9, 4)
+    assert tracker.text == 'Hello "usage": 3 world'
