@@ -87,6 +87,13 @@ def _finish(lease: Lease) -> None:
         lease.refill = None
 
 
+def _charge(lease: Lease, delta: int) -> None:
+    """A settle's correction: what a request used beyond its reservation also sizes the next
+    refill (a TPM reservation counts no completion tokens when a request sets no max_tokens)."""
+    lease.available -= delta
+    lease.used += max(delta, 0)
+
+
 def _identity(slot: Slot) -> tuple[str, int]:
     return (slot.key, slot.rule.amount_nanos) if isinstance(slot, BudgetSlot) else (slot.key, slot.limit)
 
@@ -232,7 +239,7 @@ class LeaseBook:
             if lease.returned:
                 budgets_left.append(slot)
             else:
-                lease.available -= cost_delta
+                _charge(lease, cost_delta)
         tokens_left = []
         for rate, lease in zip(reservation.rates, rate_leases, strict=True):
             if rate.kind != "tokens" or not token_delta:
@@ -240,7 +247,7 @@ class LeaseBook:
             if lease.returned:
                 tokens_left.append(rate)
             else:
-                lease.available -= token_delta
+                _charge(lease, token_delta)
         return budgets_left, tokens_left
 
     def expired(self) -> list[tuple[Lease, int]]:

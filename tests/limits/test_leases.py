@@ -43,8 +43,11 @@ async def _evalsha_calls(client: Redis) -> int:
     return int((await client.info("commandstats")).get("cmdstat_evalsha", {}).get("calls", 0))
 
 
+# 200: answers far longer than the TPM reservation (a request without max_tokens reserves its prompt
+# only); the settles' overrun must size the next lease, or the lease never grows.
+@pytest.mark.parametrize("answered_tokens", [10, 200])
 async def test_a_busy_process_goes_to_redis_once_per_lease_not_once_per_request(
-    engine: Engine, prefix: str, clock: Any, private_redis: Any
+    engine: Engine, prefix: str, clock: Any, private_redis: Any, answered_tokens: int
 ) -> None:
     set_budget(engine, "team", 1, "100", "month")
     set_rate_limit(engine, "key", 10, rpm=10_000, tpm=1_000_000)
@@ -52,7 +55,7 @@ async def test_a_busy_process_goes_to_redis_once_per_lease_not_once_per_request(
     limits = _limits(client, engine, prefix, clock)
     leased = 0
     for number in range(300):
-        leased += bool((await _spend(limits, number)).leases)
+        leased += bool((await _spend(limits, number, tokens=answered_tokens)).leases)
     assert leased > 280
     assert await _evalsha_calls(client) < 20  # the first checks, then a few growing refills
     await limits.close()
