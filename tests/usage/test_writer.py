@@ -175,6 +175,23 @@ async def test_a_record_both_stored_and_spilled_is_counted_once(engine: Engine, 
     assert _count(engine) == 100
 
 
+def test_a_large_batch_with_repeats_stores_each_row_once_and_as_the_orm_reads_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More rows than one SQLite statement may carry (they are split), with repeated request ids."""
+    monkeypatch.setattr(engine.dialect, "insertmanyvalues_max_parameters", 27 * 7)  # 7 rows a statement
+    when = datetime(2026, 3, 1, 12, 30, 15, 250_000, tzinfo=UTC)
+    rows = [_event(number % 40, time=when, streamed=number % 2 == 0, fallbacks=["b"]).as_row() for number in range(50)]
+    USAGE_TABLE.insert(engine, rows)
+    USAGE_TABLE.insert(engine, rows[:5])
+    assert _count(engine) == 40
+    with Session(engine) as session:
+        record = session.exec(select(UsageRecord).where(UsageRecord.request_id == "req_00000003")).one()
+    assert record.time.replace(tzinfo=UTC) == when
+    assert (record.streamed, record.fallbacks, record.usage_counted) == (False, ["b"], False)
+    assert (record.total_tokens, record.cost_nanos) == (42, 19_800)
+
+
 async def test_close_flushes_every_queued_record(engine: Engine, tmp_path: Path) -> None:
     writer = _writer(engine, tmp_path / "spill")
     await writer.start()
