@@ -15,6 +15,10 @@ from gateway.usage.records import nanos_to_usd
 
 NEVER = -1.0
 PERIOD_WORDS = {"day": "daily", "week": "weekly", "month": "monthly", "total": "total"}
+HEADER_NAMES = {
+    kind: (f"x-ratelimit-limit-{kind}", f"x-ratelimit-remaining-{kind}", f"x-ratelimit-reset-{kind}")
+    for kind in ("requests", "tokens")
+}
 
 
 @dataclass
@@ -64,9 +68,10 @@ def rate_headers(states: list[RateState]) -> dict[str, str]:
             tightest[state.slot.kind] = state
     headers: dict[str, str] = {}
     for kind, state in tightest.items():
-        headers[f"x-ratelimit-limit-{kind}"] = str(state.slot.limit)
-        headers[f"x-ratelimit-remaining-{kind}"] = str(state.remaining)
-        headers[f"x-ratelimit-reset-{kind}"] = format_reset(state.reset_seconds)
+        limit, remaining, reset = HEADER_NAMES[kind]
+        headers[limit] = str(state.slot.limit)
+        headers[remaining] = str(state.remaining)
+        headers[reset] = format_reset(state.reset_seconds)
     return headers
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from gateway.usage.records import nanos_to_usd
 
@@ -92,8 +92,7 @@ class RateSlot:
     key: str
 
 
-@dataclass(frozen=True, slots=True)
-class RateState:
+class RateState(NamedTuple):  # a tuple: built for every request's headers, and cheaper than a dataclass
     """Where one rate limit stands after a check, for the x-ratelimit-* headers."""
 
     slot: RateSlot

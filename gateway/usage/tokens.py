@@ -73,13 +73,15 @@ class TokenCounter:
         return encoding
 
     def count_text(self, text: str, model: str) -> int:
+        return self._tokens(encoding_name_for(model), text)
+
+    def _tokens(self, encoding_name: str, text: str) -> int:
         if not text:
             return 0
-        name = encoding_name_for(model)
         if len(text) <= CACHED_TEXT_CHARS:
             # System prompts and library prompts come back request after request: count them once.
-            return self._count_cached(name, text)
-        return self._count(name, text)
+            return self._count_cached(encoding_name, text)
+        return self._count(encoding_name, text)
 
     def _count(self, encoding_name: str, text: str) -> int:
         # disallowed_special=() : a prompt may legitimately contain "<|endoftext|>" as text.
@@ -87,18 +89,21 @@ class TokenCounter:
 
     def count_messages(self, messages: Any, model: str, tools: Any = None) -> int:
         """Prompt tokens of a chat request's messages (and tool definitions, encoded as JSON)."""
+        encoding = encoding_name_for(model)
         total = REPLY_PRIMING_TOKENS
         for message in messages if isinstance(messages, list) else []:
             if not isinstance(message, Mapping):
                 continue
             total += TOKENS_PER_MESSAGE
-            total += self.count_text(str(message.get("role", "")), model)
-            total += self.count_text("".join(_content_texts(message.get("content"))), model)
+            total += self._tokens(encoding, str(message.get("role", "")))
+            content = message.get("content")
+            total += self._tokens(encoding, content if isinstance(content, str) else "".join(_content_texts(content)))
             if message.get("name"):
-                total += TOKENS_PER_NAME + self.count_text(str(message["name"]), model)
-            total += self.count_text("".join(tool_call_texts(message.get("tool_calls"))), model)
+                total += TOKENS_PER_NAME + self._tokens(encoding, str(message["name"]))
+            if message.get("tool_calls"):
+                total += self._tokens(encoding, "".join(tool_call_texts(message["tool_calls"])))
         if tools:
-            total += self.count_text(orjson.dumps(tools).decode(), model)
+            total += self._tokens(encoding, orjson.dumps(tools).decode())
         return total
 
     def count_embedding_input(self, value: Any, model: str) -> int:
