@@ -2,14 +2,16 @@
 
 Starts a fast mock upstream, a bare FastAPI + aiohttp passthrough and `gateway serve` (plain path:
 auth, routing, no ML filters), loads each at concurrency 1, 16 and 64, non-streamed and streamed,
-and prints requests/s, p50, p99 and the ratio gateway/passthrough. Uses wrk when installed, else an
-asyncio load generator. Run: `.venv/bin/python -m benchmarks.proxy [--seconds 3] [--rounds 3]`.
+and prints requests/s, p50, p99, each process's CPU per request and the ratio gateway/passthrough.
+Uses wrk when installed, else an asyncio load generator.
+Run: `.venv/bin/python -m benchmarks.proxy [--seconds 3] [--rounds 3]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import re
 import shutil
@@ -40,6 +42,7 @@ class Result:
     rps: float
     p50_ms: float
     p99_ms: float
+    cpu_us: float  # the target process's CPU per request (all its threads): steadier than rps here
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -56,13 +59,15 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def _cpu_seconds(pid: int) -> float:
+    if not Path(f"/proc/{pid}/stat").exists():
+        return math.nan  # not Linux: no CPU column
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _wait_quiet(pid: int, limit_seconds: float = 5.0) -> None:
     """Wait until a process uses under 5 % of a core (Linux; elsewhere, a fixed second)."""
-    if not Path(f"/proc/{pid}/stat").exists():
+    if math.isnan(_cpu_seconds(pid)):
         time.sleep(1.0)
         return
     deadline = time.monotonic() + limit_seconds
@@ -127,6 +132,16 @@ def measure(
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     return len(latencies) / seconds, statistics.median(latencies) * 1000, p99 * 1000
+
+
+def measure_with_cpu(
+    pid: int, url: str, body: bytes, headers: dict[str, str], concurrency: int, seconds: float, use_wrk: bool
+) -> tuple[float, float, float, float]:
+    """requests/s, p50 and p99 (ms), and the target's CPU per request (µs)."""
+    before = _cpu_seconds(pid)
+    rps, p50, p99 = measure(url, body, headers, concurrency, seconds, use_wrk)
+    duration = max(1, round(seconds)) if use_wrk else seconds
+    return rps, p50, p99, (_cpu_seconds(pid) - before) / (rps * duration) * 1e6
 
 
 NO_FILTERS = {"defaults": {"pii": {"enabled": False}, "toxicity": {"enabled": False}, "blocklist": {"enabled": False}}}
@@ -253,7 +268,7 @@ def main() -> None:
                 # Targets take turns, round after round, and each keeps its median: a machine whose
                 # speed drifts (shared cores) then shifts every target alike instead of one of them.
                 # The order rotates each round, so no target always follows the same one.
-                samples: dict[str, list[tuple[float, float, float]]] = {name: [] for name in targets}
+                samples: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in targets}
                 names = list(targets)
                 for round_number in range(args.rounds):
                     shift = round_number % len(names)
@@ -263,13 +278,15 @@ def main() -> None:
                         headers = {"Content-Type": "application/json", **auth}
                         if round_number == 0:
                             measure(url, body, headers, concurrency, 1.0, use_wrk)  # warm-up
-                        samples[name].append(measure(url, body, headers, concurrency, args.seconds, use_wrk))
+                        samples[name].append(
+                            measure_with_cpu(pids[name], url, body, headers, concurrency, args.seconds, use_wrk)
+                        )
                         # The next target starts once this one has finished its after-work (a gateway
                         # writes its last ledger batch): else whichever comes next pays for it.
                         _wait_quiet(pids[name])
                 for name, measured in samples.items():
-                    rps, p50, p99 = (statistics.median(values) for values in zip(*measured, strict=True))
-                    results.append(Result(name, stream, concurrency, rps, p50, p99))
+                    rps, p50, p99, cpu = (statistics.median(values) for values in zip(*measured, strict=True))
+                    results.append(Result(name, stream, concurrency, rps, p50, p99, cpu))
         _print(results, "wrk" if use_wrk else "asyncio", args.rounds)
     finally:
         for process in processes:
@@ -287,9 +304,9 @@ def _print(results: list[Result], loadgen: str, rounds: int) -> None:
     if "gateway" in targets:
         print(
             "| mode | conc. | upstream rps | passthrough rps | gateway rps | gateway/passthrough "
-            "| p50 pass / gw (ms) | p99 pass / gw (ms) | gw p50 overhead vs upstream (ms) |"
+            "| p50 pass / gw (ms) | p99 pass / gw (ms) | gw p50 overhead vs upstream (ms) | CPU µs/req pass / gw |"
         )
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for stream in (False, True):
             for concurrency in concurrencies:
                 up, passthrough, gateway = (
@@ -299,12 +316,16 @@ def _print(results: list[Result], loadgen: str, rounds: int) -> None:
                     f"| {'stream' if stream else 'plain'} | {concurrency} | {up.rps:.0f} | {passthrough.rps:.0f} "
                     f"| {gateway.rps:.0f} "
                     f"| {gateway.rps / passthrough.rps:.2f} | {passthrough.p50_ms:.2f} / {gateway.p50_ms:.2f} "
-                    f"| {passthrough.p99_ms:.2f} / {gateway.p99_ms:.2f} | {gateway.p50_ms - up.p50_ms:.2f} |"
+                    f"| {passthrough.p99_ms:.2f} / {gateway.p99_ms:.2f} | {gateway.p50_ms - up.p50_ms:.2f} "
+                    f"| {passthrough.cpu_us:.0f} / {gateway.cpu_us:.0f} |"
                 )
     extras = [t for t in targets if t.startswith("gateway+")]
     if extras:
-        print("\n| variant | mode | conc. | rps | variant/passthrough | variant/gateway | p50 (ms) | p99 (ms) |")
-        print("|---|---|---|---|---|---|---|---|")
+        print(
+            "\n| variant | mode | conc. | rps | variant/passthrough | variant/gateway | p50 (ms) | p99 (ms) "
+            "| CPU µs/req | gateway CPU / variant CPU |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for name in extras:
             for stream in (False, True):
                 for concurrency in concurrencies:
@@ -312,10 +333,11 @@ def _print(results: list[Result], loadgen: str, rounds: int) -> None:
                     passthrough = by_key[("passthrough", stream, concurrency)]
                     plain = by_key.get(("gateway", stream, concurrency))
                     versus_plain = f"{result.rps / plain.rps:.2f}" if plain else "-"
+                    cpu_versus_plain = f"{plain.cpu_us / result.cpu_us:.2f}" if plain else "-"
                     print(
                         f"| {name} | {'stream' if stream else 'plain'} | {concurrency} | {result.rps:.0f} "
                         f"| {result.rps / passthrough.rps:.2f} | {versus_plain} "
-                        f"| {result.p50_ms:.2f} | {result.p99_ms:.2f} |"
+                        f"| {result.p50_ms:.2f} | {result.p99_ms:.2f} | {result.cpu_us:.0f} | {cpu_versus_plain} |"
                     )
 
 
