@@ -42,7 +42,7 @@ class Result:
     rps: float
     p50_ms: float
     p99_ms: float
-    cpu_us: float  # the target process's CPU per request (all its threads): steadier than rps here
+    cpu_us: float  # the target process's CPU per request, all its threads (from /proc)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
