@@ -15,6 +15,10 @@ import orjson
 
 from gateway.usage.tokens import TokenCounter, TokenUsage, provider_usage, tool_call_texts
 
+# Chunks are parsed for their text only when it is needed (no usage reported, or the client left),
+# or once this many wait: most answers never pay for it, and a long one holds at most this many.
+UNREAD_CHUNKS = 256
+
 
 def client_wants_usage(body: Mapping[str, Any]) -> bool:
     """True if the client itself asked for the usage chunk."""
@@ -52,7 +56,7 @@ class StreamUsageTracker:
         self._prompt_tokens = prompt_tokens
         self._forward_usage_chunk = forward_usage_chunk
         self._pieces: list[str] = []
-        self._unread: list[bytes] = []  # payloads whose text is not yet in _pieces
+        self._unread: list[bytes] = []  # payloads whose text is not yet in _pieces (read lazily)
         self.reported: TokenUsage | None = None
         self.chunks = 0
 
@@ -60,6 +64,8 @@ class StreamUsageTracker:
         """Record one chunk; return whether it should be forwarded to the client."""
         self.chunks += 1
         self._unread.append(payload)
+        if len(self._unread) >= UNREAD_CHUNKS:
+            self._read_unread()  # a long stream keeps its text, not every chunk it came in
         if not _may_carry_usage(payload):
             return True  # read for its text only if that is ever needed
         try:
@@ -81,10 +87,13 @@ class StreamUsageTracker:
     @property
     def text(self) -> str:
         """Everything generated so far (content, refusals, tool-call names and arguments)."""
+        self._read_unread()
+        return "".join(self._pieces)
+
+    def _read_unread(self) -> None:
         for payload in self._unread:
             self._pieces.extend(_generated_texts(payload))
         self._unread.clear()
-        return "".join(self._pieces)
 
     def usage(self) -> TokenUsage:
         """The provider's usage if it arrived, else the prompt estimate plus a count of the text so far."""

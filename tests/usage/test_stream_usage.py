@@ -11,7 +11,7 @@ from gateway.core.settings import LitellmParams
 from gateway.upstream.base import Deployment
 from gateway.upstream.circuit import Circuit
 from gateway.upstream.mock_provider import MockProvider
-from gateway.usage.stream import StreamUsageTracker, client_wants_usage, with_usage_requested
+from gateway.usage.stream import UNREAD_CHUNKS, StreamUsageTracker, client_wants_usage, with_usage_requested
 from gateway.usage.tokens import TokenCounter
 
 pytestmark = pytest.mark.anyio
@@ -125,3 +125,14 @@ def test_openai_framing_with_a_null_usage_on_every_chunk(counter: TokenCounter, 
     assert forwarded == chunks
     assert (tracker.usage().prompt_tokens, tracker.usage().completion_tokens) == (9, 4)
     assert tracker.text == 'Hello "usage": 3 world'
+
+
+def test_a_long_stream_without_usage_is_counted_from_all_its_text(counter: TokenCounter) -> None:
+    """Past UNREAD_CHUNKS chunks the tracker reads their text as it goes; none of it is lost."""
+    body = {"model": "gpt-4o", "stream": True, "messages": MESSAGES}
+    tracker = _tracker(counter, body)
+    words = [f"w{number} " for number in range(UNREAD_CHUNKS * 2 + 7)]
+    for word in words:
+        assert tracker.feed(orjson.dumps({"choices": [{"index": 0, "delta": {"content": word}}]}))
+    assert tracker.text == "".join(words)
+    assert tracker.usage().completion_tokens == counter.count_text("".join(words), "gpt-4o")
