@@ -52,11 +52,14 @@ class LimitsCatalog:
             self._refreshing = asyncio.get_running_loop().create_task(self._refresh_in_background())
         applied = self._applied.get((team_id, key_id))
         if applied is None:
-            scopes = (("team", team_id), ("key", key_id))
-            budgets = tuple(rule for scope in scopes for rule in self._budgets.get(scope, ()))
-            rates = tuple(rule for scope in scopes if (rule := self._rates.get(scope)) is not None)
-            applied = self._applied[(team_id, key_id)] = AppliedLimits(budgets, rates)
+            applied = self._applied[(team_id, key_id)] = self._rules_for(team_id, key_id)
         return applied
+
+    def _rules_for(self, team_id: int, key_id: int) -> AppliedLimits:
+        scopes = (("team", team_id), ("key", key_id))
+        budgets = tuple(rule for scope in scopes for rule in self._budgets.get(scope, ()))
+        rates = tuple(rule for scope in scopes if (rule := self._rates.get(scope)) is not None)
+        return AppliedLimits(budgets, rates)
 
     def budgets(self) -> list[BudgetRule]:
         """Every budget, as last loaded."""
@@ -81,7 +84,10 @@ class LimitsCatalog:
                 self._loaded_at = self._clock()
                 return
             self._budgets, self._rates, self._loaded_at = budgets, rates, self._clock()
-            self._applied = {}
+            # Unchanged rules stay the same object: the Redis backend's lease plans hold on to it.
+            self._applied = {
+                owner: applied for owner, applied in self._applied.items() if self._rules_for(*owner) == applied
+            }
 
     def _load(self) -> tuple[dict[ScopeKey, tuple[BudgetRule, ...]], dict[ScopeKey, RateRule]]:
         budgets: dict[ScopeKey, list[BudgetRule]] = {}

@@ -174,3 +174,20 @@ async def test_leases_can_be_turned_off(engine: Engine, redis: Redis, prefix: st
     limits = _limits(redis, engine, prefix, clock, lease_seconds=0)
     assert not any([(await _spend(limits, number)).leases for number in range(20)])
     await limits.close()
+
+
+async def test_a_catalog_reload_with_unchanged_rules_keeps_the_leases(
+    engine: Engine, prefix: str, clock: Any, private_redis: Any
+) -> None:
+    set_rate_limit(engine, "key", 10, rpm=10_000, tpm=None)
+    client = create_redis(private_redis.url)
+    catalog = LimitsCatalog(engine, 0)  # re-read from the database before every check
+    limits = RedisLimits(client, catalog, prefix=prefix, ledger=engine, clock=clock, settings=LimitsSettings())
+    leased = [bool((await _spend(limits, number)).leases) for number in range(100)]
+    assert sum(leased) > 90
+    rules = await catalog.limits_for(1, 10)
+    assert await catalog.limits_for(1, 10) is rules
+    set_rate_limit(engine, "key", 10, rpm=20_000, tpm=None)
+    assert (await catalog.limits_for(1, 10)).rates[0].rpm == 20_000  # a changed rule is seen at once
+    await limits.close()
+    await client.aclose()
