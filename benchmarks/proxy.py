@@ -252,16 +252,20 @@ def main() -> None:
     try:
         _wait_ready(f"http://127.0.0.1:{upstream_port}/", processes[0])
         _wait_ready(f"http://127.0.0.1:{passthrough_port}/", processes[1])
-        pids = {"upstream": processes[0].pid, "passthrough": processes[1].pid}
-        targets: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
-            "upstream": (f"{upstream}/chat/completions", {}, PROMPT),
-            "passthrough": (f"http://127.0.0.1:{passthrough_port}/v1/chat/completions", {}, PROMPT),
+        # name -> (URL, auth header, prompt, process id)
+        targets: dict[str, tuple[str, dict[str, str], dict[str, str], int]] = {
+            "upstream": (f"{upstream}/chat/completions", {}, PROMPT, processes[0].pid),
+            "passthrough": (
+                f"http://127.0.0.1:{passthrough_port}/v1/chat/completions",
+                {},
+                PROMPT,
+                processes[1].pid,
+            ),
         }
         for variant in variants(args.redis_url, args.variants.split(",")):
             process, url, key = _gateway(root, work, variant, upstream)
             processes.append(process)
-            pids[variant.name] = process.pid
-            targets[variant.name] = (url, {"Authorization": f"Bearer {key}"}, variant.prompt)
+            targets[variant.name] = (url, {"Authorization": f"Bearer {key}"}, variant.prompt, process.pid)
         results: list[Result] = []
         for stream in (False, True):
             for concurrency in [int(c) for c in args.concurrency.split(",")]:
@@ -273,17 +277,17 @@ def main() -> None:
                 for round_number in range(args.rounds):
                     shift = round_number % len(names)
                     for name in names[shift:] + names[:shift]:
-                        url, auth, prompt = targets[name]
+                        url, auth, prompt, pid = targets[name]
                         body = orjson.dumps({"model": "bench", "messages": [prompt], "stream": stream})
                         headers = {"Content-Type": "application/json", **auth}
                         if round_number == 0:
                             measure(url, body, headers, concurrency, 1.0, use_wrk)  # warm-up
                         samples[name].append(
-                            measure_with_cpu(pids[name], url, body, headers, concurrency, args.seconds, use_wrk)
+                            measure_with_cpu(pid, url, body, headers, concurrency, args.seconds, use_wrk)
                         )
                         # The next target starts once this one has finished its after-work (a gateway
                         # writes its last ledger batch): else whichever comes next pays for it.
-                        _wait_quiet(pids[name])
+                        _wait_quiet(pid)
                 for name, measured in samples.items():
                     rps, p50, p99, cpu = (statistics.median(values) for values in zip(*measured, strict=True))
                     results.append(Result(name, stream, concurrency, rps, p50, p99, cpu))

@@ -58,11 +58,9 @@ class StreamUsageTracker:
         self._pieces: list[str] = []
         self._unread: list[bytes] = []  # payloads whose text is not yet in _pieces (read lazily)
         self.reported: TokenUsage | None = None
-        self.chunks = 0
 
     def feed(self, payload: bytes) -> bool:
         """Record one chunk; return whether it should be forwarded to the client."""
-        self.chunks += 1
         self._unread.append(payload)
         if len(self._unread) >= UNREAD_CHUNKS:
             self._read_unread()  # a long stream keeps its text, not every chunk it came in

@@ -40,13 +40,16 @@ class LedgerTable:
         """Every column but an autoincremented id: what a row must carry for the multi-row insert."""
         return tuple(column for column in self.table.columns if column is not self.table.autoincrement_column)
 
+    @cached_property
+    def _stored_names(self) -> frozenset[str]:
+        return frozenset(column.name for column in self._stored_columns)
+
     def insert(self, engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
         """Insert `rows` in one transaction, skipping unique keys already stored."""
         if not rows:
             return
         dialect = engine.dialect.name
-        names = {column.name for column in self._stored_columns}
-        if dialect == "sqlite" and all(row.keys() >= names for row in rows):
+        if dialect == "sqlite" and all(row.keys() >= self._stored_names for row in rows):
             self._insert_sqlite(engine, rows)
             return
         if dialect == "postgresql":

@@ -96,8 +96,7 @@ class TokenCounter:
                 continue
             total += TOKENS_PER_MESSAGE
             total += self._tokens(encoding, str(message.get("role", "")))
-            content = message.get("content")
-            total += self._tokens(encoding, content if isinstance(content, str) else "".join(_content_texts(content)))
+            total += self._tokens(encoding, "".join(_content_texts(message.get("content"))))
             if message.get("name"):
                 total += TOKENS_PER_NAME + self._tokens(encoding, str(message["name"]))
             if message.get("tool_calls"):

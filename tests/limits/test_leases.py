@@ -182,7 +182,7 @@ async def test_a_catalog_reload_with_unchanged_rules_keeps_the_leases(
     set_rate_limit(engine, "key", 10, rpm=10_000, tpm=None)
     client = create_redis(private_redis.url)
     catalog = LimitsCatalog(engine, 0)  # re-read from the database before every check
-    limits = RedisLimits(client, catalog, prefix=prefix, ledger=engine, clock=clock, settings=LimitsSettings())
+    limits = RedisLimits(client, catalog, prefix=prefix, ledger=engine, clock=clock)
     leased = [bool((await _spend(limits, number)).leases) for number in range(100)]
     assert sum(leased) > 90
     rules = await catalog.limits_for(1, 10)
