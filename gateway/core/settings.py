@@ -11,9 +11,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 ENV_PREFIX = "os.environ/"
 ENV_OVERRIDES = {
@@ -74,6 +75,25 @@ class LitellmParams(BaseModel):
     input_cost_per_token: float | None = Field(default=None, ge=0)
     output_cost_per_token: float | None = Field(default=None, ge=0)
     weight: float = Field(default=1.0, gt=0)
+
+    @field_validator("api_base")
+    @classmethod
+    def _plain_http_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("must be an http:// or https:// URL with a host")
+            if parts.username is not None:
+                raise ValueError("must not carry a user name or password; use api_key")
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _one_line(cls, value: SecretStr | None) -> SecretStr | None:
+        # A key read from a file often ends in a newline; sent as a header it would split the request.
+        if value is not None and any(ch in value.get_secret_value() for ch in "\r\n"):
+            raise ValueError("holds a line break")
+        return value
 
     @property
     def provider(self) -> str:

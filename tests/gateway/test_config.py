@@ -57,6 +57,21 @@ def test_wrong_type_names_the_key_path() -> None:
         )
 
 
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"api_base": "localhost:8000/v1"}, r"api_base: .*http:// or https://"),
+        ({"api_base": "https://user:pw@host/v1"}, r"api_base: .*user name"),
+        ({"api_key": "sk-real\n"}, r"api_key: .*line break"),
+    ],
+)
+def test_an_api_base_or_key_that_cannot_be_sent_is_refused(params: dict[str, str], reason: str) -> None:
+    with pytest.raises(ConfigError, match=r"model_list\.0\.litellm_params\." + reason):
+        settings_from_mapping(
+            {"model_list": [{"model_name": "m", "litellm_params": {"model": "openai/m", **params}}]}, environ={}
+        )
+
+
 def test_unknown_top_level_key_is_refused() -> None:
     with pytest.raises(ConfigError, match="databse_url"):
         settings_from_mapping({"databse_url": "sqlite://"}, environ={})
