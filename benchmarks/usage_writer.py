@@ -21,13 +21,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
 from gateway.core.db import create_database_engine
+from gateway.core.ids import time_ordered_hex
 from gateway.usage.records import UsageEvent, UsageRecord
 from gateway.usage.writer import LedgerWriter
 
 
 def _event(number: int) -> UsageEvent:
     return UsageEvent(
-        request_id=f"req_{uuid.uuid4().hex}",
+        request_id=f"req_{time_ordered_hex()}",
         requested_model="gpt-4o-mini",
         team_id=number % 7,
         team_name="team",

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from typing import Any
 
 from gateway.core.errors import GatewayError
+from gateway.core.ids import time_ordered_hex
 from gateway.core.types import Principal, Verdict
 from gateway.governance import PromptUse
 from gateway.limits.estimate import limit_request
@@ -29,7 +29,7 @@ class RequestBooks:
     def __init__(self, state: GatewayState, endpoint: str) -> None:
         self._state = state
         self._started = time.perf_counter()
-        self.request_id = "req_" + uuid.uuid4().hex
+        self.request_id = "req_" + time_ordered_hex()
         self.event = UsageEvent(request_id=self.request_id, requested_model="", endpoint=endpoint)
         self.reservation: Reservation | None = None
         self.route = CallReport()  # filled by the router, whether the call succeeds or not

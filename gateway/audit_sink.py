@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Protocol
 
+from gateway.core.ids import time_ordered_hex
 from gateway.core.models import utcnow
 
 
@@ -21,7 +21,7 @@ class AuditSink:
     def record(self, *, actor: str, action: str, team: str | None, target: str | None, details: dict[str, Any]) -> None:
         self._sink.submit_row(
             {
-                "uid": uuid.uuid4().hex,
+                "uid": time_ordered_hex(),
                 "at": utcnow(),
                 "actor": actor,
                 "action": action,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from gateway.core.db import session_scope
+from gateway.core.ids import time_ordered_hex
 from gateway.core.models import utcnow
 
 
@@ -19,7 +19,7 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     # Written through a batched writer that may replay a batch after an outage: the uid makes it once.
-    uid: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=32, unique=True)
+    uid: str = Field(default_factory=time_ordered_hex, max_length=32, unique=True)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
     actor: str = Field(max_length=128, description="e.g. admin-key, user:alice, key:sk-gw-AbCd1234")
     action: str = Field(max_length=64, index=True, description="e.g. review.approve, policy.block")
