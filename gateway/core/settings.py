@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -60,6 +60,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def split_http_url(url: str) -> SplitResult:
+    """The parts of an http(s) URL with a host and no credentials; ValueError says what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    if parts.username is not None:
+        raise ValueError("must not carry a user name or password; use api_key")
+    return parts
+
+
 class LitellmParams(BaseModel):
     """A deployment's call parameters, as LiteLLM names them; unknown ones go to litellm."""
 
@@ -80,11 +90,7 @@ class LitellmParams(BaseModel):
     @classmethod
     def _plain_http_url(cls, value: str | None) -> str | None:
         if value is not None:
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError("must be an http:// or https:// URL with a host")
-            if parts.username is not None:
-                raise ValueError("must not carry a user name or password; use api_key")
+            split_http_url(value)
         return value
 
     @field_validator("api_key")

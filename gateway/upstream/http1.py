@@ -15,9 +15,10 @@ import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from typing import NamedTuple, cast
-from urllib.parse import urlsplit
 
 from httptools import HttpParserError, HttpResponseParser
+
+from gateway.core.settings import split_http_url
 
 USER_AGENT = "llm-governance-gateway"
 # Unread bytes of a streamed answer beyond this pause the socket until the reader catches up.
@@ -51,11 +52,8 @@ class Target(NamedTuple):
 
 def post_target(url: str, headers: Mapping[str, str]) -> Target:
     """Builds the fixed part of every POST to `url` once; raises ValueError for what cannot be sent."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("the URL must be http:// or https:// with a host")
-    if parts.username is not None:
-        raise ValueError("the URL must not carry a user name or password")
+    parts = split_http_url(url)
+    assert parts.hostname is not None  # split_http_url checked it
     port = parts.port or (443 if parts.scheme == "https" else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     lines = [

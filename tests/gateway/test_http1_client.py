@@ -367,12 +367,7 @@ async def test_an_interim_100_continue_is_skipped(client: Http1Client, serve: Se
 
 
 async def test_the_pool_never_opens_more_than_its_limit(serve: Serve) -> None:
-    async def behaviour(peer: Peer) -> None:
-        while await peer.read_request() is not None:
-            await asyncio.sleep(0.05)
-            await peer.send(sized(b"ok"))
-
-    server = await serve(behaviour)
+    server = await serve(answer_each_request(b"ok", delay=0.05))
     limited = Http1Client(max_connections=2)
     try:
         answers = await asyncio.gather(*(post(limited, server) for _ in range(8)))
@@ -382,13 +377,8 @@ async def test_the_pool_never_opens_more_than_its_limit(serve: Serve) -> None:
     assert server.most_open == 2
 
 
-async def test_a_waiter_cancelled_at_the_limit_does_not_block_the_next(client: Http1Client, serve: Serve) -> None:
-    async def behaviour(peer: Peer) -> None:
-        while await peer.read_request() is not None:
-            await asyncio.sleep(0.1)
-            await peer.send(sized(b"ok"))
-
-    server = await serve(behaviour)
+async def test_a_waiter_cancelled_at_the_limit_does_not_block_the_next(serve: Serve) -> None:
+    server = await serve(answer_each_request(b"ok", delay=0.1))
     limited = Http1Client(max_connections=1)
     try:
         first = asyncio.create_task(post(limited, server))
