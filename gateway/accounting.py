@@ -75,7 +75,7 @@ class RequestBooks:
             self.price_of(deployment),
             default_max_output_tokens=self._state.config.limits.default_max_output_tokens,
         )
-        self.reservation = await self._state.limits.check_and_reserve(request)
+        self.reservation = await self._state.limits.check_and_reserve(request, limits)
         self.headers.update(self.reservation.headers)
 
     def price_of(self, deployment: Deployment) -> Price:

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from gateway.core.errors import ServiceUnavailable
 from gateway.limits.health import StoreHealth
-from gateway.limits.rules import BudgetCrossing, BudgetSlot, LimitRequest, RateSlot, Reservation
+from gateway.limits.rules import AppliedLimits, BudgetCrossing, BudgetSlot, LimitRequest, RateSlot, Reservation
 from gateway.limits.settings import LimitsSettings
 
 log = logging.getLogger(__name__)
@@ -24,8 +24,11 @@ class LimitsUnavailable(ServiceUnavailable):
 class LimitsBackend(Protocol):
     """Budgets and rate limits: check and reserve before the call, settle after it."""
 
-    async def check_and_reserve(self, request: LimitRequest) -> Reservation:
+    async def check_and_reserve(self, request: LimitRequest, limits: AppliedLimits | None = None) -> Reservation:
         """Check every rate limit and reserve the maximum cost on every budget, atomically.
+
+        `limits` are the rules in force for the request's team and key, if the caller has
+        looked them up already (else the backend asks the catalog).
 
         Raises RateLimited or QuotaExceeded (429) or LimitsUnavailable (503); a reservation's
         `headers` are the x-ratelimit-* headers for the response.

@@ -21,13 +21,13 @@ def limit_request(
 ) -> LimitRequest:
     """TPM counts the prompt plus the requested max_tokens (as OpenAI does); a budget reserves the
     prompt plus the longest answer the model may give, priced."""
-    asked = requested_output_tokens(body) or 0
-    worst = worst_case_output_tokens(body, price, default_max_output_tokens)
+    asked = requested_output_tokens(body)
+    worst = worst_case_output_tokens(body, asked, price, default_max_output_tokens)
     return LimitRequest(
         request_id=request_id,
         team_id=principal.team_id,
         key_id=principal.key_id,
         key_prefix=principal.key_prefix,
-        tokens=prompt_tokens + asked,
+        tokens=prompt_tokens + (asked or 0),
         max_cost_nanos=price.max_cost_nanos(prompt_tokens, worst),
     )

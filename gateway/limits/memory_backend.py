@@ -20,7 +20,7 @@ from gateway.limits.gcra import adjust, gcra
 from gateway.limits.ledger import spent_in_window
 from gateway.limits.outcome import NEVER, CheckReply, interpret
 from gateway.limits.plan import budget_slots, rate_slots
-from gateway.limits.rules import BudgetCrossing, BudgetSlot, LimitRequest, RateSlot, Reservation
+from gateway.limits.rules import AppliedLimits, BudgetCrossing, BudgetSlot, LimitRequest, RateSlot, Reservation
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,9 @@ class InProcessLimits:
         self._tats: dict[str, float] = {}
         log.warning("budgets and rate limits are held in this process: run a single process, or configure Redis")
 
-    async def check_and_reserve(self, request: LimitRequest) -> Reservation:
-        limits = await self._catalog.limits_for(request.team_id, request.key_id)
+    async def check_and_reserve(self, request: LimitRequest, limits: AppliedLimits | None = None) -> Reservation:
+        if limits is None:
+            limits = await self._catalog.limits_for(request.team_id, request.key_id)
         if not limits:
             return Reservation(request)
         now = self._clock()

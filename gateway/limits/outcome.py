@@ -7,6 +7,7 @@ for requests and for tokens; where a team and a key both have a limit, the tight
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gateway.core.errors import QuotaExceeded, RateLimited
@@ -60,18 +61,20 @@ def format_reset(seconds: float) -> str:
     return f"{int(minutes)}m{text}s" if minutes >= 1 else f"{text}s"
 
 
-def rate_headers(states: list[RateState]) -> dict[str, str]:
-    tightest: dict[str, RateState] = {}
+def rate_headers(states: Iterable[tuple[RateSlot, int, float]]) -> dict[str, str]:
+    """The headers for rate limit states: (slot, remaining, reset seconds), as in a RateState."""
+    tightest: dict[str, tuple[RateSlot, int, float]] = {}
     for state in states:
-        best = tightest.get(state.slot.kind)
-        if best is None or (state.remaining, -state.reset_seconds) < (best.remaining, -best.reset_seconds):
-            tightest[state.slot.kind] = state
+        slot, remaining, reset = state
+        best = tightest.get(slot.kind)
+        if best is None or remaining < best[1] or (remaining == best[1] and reset > best[2]):
+            tightest[slot.kind] = state
     headers: dict[str, str] = {}
-    for kind, state in tightest.items():
-        limit, remaining, reset = HEADER_NAMES[kind]
-        headers[limit] = str(state.slot.limit)
-        headers[remaining] = str(state.remaining)
-        headers[reset] = format_reset(state.reset_seconds)
+    for slot, remaining, reset in tightest.values():
+        limit_name, remaining_name, reset_name = HEADER_NAMES[slot.kind]
+        headers[limit_name] = str(slot.limit)
+        headers[remaining_name] = str(remaining)
+        headers[reset_name] = format_reset(reset)
     return headers
 
 

@@ -29,6 +29,7 @@ from gateway.limits.outcome import CheckReply, interpret
 from gateway.limits.plan import budget_slots, rate_slots
 from gateway.limits.rules import (
     WINDOW_SECONDS,
+    AppliedLimits,
     BudgetCrossing,
     BudgetSlot,
     LimitRequest,
@@ -73,8 +74,9 @@ class RedisLimits:
         self._giving_back: asyncio.Task[None] | None = None
         self._unreturned: list[tuple[Lease, int]] = []
 
-    async def check_and_reserve(self, request: LimitRequest) -> Reservation:
-        limits = await self._catalog.limits_for(request.team_id, request.key_id)
+    async def check_and_reserve(self, request: LimitRequest, limits: AppliedLimits | None = None) -> Reservation:
+        if limits is None:
+            limits = await self._catalog.limits_for(request.team_id, request.key_id)
         if not limits:
             return Reservation(request)
         now = self._clock()
@@ -141,12 +143,12 @@ class RedisLimits:
 
     def settle_here(self, reservation: Reservation, actual_cost_nanos: int, actual_tokens: int) -> bool:
         """A request spent from leases still held here settles into them, with no round trip."""
-        leases = reservation.leases
-        if reservation.settled or not leases or any(lease.returned for lease in leases):
+        plan = reservation.leased
+        if reservation.settled or plan is None or not plan.held_here():
             return False
         reservation.settled = True
         cost_delta = actual_cost_nanos - reservation.reserved_nanos
-        self._leases.credit(reservation, cost_delta, actual_tokens - reservation.reserved_tokens)
+        self._leases.credit_held(plan, cost_delta, actual_tokens - reservation.reserved_tokens)
         return True
 
     async def settle(
@@ -159,9 +161,9 @@ class RedisLimits:
         tokens = [slot for slot in reservation.rates if slot.kind == "tokens"]
         cost_delta = actual_cost_nanos - reservation.reserved_nanos
         token_delta = actual_tokens - reservation.reserved_tokens
-        if reservation.leases:
+        if reservation.leased is not None:
             # Spent from leases: the correction goes back to them, unless one was given back meanwhile.
-            budgets, tokens = self._leases.credit(reservation, cost_delta, token_delta)
+            budgets, tokens = self._leases.credit(reservation.leased, cost_delta, token_delta)
         if not budgets and not (tokens and token_delta):
             return []
         now = self._clock()

@@ -109,9 +109,9 @@ def requested_output_tokens(body: Mapping[str, Any]) -> int | None:
     return None
 
 
-def worst_case_output_tokens(body: Mapping[str, Any], price: Price, default: int = 4096) -> int:
-    """What a budget must assume the answer may use: the request's cap, else the model's output limit."""
-    asked = requested_output_tokens(body)
+def worst_case_output_tokens(body: Mapping[str, Any], asked: int | None, price: Price, default: int = 4096) -> int:
+    """What a budget must assume the answer may use: the request's cap (`asked`, as
+    `requested_output_tokens` gives it), else the model's output limit."""
     if asked is not None:
         return min(asked, price.max_output_tokens * _choices(body)) if price.max_output_tokens else asked
     limit = price.max_output_tokens or default

@@ -55,7 +55,7 @@ async def test_a_busy_process_goes_to_redis_once_per_lease_not_once_per_request(
     limits = _limits(client, engine, prefix, clock)
     leased = 0
     for number in range(300):
-        leased += bool((await _spend(limits, number, tokens=answered_tokens)).leases)
+        leased += bool((await _spend(limits, number, tokens=answered_tokens)).leased is not None)
     assert leased > 280
     assert await _evalsha_calls(client) < 20  # the first checks, then a few growing refills
     await limits.close()
@@ -88,7 +88,7 @@ async def test_two_leasing_processes_never_pass_a_rate_limit_and_strand_nothing(
         except RateLimited:
             continue
         admitted += 1
-        leased += bool(reservation.leases)
+        leased += reservation.leased is not None
     assert admitted == 400  # every unit a lease took was spent by its process's later requests
     assert leased > 200
     for gateway, client in zip(gateways, clients, strict=True):
@@ -131,7 +131,7 @@ async def test_what_leases_hold_goes_back_when_idle_and_late_settles_go_to_redis
     for number in range(30):
         await _spend(limits, number, actual=CENT // 2)  # every request uses half what it reserved
     late = await limits.check_and_reserve(_request(99))
-    assert late.leases
+    assert late.leased is not None
     key = f"{prefix}budget:team:1:month:2025-03"
     assert int(await redis.get(key) or 0) > 30 * CENT // 2 + CENT  # leases still held
     await asyncio.sleep(1.0)  # two looks: the leftover goes back, then the unused lease is forgotten
@@ -172,7 +172,7 @@ async def test_a_soft_threshold_is_reported_once_with_the_spend_not_the_leases(
 async def test_leases_can_be_turned_off(engine: Engine, redis: Redis, prefix: str, clock: Any) -> None:
     set_rate_limit(engine, "key", 10, rpm=10_000, tpm=None)
     limits = _limits(redis, engine, prefix, clock, lease_seconds=0)
-    assert not any([(await _spend(limits, number)).leases for number in range(20)])
+    assert all([(await _spend(limits, number)).leased is None for number in range(20)])
     await limits.close()
 
 
@@ -183,7 +183,7 @@ async def test_a_catalog_reload_with_unchanged_rules_keeps_the_leases(
     client = create_redis(private_redis.url)
     catalog = LimitsCatalog(engine, 0)  # re-read from the database before every check
     limits = RedisLimits(client, catalog, prefix=prefix, ledger=engine, clock=clock)
-    leased = [bool((await _spend(limits, number)).leases) for number in range(100)]
+    leased = [(await _spend(limits, number)).leased is not None for number in range(100)]
     assert sum(leased) > 90
     rules = await catalog.limits_for(1, 10)
     assert await catalog.limits_for(1, 10) is rules

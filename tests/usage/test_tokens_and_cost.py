@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 import pytest
 
 from gateway.core.settings import LitellmParams
-from gateway.usage.cost import Price, PriceBook, worst_case_output_tokens
+from gateway.usage.cost import Price, PriceBook, requested_output_tokens, worst_case_output_tokens
 from gateway.usage.tokens import TokenCounter, encoding_name_for
 
 
@@ -19,6 +20,10 @@ def counter() -> TokenCounter:
 @pytest.fixture(scope="module")
 def prices() -> PriceBook:
     return PriceBook.from_litellm()
+
+
+def worst_case(body: dict[str, Any], price: Price) -> int:
+    return worst_case_output_tokens(body, requested_output_tokens(body), price)
 
 
 def test_gpt_4o_family_counts_with_o200k_and_others_with_cl100k() -> None:
@@ -113,7 +118,7 @@ def test_a_counted_text_is_remembered_and_long_texts_are_not() -> None:
 
 def test_the_worst_case_answer_is_max_tokens_else_the_models_output_limit() -> None:
     price = Price(Decimal(1), Decimal(1), max_output_tokens=16384)
-    assert worst_case_output_tokens({"max_tokens": 100}, price) == 100
-    assert worst_case_output_tokens({"max_completion_tokens": 50, "n": 2}, price) == 100
-    assert worst_case_output_tokens({}, price) == 16384
-    assert worst_case_output_tokens({}, Price(Decimal(1), Decimal(1))) == 4096
+    assert worst_case({"max_tokens": 100}, price) == 100
+    assert worst_case({"max_completion_tokens": 50, "n": 2}, price) == 100
+    assert worst_case({}, price) == 16384
+    assert worst_case({}, Price(Decimal(1), Decimal(1))) == 4096
