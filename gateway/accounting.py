@@ -75,8 +75,12 @@ class RequestBooks:
             self.price_of(deployment),
             default_max_output_tokens=self._state.config.limits.default_max_output_tokens,
         )
-        self.reservation = await self._state.limits.check_and_reserve(request, limits)
-        self.headers.update(self.reservation.headers)
+        backend = self._state.limits
+        reservation = backend.reserve_from_leases(request, limits)
+        if reservation is None:
+            reservation = await backend.check_and_reserve(request, limits)
+        self.reservation = reservation
+        self.headers.update(reservation.headers)
 
     def price_of(self, deployment: Deployment) -> Price:
         return self._state.price_of(deployment)

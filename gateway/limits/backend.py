@@ -24,6 +24,12 @@ class LimitsUnavailable(ServiceUnavailable):
 class LimitsBackend(Protocol):
     """Budgets and rate limits: check and reserve before the call, settle after it."""
 
+    def reserve_from_leases(self, request: LimitRequest, limits: AppliedLimits) -> Reservation | None:
+        """The reservation from leases this process holds, if they cover the request (no await:
+        most requests of a busy process end here); else None, and the caller awaits
+        `check_and_reserve`."""
+        ...
+
     async def check_and_reserve(self, request: LimitRequest, limits: AppliedLimits | None = None) -> Reservation:
         """Check every rate limit and reserve the maximum cost on every budget, atomically.
 

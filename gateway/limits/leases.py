@@ -91,8 +91,9 @@ class LeasePlan:
         states = []
         for slot, lease in self.rate_leases:
             interval = WINDOW_SECONDS / slot.limit
-            # Rounded to the microseconds Redis keeps arrival times in: epoch seconds carry float noise.
-            ahead = round(lease.tat - lease.available * interval - at, 6)
+            # Rounded to the microseconds Redis keeps arrival times in: epoch seconds carry float
+            # noise. (round(x * 1e6) takes half the time of round(x, 6), which formats the number.)
+            ahead = round((lease.tat - lease.available * interval - at) * 1e6) / 1e6
             if ahead <= 0.0:
                 states.append((slot, slot.limit, 0.0))
             else:

@@ -63,14 +63,13 @@ def format_reset(seconds: float) -> str:
 
 def rate_headers(states: Iterable[tuple[RateSlot, int, float]]) -> dict[str, str]:
     """The headers for rate limit states: (slot, remaining, reset seconds), as in a RateState."""
-    tightest: dict[str, tuple[RateSlot, int, float]] = {}
-    for state in states:
-        slot, remaining, reset = state
-        best = tightest.get(slot.kind)
-        if best is None or remaining < best[1] or (remaining == best[1] and reset > best[2]):
-            tightest[slot.kind] = state
     headers: dict[str, str] = {}
-    for slot, remaining, reset in tightest.values():
+    shown: dict[str, tuple[int, float]] = {}  # per kind, the tightest state so far
+    for slot, remaining, reset in states:
+        best = shown.get(slot.kind)
+        if best is not None and (best[0] < remaining or (best[0] == remaining and best[1] >= reset)):
+            continue
+        shown[slot.kind] = (remaining, reset)
         limit_name, remaining_name, reset_name = HEADER_NAMES[slot.kind]
         headers[limit_name] = str(slot.limit)
         headers[remaining_name] = str(remaining)

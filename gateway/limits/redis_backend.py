@@ -74,6 +74,10 @@ class RedisLimits:
         self._giving_back: asyncio.Task[None] | None = None
         self._unreturned: list[tuple[Lease, int]] = []
 
+    def reserve_from_leases(self, request: LimitRequest, limits: AppliedLimits) -> Reservation | None:
+        """Spend this process's leases for the request, if they cover it; else None."""
+        return self._leases.take(request, limits, self._clock())
+
     async def check_and_reserve(self, request: LimitRequest, limits: AppliedLimits | None = None) -> Reservation:
         if limits is None:
             limits = await self._catalog.limits_for(request.team_id, request.key_id)
