@@ -100,11 +100,17 @@ class LeasePlan:
                 states.append((slot, max(0, math.floor((WINDOW_SECONDS - ahead) / interval + EPSILON)), ahead))
         return rate_headers(states)
 
-    def held_here(self) -> bool:
-        """Whether every lease is still this process's (none was given back and forgotten)."""
+    def settle(self, cost_delta: int, token_delta: int) -> bool:
+        """Give a leased request's unused reservation back to these leases if every one is still
+        held here (True); else change nothing (False): the settle goes through Redis."""
         for lease in self.leases:
             if lease.returned:
                 return False
+        for lease in self.budget_leases:
+            _charge(lease, cost_delta)
+        if token_delta:
+            for lease in self.token_leases:
+                _charge(lease, token_delta)
         return True
 
 
@@ -251,17 +257,8 @@ class LeaseBook:
         return max(lease.available, 0) if lease is not None else 0
 
     @staticmethod
-    def credit_held(plan: LeasePlan, cost_delta: int, token_delta: int) -> None:
-        """Give a leased request's unused reservation back to its leases, all still held here."""
-        for lease in plan.budget_leases:
-            _charge(lease, cost_delta)
-        if token_delta:
-            for lease in plan.token_leases:
-                _charge(lease, token_delta)
-
-    @staticmethod
     def credit(plan: LeasePlan, cost_delta: int, token_delta: int) -> tuple[list[BudgetSlot], list[RateSlot]]:
-        """Like `credit_held`, for leases some of which may have been given back meanwhile.
+        """Give a leased request's unused reservation back to those of its leases still held here.
 
         Returns the budgets and token limits whose lease was given back: their correction must go
         to Redis.

@@ -148,12 +148,11 @@ class RedisLimits:
     def settle_here(self, reservation: Reservation, actual_cost_nanos: int, actual_tokens: int) -> bool:
         """A request spent from leases still held here settles into them, with no round trip."""
         plan = reservation.leased
-        if reservation.settled or plan is None or not plan.held_here():
+        if reservation.settled or plan is None:
             return False
-        reservation.settled = True
         cost_delta = actual_cost_nanos - reservation.reserved_nanos
-        self._leases.credit_held(plan, cost_delta, actual_tokens - reservation.reserved_tokens)
-        return True
+        reservation.settled = plan.settle(cost_delta, actual_tokens - reservation.reserved_tokens)
+        return reservation.settled
 
     async def settle(
         self, reservation: Reservation, actual_cost_nanos: int, actual_tokens: int
