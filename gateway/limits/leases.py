@@ -244,6 +244,33 @@ class LeaseBook:
             if tat is not None:
                 lease.tat = tat
 
+    def running_low(self, plan: LeasePlan) -> bool:
+        """Whether a lease of the plan has less left than was spent from it since its last refill,
+        with no refill out: time to top it up before requests run it dry and wait."""
+        for lease in plan.leases:
+            if lease.refill is None and lease.available < lease.used:
+                return True
+        return False
+
+    def top_up(self, slots: Sequence[Slot]) -> list[Ask]:
+        """For a check sent ahead of need: what to ask for each lease, sized like `ask`'s, with
+        nothing given back, so that requests go on spending what the leases hold meanwhile."""
+        now = time.monotonic()
+        asks = []
+        for slot in slots:
+            lease = self._leases.get(_identity(slot))
+            if lease is None:
+                return []  # forgotten meanwhile: the next check through Redis starts it again
+            want = 0
+            if lease.refill is None:
+                elapsed = max(now - lease.refilled_at, self._lease_seconds / 8)
+                want = math.ceil(lease.used * self._lease_seconds / elapsed)
+            asks.append(Ask(lease, want, 0))
+        for ask in asks:
+            if ask.want:
+                ask.lease.refill = asyncio.get_running_loop().create_future()
+        return asks
+
     @staticmethod
     def abandoned(asks: list[Ask]) -> None:
         """The check was refused or failed: nothing was granted (what was given back stays given back)."""

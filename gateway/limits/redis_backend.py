@@ -73,10 +73,50 @@ class RedisLimits:
         self._leases = LeaseBook(self._settings.lease_seconds)
         self._giving_back: asyncio.Task[None] | None = None
         self._unreturned: list[tuple[Lease, int]] = []
+        self._top_ups: set[asyncio.Task[None]] = set()
 
     def reserve_from_leases(self, request: LimitRequest, limits: AppliedLimits) -> Reservation | None:
-        """Spend this process's leases for the request, if they cover it; else None."""
-        return self._leases.take(request, limits, self._clock())
+        """Spend this process's leases for the request, if they cover it; else None.
+
+        A lease running low is topped up in the background: requests that wait for a refill
+        leave the process idle, and at concurrency 16 one in forty did before this.
+        """
+        now = self._clock()
+        reservation = self._leases.take(request, limits, now)
+        if reservation is not None and reservation.leased is not None and self._leases.running_low(reservation.leased):
+            self._start_top_up(request, limits, now)
+        return reservation
+
+    def _start_top_up(self, request: LimitRequest, limits: AppliedLimits, now: datetime) -> None:
+        if not self.health.should_try():
+            return
+        budgets = budget_slots(self._prefix, limits, now)
+        rates = rate_slots(self._prefix, limits, request)
+        asks = self._leases.top_up([*budgets, *rates])
+        if any(ask.want for ask in asks):
+            task = asyncio.get_running_loop().create_task(self._top_up(request, budgets, rates, now, asks))
+            self._top_ups.add(task)
+            task.add_done_callback(self._top_ups.discard)
+
+    async def _top_up(
+        self, request: LimitRequest, budgets: list[BudgetSlot], rates: list[RateSlot], now: datetime, asks: list[Ask]
+    ) -> None:
+        """A check with no request waiting on it: what it reserves, like what it is granted, goes to the leases."""
+        try:
+            reply = await self._check(request, budgets, rates, now, asks)
+        except STORE_ERRORS as exc:
+            self._leases.abandoned(asks)
+            self.health.mark_down(exc)
+            return
+        except BaseException:
+            self._leases.abandoned(asks)
+            raise
+        self.health.mark_up()
+        if reply.status != "ok":
+            self._leases.abandoned(asks)
+            return
+        own = [request.max_cost_nanos] * len(budgets) + [slot.cost for slot in rates]
+        self._lease_granted(asks, reply, rates, now.timestamp(), kept=own)
 
     async def check_and_reserve(self, request: LimitRequest, limits: AppliedLimits | None = None) -> Reservation:
         if limits is None:
@@ -135,13 +175,17 @@ class RedisLimits:
                 backs[index] = 0  # a rebuilt counter holds what the ledger holds, not this process's lease
         raise RedisError("budget counters keep disappearing")
 
-    def _lease_granted(self, asks: list[Ask], reply: CheckReply, rates: list[RateSlot], now: float) -> None:
-        """Hand the granted units to the leases; a rate limit's lease also learns where Redis stands."""
+    def _lease_granted(
+        self, asks: list[Ask], reply: CheckReply, rates: list[RateSlot], now: float, kept: list[int] | None = None
+    ) -> None:
+        """Hand the granted units to the leases, with `kept` (a top-up's own reservation, per slot);
+        a rate limit's lease also learns where Redis stands."""
         tats: list[float | None] = [None] * (len(asks) - len(rates))
         first_rate = len(tats)
         for index, (slot, (_, reset)) in enumerate(zip(rates, reply.states, strict=True)):
             tats.append(now + reset + reply.grants[first_rate + index] * WINDOW_SECONDS / slot.limit)
-        self._leases.refilled(asks, reply.grants, tats)
+        grants = reply.grants if kept is None else [grant + own for grant, own in zip(reply.grants, kept, strict=True)]
+        self._leases.refilled(asks, grants, tats)
         if self._giving_back is None and any(reply.grants):
             self._giving_back = asyncio.get_running_loop().create_task(self._give_back_expired())
 
@@ -222,6 +266,8 @@ class RedisLimits:
         """Give back every lease and send the last settles; the Redis client belongs to the app's state."""
         if self._giving_back is not None:
             self._giving_back.cancel()
+        if self._top_ups:
+            await asyncio.wait(self._top_ups)  # what they reserve must be in the leases before the drain
         self._unreturned += self._leases.drain()
         await self._give_back()
         await self._scripts.close()

@@ -32,8 +32,15 @@ def _limits(client: Redis, engine: Engine, prefix: str, clock: Any, **settings: 
     return RedisLimits(client, catalog, prefix=prefix, ledger=engine, clock=clock, settings=LimitsSettings(**settings))
 
 
+async def _reserve(limits: RedisLimits, request: LimitRequest) -> Reservation:
+    """As the books reserve: from the leases if they cover the request, else through Redis."""
+    rules = await limits._catalog.limits_for(request.team_id, request.key_id)
+    reservation = limits.reserve_from_leases(request, rules)
+    return reservation if reservation is not None else await limits.check_and_reserve(request, rules)
+
+
 async def _spend(limits: RedisLimits, number: int, actual: int = CENT, tokens: int = 10) -> Reservation:
-    reservation = await limits.check_and_reserve(_request(number))
+    reservation = await _reserve(limits, _request(number))
     if not limits.settle_here(reservation, actual, tokens):
         await limits.settle(reservation, actual, tokens)
     return reservation
@@ -58,6 +65,38 @@ async def test_a_busy_process_goes_to_redis_once_per_lease_not_once_per_request(
         leased += bool((await _spend(limits, number, tokens=answered_tokens)).leased is not None)
     assert leased > 280
     assert await _evalsha_calls(client) < 20  # the first checks, then a few growing refills
+    await limits.close()
+    await client.aclose()
+
+
+async def test_a_lease_running_low_is_topped_up_before_requests_wait_for_it(
+    engine: Engine, prefix: str, clock: Any, private_redis: Any
+) -> None:
+    set_budget(engine, "team", 1, "1000", "month")
+    set_rate_limit(engine, "key", 10, rpm=1_000_000, tpm=100_000_000)
+    client = create_redis(private_redis.url)
+    limits = _limits(client, engine, prefix, clock, lease_seconds=0.05)  # many refills in a short test
+    short = 0  # requests after the first 100 of each connection that found the leases short
+
+    async def request(number: int) -> None:
+        nonlocal short
+        rules = await limits._catalog.limits_for(1, 10)
+        reservation = limits.reserve_from_leases(_request(number), rules)
+        short += reservation is None and number % 1000 >= 100
+        if reservation is None:
+            reservation = await limits.check_and_reserve(_request(number), rules)
+        await asyncio.sleep(0.0005)  # the upstream call: other requests run meanwhile
+        if not limits.settle_here(reservation, CENT, 10):
+            await limits.settle(reservation, CENT, 10)
+
+    async def connection(first: int) -> None:
+        for number in range(first, first + 200):
+            await request(number)
+
+    await asyncio.gather(*(connection(index * 1000) for index in range(16)))
+    # Without the top-up a lease ran dry once per refill, and the requests short of it waited for
+    # the refill: 32-45 of the 1,600 here. With it, none in three runs (a slow Redis may cost a few).
+    assert short <= 5
     await limits.close()
     await client.aclose()
 
