@@ -186,7 +186,7 @@ class RedisLimits:
             tats.append(now + reset + reply.grants[first_rate + index] * WINDOW_SECONDS / slot.limit)
         grants = reply.grants if kept is None else [grant + own for grant, own in zip(reply.grants, kept, strict=True)]
         self._leases.refilled(asks, grants, tats)
-        if self._giving_back is None and any(reply.grants):
+        if self._giving_back is None and any(grants):
             self._giving_back = asyncio.get_running_loop().create_task(self._give_back_expired())
 
     def settle_here(self, reservation: Reservation, actual_cost_nanos: int, actual_tokens: int) -> bool:
