@@ -220,13 +220,7 @@ class LeaseBook:
             elif lease.refill is not None:
                 want = 0
             else:
-                used = lease.used + _cost(slot, request)
-                # Units per second since the last refill, times lease_seconds; growing at most
-                # eightfold per refill, so a burst does not take a long lease.
-                elapsed = max(now - lease.refilled_at, self._lease_seconds / 8)
-                want = math.ceil(used * self._lease_seconds / elapsed)
-                if want:
-                    lease.refill = asyncio.get_running_loop().create_future()
+                want = self._start_refill(lease, lease.used + _cost(slot, request), now)
             asks.append(Ask(lease, want, lease.available))
             lease.available = 0
         return asks
@@ -255,21 +249,25 @@ class LeaseBook:
     def top_up(self, slots: Sequence[Slot]) -> list[Ask]:
         """For a check sent ahead of need: what to ask for each lease, sized like `ask`'s, with
         nothing given back, so that requests go on spending what the leases hold meanwhile."""
+        leases = [lease for slot in slots if (lease := self._leases.get(_identity(slot))) is not None]
+        if len(leases) < len(slots):
+            return []  # forgotten meanwhile: the next check through Redis starts it again
         now = time.monotonic()
-        asks = []
-        for slot in slots:
-            lease = self._leases.get(_identity(slot))
-            if lease is None:
-                return []  # forgotten meanwhile: the next check through Redis starts it again
-            want = 0
-            if lease.refill is None:
-                elapsed = max(now - lease.refilled_at, self._lease_seconds / 8)
-                want = math.ceil(lease.used * self._lease_seconds / elapsed)
-            asks.append(Ask(lease, want, 0))
-        for ask in asks:
-            if ask.want:
-                ask.lease.refill = asyncio.get_running_loop().create_future()
-        return asks
+        return [
+            Ask(lease, 0 if lease.refill is not None else self._start_refill(lease, lease.used, now), 0)
+            for lease in leases
+        ]
+
+    def _start_refill(self, lease: Lease, used: int, now: float) -> int:
+        """Units to ask for a lease that `used` this many since its last refill; if any, the refill
+        is out from here on, and requests short of the lease wait for it."""
+        # Units per second since the last refill, times lease_seconds; growing at most eightfold
+        # per refill, so a burst does not take a long lease.
+        elapsed = max(now - lease.refilled_at, self._lease_seconds / 8)
+        want = math.ceil(used * self._lease_seconds / elapsed)
+        if want:
+            lease.refill = asyncio.get_running_loop().create_future()
+        return want
 
     @staticmethod
     def abandoned(asks: list[Ask]) -> None:

@@ -104,16 +104,9 @@ class RedisLimits:
         """A check with no request waiting on it: what it reserves, like what it is granted, goes to the leases."""
         try:
             reply = await self._check(request, budgets, rates, now, asks)
-        except STORE_ERRORS as exc:
-            self._leases.abandoned(asks)
-            self.health.mark_down(exc)
+        except STORE_ERRORS:
             return
-        except BaseException:
-            self._leases.abandoned(asks)
-            raise
-        self.health.mark_up()
         if reply.status != "ok":
-            self._leases.abandoned(asks)
             return
         own = [request.max_cost_nanos] * len(budgets) + [slot.cost for slot in rates]
         self._lease_granted(asks, reply, rates, now.timestamp(), kept=own)
@@ -137,24 +130,40 @@ class RedisLimits:
         asks = self._leases.ask(request, [*budgets, *rates])
         try:
             reply = await self._check(request, budgets, rates, now, asks)
+        except STORE_ERRORS:
+            return degraded_reservation(request, budgets, rates, self._settings, self.health)
+        if reply.status == "ok" and asks:
+            self._lease_granted(asks, reply, rates, now.timestamp())
+            self._leases.remember(request, limits, now, budgets, rates)
+        return interpret(reply, request, budgets, rates)
+
+    async def _check(
+        self,
+        request: LimitRequest,
+        budgets: list[BudgetSlot],
+        rates: list[RateSlot],
+        now: datetime,
+        asks: list[Ask],
+    ) -> CheckReply:
+        """Run the reserve script, keeping the leases and the store's health in step with it: the
+        refills of a check that fails or is refused are abandoned (requests waiting for them go
+        on), and a store error marks Redis down on its way up to the caller."""
+        try:
+            reply = await self._run_reserve(request, budgets, rates, now, asks)
         except STORE_ERRORS as exc:
             # Whether what the leases gave back arrived is unknown: it stays given back (over-counted).
             self._leases.abandoned(asks)
             self.health.mark_down(exc)
-            return degraded_reservation(request, budgets, rates, self._settings, self.health)
+            raise
         except BaseException:  # cancelled with its client: requests waiting for its refill go on
             self._leases.abandoned(asks)
             raise
         self.health.mark_up()
         if reply.status != "ok":
             self._leases.abandoned(asks)
-            return interpret(reply, request, budgets, rates)
-        if asks:
-            self._lease_granted(asks, reply, rates, now.timestamp())
-            self._leases.remember(request, limits, now, budgets, rates)
-        return interpret(reply, request, budgets, rates)
+        return reply
 
-    async def _check(
+    async def _run_reserve(
         self,
         request: LimitRequest,
         budgets: list[BudgetSlot],
