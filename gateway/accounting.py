@@ -72,7 +72,7 @@ class RequestBooks:
             principal,
             body,
             prompt_tokens(),
-            self.price_of(deployment),
+            self._state.price_of(deployment),
             default_max_output_tokens=self._state.config.limits.default_max_output_tokens,
         )
         backend = self._state.limits

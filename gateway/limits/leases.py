@@ -20,14 +20,14 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as time_of_day
 from typing import NamedTuple
 
 from gateway.limits.gcra import EPSILON
-from gateway.limits.outcome import rate_headers
+from gateway.limits.outcome import HEADER_NAMES, format_reset
 from gateway.limits.rules import (
     WINDOW_SECONDS,
     AppliedLimits,
@@ -62,12 +62,26 @@ class Ask(NamedTuple):
     back: int  # units the lease had left, given back with the check
 
 
+# What a lease's units are, as an index into the costs a take computes per request.
+BUDGET, REQUESTS, TOKENS = 0, 1, 2
+UNIT_INDEX = {"budget": BUDGET, "requests": REQUESTS, "tokens": TOKENS}
+
+
+class HeaderSource(NamedTuple):
+    """One rate limit's lease, with what its x-ratelimit-* headers need, worked out once per plan."""
+
+    lease: Lease
+    limit: int
+    limit_text: str
+    interval: float  # seconds per unit
+
+
 @dataclass(eq=False, slots=True)
 class LeasePlan:
     """The counters of one team and key while its rules and the day stay the same, and their leases.
 
-    A leased request spends from and settles into these leases; the tuples are sorted out once
-    here so that it does so without looking at each slot's kind.
+    A leased request spends from and settles into these leases; what that needs is sorted out
+    once here, so that every leased request does so without looking at each slot's kind.
     """
 
     limits: AppliedLimits
@@ -75,42 +89,79 @@ class LeasePlan:
     budgets: list[BudgetSlot]
     rates: list[RateSlot]
     leases: tuple[Lease, ...]  # budgets, then rates
+    costed: tuple[tuple[Lease, int], ...] = field(init=False)  # each lease with its unit's index
     budget_leases: tuple[Lease, ...] = field(init=False)
     rate_leases: tuple[tuple[RateSlot, Lease], ...] = field(init=False)
     token_leases: tuple[Lease, ...] = field(init=False)
+    # Per kind (requests, then tokens): the header names and the limits that may show in them.
+    header_sources: tuple[tuple[tuple[str, str, str], tuple[HeaderSource, ...]], ...] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.costed = tuple((lease, UNIT_INDEX[lease.unit]) for lease in self.leases)
         self.budget_leases = self.leases[: len(self.budgets)]
         self.rate_leases = tuple(zip(self.rates, self.leases[len(self.budgets) :], strict=True))
         self.token_leases = tuple(lease for slot, lease in self.rate_leases if slot.kind == "tokens")
+        self.header_sources = tuple(
+            (
+                names,
+                tuple(
+                    HeaderSource(lease, slot.limit, str(slot.limit), WINDOW_SECONDS / slot.limit)
+                    for slot, lease in self.rate_leases
+                    if slot.kind == kind
+                ),
+            )
+            for kind, names in HEADER_NAMES.items()
+            if any(slot.kind == kind for slot in self.rates)
+        )
 
     def rate_headers(self, at: float) -> dict[str, str]:
         """The x-ratelimit-* headers as this process's requests see the limits: the arrival time
-        Redis holds, less what is still leased. Worked out inline, as plain tuples: every leased
+        Redis holds, less what is still leased; per kind, the tightest limit (as `rate_headers`
+        in outcome.py picks it). Worked out inline, with no calls that can be spared: every leased
         request runs this, and under load each function call costs a gateway about 1 µs."""
-        states = []
-        for slot, lease in self.rate_leases:
-            interval = WINDOW_SECONDS / slot.limit
-            # Rounded to the microseconds Redis keeps arrival times in: epoch seconds carry float
-            # noise. (round(x * 1e6) takes half the time of round(x, 6), which formats the number.)
-            ahead = round((lease.tat - lease.available * interval - at) * 1e6) / 1e6
-            if ahead <= 0.0:
-                states.append((slot, slot.limit, 0.0))
-            else:
-                states.append((slot, max(0, math.floor((WINDOW_SECONDS - ahead) / interval + EPSILON)), ahead))
-        return rate_headers(states)
+        headers = {}
+        for (limit_name, remaining_name, reset_name), sources in self.header_sources:
+            shown_remaining, shown_ahead, shown_limit = -1, 0.0, ""
+            for lease, limit, limit_text, interval in sources:
+                # Rounded to the microseconds Redis keeps arrival times in: epoch seconds carry float
+                # noise. (round(x * 1e6) takes half the time of round(x, 6), which formats the number.)
+                ahead = round((lease.tat - lease.available * interval - at) * 1e6) / 1e6
+                if ahead <= 0.0:
+                    remaining, ahead = limit, 0.0
+                else:
+                    remaining = math.floor((WINDOW_SECONDS - ahead) / interval + EPSILON)
+                    if remaining < 0:
+                        remaining = 0
+                if (
+                    shown_remaining < 0
+                    or remaining < shown_remaining
+                    or (remaining == shown_remaining and ahead > shown_ahead)
+                ):
+                    shown_remaining, shown_ahead, shown_limit = remaining, ahead, limit_text
+            headers[limit_name] = shown_limit
+            headers[remaining_name] = str(shown_remaining)
+            # format_reset's own first case, inline: a lease's reset is mostly under a second.
+            headers[reset_name] = f"{math.ceil(shown_ahead * 1000)}ms" if shown_ahead < 1 else format_reset(shown_ahead)
+        return headers
 
     def settle(self, cost_delta: int, token_delta: int) -> bool:
         """Give a leased request's unused reservation back to these leases if every one is still
-        held here (True); else change nothing (False): the settle goes through Redis."""
+        held here (True); else change nothing (False): the settle goes through Redis.
+
+        The charge is `_charge`'s, inline: every leased request settles here.
+        """
         for lease in self.leases:
             if lease.returned:
                 return False
+        overrun = cost_delta if cost_delta > 0 else 0
         for lease in self.budget_leases:
-            _charge(lease, cost_delta)
+            lease.available -= cost_delta
+            lease.used += overrun
         if token_delta:
+            overrun = token_delta if token_delta > 0 else 0
             for lease in self.token_leases:
-                _charge(lease, token_delta)
+                lease.available -= token_delta
+                lease.used += overrun
         return True
 
 
@@ -150,25 +201,38 @@ class LeaseBook:
     def enabled(self) -> bool:
         return self._lease_seconds > 0
 
-    def take(self, request: LimitRequest, limits: AppliedLimits, now: datetime) -> Reservation | None:
+    def take(
+        self,
+        request: LimitRequest,
+        limits: AppliedLimits,
+        at: float,
+        on_running_low: Callable[[LimitRequest, AppliedLimits], None] | None = None,
+    ) -> Reservation | None:
         """Spend leases for the whole request if they cover every counter; else None (ask Redis).
 
         The counters come from the plan an earlier check of this team and key left, while the
-        rules and the day are the same. A leased reservation carries that check's slots.
+        rules and the day are the same (`at`: epoch seconds). A leased reservation carries that
+        check's slots. A take that leaves a lease running low calls `on_running_low`.
         """
         plan = self._plans.get((request.team_id, request.key_id))
-        at = now.timestamp()
         if plan is None or plan.limits is not limits or at >= plan.day_ends:
             return None
-        costs = {"budget": request.max_cost_nanos, "requests": 1, "tokens": request.tokens}
-        for lease in plan.leases:
-            if lease.returned or lease.available < costs[lease.unit]:
+        # No plan in the book holds a lease given back: `expired` and `drain` drop such plans.
+        costs = (request.max_cost_nanos, 1, request.tokens)
+        for lease, unit in plan.costed:
+            if lease.available < costs[unit]:
                 return None
-        for lease in plan.leases:
-            cost = costs[lease.unit]
+        running_low = False
+        for lease, unit in plan.costed:
+            cost = costs[unit]
             lease.available -= cost
             lease.used += cost
             lease.touched = True
+            # Less left than was spent since the last refill: time to top it up, before requests
+            # run it dry and wait.
+            running_low = running_low or (lease.available < lease.used and lease.refill is None)
+        if running_low and on_running_low is not None:
+            on_running_low(request, limits)
         return Reservation(
             request,
             budgets=plan.budgets,
@@ -237,14 +301,6 @@ class LeaseBook:
             lease.touched = True
             if tat is not None:
                 lease.tat = tat
-
-    def running_low(self, plan: LeasePlan) -> bool:
-        """Whether a lease of the plan has less left than was spent from it since its last refill,
-        with no refill out: time to top it up before requests run it dry and wait."""
-        for lease in plan.leases:
-            if lease.refill is None and lease.available < lease.used:
-                return True
-        return False
 
     def top_up(self, slots: Sequence[Slot]) -> list[Ask]:
         """For a check sent ahead of need: what to ask for each lease, sized like `ask`'s, with

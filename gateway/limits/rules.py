@@ -99,7 +99,7 @@ class RateState(NamedTuple):  # a tuple: built for every request's headers, and 
     reset_seconds: float
 
 
-@dataclass
+@dataclass(slots=True)
 class Reservation:
     """What a check reserved; `settle` replaces it with the real cost and tokens."""
 

@@ -97,27 +97,3 @@ class PriceBook:
         if max_output is None:
             max_output = _positive_int(entry.get("max_tokens"))
         return Price(_nanos(input_usd or 0), _nanos(output_usd or 0), max_output, known)
-
-
-def requested_output_tokens(body: Mapping[str, Any]) -> int | None:
-    """The answer length a chat request asks for (`max_completion_tokens` or `max_tokens`), times `n`."""
-    for name in ("max_completion_tokens", "max_tokens"):
-        value = body.get(name)
-        if isinstance(value, int) and value > 0:
-            choices = body.get("n")
-            return value * (choices if isinstance(choices, int) and choices > 0 else 1)
-    return None
-
-
-def worst_case_output_tokens(body: Mapping[str, Any], asked: int | None, price: Price, default: int = 4096) -> int:
-    """What a budget must assume the answer may use: the request's cap (`asked`, as
-    `requested_output_tokens` gives it), else the model's output limit."""
-    if asked is not None:
-        return min(asked, price.max_output_tokens * _choices(body)) if price.max_output_tokens else asked
-    limit = price.max_output_tokens or default
-    return limit * _choices(body)
-
-
-def _choices(body: Mapping[str, Any]) -> int:
-    value = body.get("n")
-    return value if isinstance(value, int) and value > 0 else 1

@@ -61,6 +61,7 @@ class TokenCounter:
 
     def __init__(self) -> None:
         self._encodings: dict[str, tiktoken.Encoding] = {}
+        self._encoding_names: dict[str, str] = {}  # model -> encoding name: a lookup on every count
         self._count_cached = functools.lru_cache(maxsize=CACHED_TEXTS)(self._count)
 
     def encoding_for(self, model: str) -> tiktoken.Encoding:
@@ -89,14 +90,19 @@ class TokenCounter:
 
     def count_messages(self, messages: Any, model: str, tools: Any = None) -> int:
         """Prompt tokens of a chat request's messages (and tool definitions, encoded as JSON)."""
-        encoding = encoding_name_for(model)
+        encoding = self._encoding_names.get(model)
+        if encoding is None:
+            encoding = self._encoding_names[model] = encoding_name_for(model)
         total = REPLY_PRIMING_TOKENS
         for message in messages if isinstance(messages, list) else []:
             if not isinstance(message, Mapping):
                 continue
-            total += TOKENS_PER_MESSAGE
-            total += self._tokens(encoding, str(message.get("role", "")))
-            total += self._tokens(encoding, "".join(_content_texts(message.get("content"))))
+            content = message.get("content")
+            # Plain text needs no generator: limited requests count their prompt before the call.
+            text = content if isinstance(content, str) else "".join(_content_texts(content))
+            total += (
+                TOKENS_PER_MESSAGE + self._tokens(encoding, str(message.get("role", ""))) + self._tokens(encoding, text)
+            )
             if message.get("name"):
                 total += TOKENS_PER_NAME + self._tokens(encoding, str(message["name"]))
             if message.get("tool_calls"):

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from gateway.core.settings import LitellmParams
-from gateway.usage.cost import Price, PriceBook, requested_output_tokens, worst_case_output_tokens
+from gateway.core.types import Principal
+from gateway.limits.estimate import limit_request
+from gateway.usage.cost import Price, PriceBook
 from gateway.usage.tokens import TokenCounter, encoding_name_for
 
 
@@ -23,7 +25,9 @@ def prices() -> PriceBook:
 
 
 def worst_case(body: dict[str, Any], price: Price) -> int:
-    return worst_case_output_tokens(body, requested_output_tokens(body), price)
+    """The answer length a budget reserves for (at one nano-dollar a token and no prompt)."""
+    caller = Principal(team_id=1, team_name="t", key_id=1, key_prefix="gw-t")
+    return limit_request("req_1", caller, body, 0, price).max_cost_nanos
 
 
 def test_gpt_4o_family_counts_with_o200k_and_others_with_cl100k() -> None:
@@ -120,5 +124,8 @@ def test_the_worst_case_answer_is_max_tokens_else_the_models_output_limit() -> N
     price = Price(Decimal(1), Decimal(1), max_output_tokens=16384)
     assert worst_case({"max_tokens": 100}, price) == 100
     assert worst_case({"max_completion_tokens": 50, "n": 2}, price) == 100
+    assert worst_case({"max_completion_tokens": 0, "max_tokens": 70}, price) == 70
+    assert worst_case({"max_tokens": 20_000, "n": 2}, price) == 32768  # capped by the model's limit
     assert worst_case({}, price) == 16384
+    assert worst_case({"n": 3}, price) == 3 * 16384
     assert worst_case({}, Price(Decimal(1), Decimal(1))) == 4096
