@@ -11,7 +11,7 @@ from gateway.core.settings import LitellmParams
 from gateway.core.types import Principal
 from gateway.limits.estimate import limit_request
 from gateway.usage.cost import Price, PriceBook
-from gateway.usage.tokens import TokenCounter, encoding_name_for
+from gateway.usage.tokens import CACHED_TEXTS, TokenCounter, encoding_name_for
 
 
 @pytest.fixture(scope="module")
@@ -114,10 +114,19 @@ def test_a_counted_text_is_remembered_and_long_texts_are_not() -> None:
     counter = TokenCounter()
     first = counter.count_text("You are a careful assistant.", "gpt-4o")
     assert counter.count_text("You are a careful assistant.", "gpt-4o") == first == 6
-    assert counter._count_cached.cache_info().hits == 1
+    assert counter._remembered == {("o200k_base", "You are a careful assistant."): 6}
     long_text = "word " * 5_000  # over CACHED_TEXT_CHARS
     assert counter.count_text(long_text, "gpt-4o") == counter.count_text(long_text, "gpt-4o") > 1_000
-    assert counter._count_cached.cache_info().currsize == 1
+    assert len(counter._remembered) == 1
+
+
+def test_the_remembered_counts_are_bounded_the_oldest_going_first() -> None:
+    counter = TokenCounter()
+    for number in range(CACHED_TEXTS + 10):
+        counter.count_text(f"text {number}", "gpt-4o")
+    assert len(counter._remembered) == CACHED_TEXTS
+    assert ("o200k_base", "text 9") not in counter._remembered
+    assert ("o200k_base", "text 10") in counter._remembered
 
 
 def test_the_worst_case_answer_is_max_tokens_else_the_models_output_limit() -> None:
