@@ -68,7 +68,6 @@ class RequestBooks:
             return
         deployment = self._state.router.require_group(group)[0]
         request = limit_request(
-            self.request_id,
             principal,
             body,
             prompt_tokens(),

@@ -77,7 +77,7 @@ def degraded_reservation(
                 "Rate limits cannot be checked right now; please retry shortly.", headers={"retry-after": "1"}
             )
     # Nothing was reserved; a settle adds the real cost if the store is back by then.
-    return Reservation(request, budgets=budgets, rates=rates, degraded=True)
+    return Reservation(budgets=budgets, rates=rates, degraded=True)
 
 
 def report_crossings(crossings: list[BudgetCrossing], callback: SoftThresholdCallback | None) -> None:

@@ -11,7 +11,6 @@ from gateway.usage.cost import Price
 
 
 def limit_request(
-    request_id: str,
     principal: Principal,
     body: Mapping[str, Any],
     prompt_tokens: int,
@@ -42,7 +41,6 @@ def limit_request(
     else:
         worst = (model_limit or default_max_output_tokens) * choices
     return LimitRequest(
-        request_id,
         principal.team_id,
         principal.key_id,
         principal.key_prefix,

@@ -234,7 +234,6 @@ class LeaseBook:
         if running_low and on_running_low is not None:
             on_running_low(request, limits)
         return Reservation(
-            request,
             budgets=plan.budgets,
             rates=plan.rates,
             headers=plan.rate_headers(at),

@@ -51,7 +51,7 @@ class InProcessLimits:
         if limits is None:
             limits = await self._catalog.limits_for(request.team_id, request.key_id)
         if not limits:
-            return Reservation(request)
+            return Reservation()
         now = self._clock()
         budgets = budget_slots("", limits, now)
         rates = rate_slots("", limits, request)

@@ -90,7 +90,6 @@ def interpret(
     if reply.status != "ok":
         raise RuntimeError(f"unexpected limit check reply {reply.status!r}")
     return Reservation(
-        request,
         budgets=budgets,
         rates=rates,
         headers=headers,

@@ -118,7 +118,7 @@ class RedisLimits:
         if limits is None:
             limits = await self._catalog.limits_for(request.team_id, request.key_id)
         if not limits:
-            return Reservation(request)
+            return Reservation()
         now = self._clock()
         leased = self._leases.take(request, limits, now.timestamp())
         if leased is None and (refills := self._leases.refills(request)):

@@ -47,7 +47,6 @@ class AppliedLimits:
 class LimitRequest(NamedTuple):  # a tuple: one is built for every limited request, at a third of a dataclass's cost
     """What a request may use at most: tokens for TPM, and cost for budgets."""
 
-    request_id: str
     team_id: int
     key_id: int
     key_prefix: str = ""
@@ -103,7 +102,6 @@ class RateState(NamedTuple):  # a tuple: built for every request's headers, and 
 class Reservation:
     """What a check reserved; `settle` replaces it with the real cost and tokens."""
 
-    request: LimitRequest
     budgets: list[BudgetSlot] = field(default_factory=list)
     rates: list[RateSlot] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)

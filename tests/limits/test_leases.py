@@ -23,8 +23,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 CENT = usd_to_nanos("0.01")
 
 
-def _request(number: int, cost: int = CENT, tokens: int = 10) -> LimitRequest:
-    return LimitRequest(f"req_{number}", team_id=1, key_id=10, tokens=tokens, max_cost_nanos=cost)
+def _request(cost: int = CENT, tokens: int = 10) -> LimitRequest:
+    return LimitRequest(team_id=1, key_id=10, tokens=tokens, max_cost_nanos=cost)
 
 
 def _limits(client: Redis, engine: Engine, prefix: str, clock: Any, **settings: Any) -> RedisLimits:
@@ -39,8 +39,8 @@ async def _reserve(limits: RedisLimits, request: LimitRequest) -> Reservation:
     return reservation if reservation is not None else await limits.check_and_reserve(request, rules)
 
 
-async def _spend(limits: RedisLimits, number: int, actual: int = CENT, tokens: int = 10) -> Reservation:
-    reservation = await _reserve(limits, _request(number))
+async def _spend(limits: RedisLimits, actual: int = CENT, tokens: int = 10) -> Reservation:
+    reservation = await _reserve(limits, _request())
     if not limits.settle_here(reservation, actual, tokens):
         await limits.settle(reservation, actual, tokens)
     return reservation
@@ -61,8 +61,8 @@ async def test_a_busy_process_goes_to_redis_once_per_lease_not_once_per_request(
     client = create_redis(private_redis.url)
     limits = _limits(client, engine, prefix, clock)
     leased = 0
-    for number in range(300):
-        leased += bool((await _spend(limits, number, tokens=answered_tokens)).leased is not None)
+    for _ in range(300):
+        leased += bool((await _spend(limits, tokens=answered_tokens)).leased is not None)
     assert leased > 280
     assert await _evalsha_calls(client) < 20  # the first checks, then a few growing refills
     await limits.close()
@@ -81,10 +81,10 @@ async def test_a_lease_running_low_is_topped_up_before_requests_wait_for_it(
     async def request(number: int) -> None:
         nonlocal short
         rules = await limits._catalog.limits_for(1, 10)
-        reservation = limits.reserve_from_leases(_request(number), rules)
+        reservation = limits.reserve_from_leases(_request(), rules)
         short += reservation is None and number % 1000 >= 100
         if reservation is None:
-            reservation = await limits.check_and_reserve(_request(number), rules)
+            reservation = await limits.check_and_reserve(_request(), rules)
         await asyncio.sleep(0.0005)  # the upstream call: other requests run meanwhile
         if not limits.settle_here(reservation, CENT, 10):
             await limits.settle(reservation, CENT, 10)
@@ -106,7 +106,7 @@ async def test_headers_counted_from_a_lease_are_what_redis_would_say(
 ) -> None:
     set_rate_limit(engine, "key", 10, rpm=1000, tpm=None)
     limits = _limits(redis, engine, prefix, clock)  # the clock stands still: nothing regenerates
-    remaining = [int((await _spend(limits, number)).headers["x-ratelimit-remaining-requests"]) for number in range(50)]
+    remaining = [int((await _spend(limits)).headers["x-ratelimit-remaining-requests"]) for _ in range(50)]
     assert remaining == list(range(999, 949, -1))
     await limits.close()
 
@@ -123,7 +123,7 @@ async def test_two_leasing_processes_never_pass_a_rate_limit_and_strand_nothing(
     admitted = leased = 0
     for number in range(1000):
         try:
-            reservation = await _spend(gateways[number % 2], number)
+            reservation = await _spend(gateways[number % 2])
         except RateLimited:
             continue
         admitted += 1
@@ -142,12 +142,12 @@ async def test_a_budget_shared_by_two_leasing_processes_is_not_overspent_under_c
     clients = [create_redis(REDIS_URL), create_redis(REDIS_URL)]
     gateways = [_limits(client, engine, prefix, clock) for client in clients]
     for number in range(20):  # both processes busy: both hold leases
-        await _spend(gateways[number % 2], number)
+        await _spend(gateways[number % 2])
     outcomes: list[str] = []
 
     async def call(number: int) -> None:
         try:
-            await _spend(gateways[number % 2], number)
+            await _spend(gateways[number % 2])
         except QuotaExceeded:
             outcomes.append("refused")
         else:
@@ -167,9 +167,9 @@ async def test_what_leases_hold_goes_back_when_idle_and_late_settles_go_to_redis
 ) -> None:
     set_budget(engine, "team", 1, "100", "month")
     limits = _limits(redis, engine, prefix, clock, lease_seconds=0.05)  # given back after 0.2 s unrefilled
-    for number in range(30):
-        await _spend(limits, number, actual=CENT // 2)  # every request uses half what it reserved
-    late = await limits.check_and_reserve(_request(99))
+    for _ in range(30):
+        await _spend(limits, actual=CENT // 2)  # every request uses half what it reserved
+    late = await limits.check_and_reserve(_request())
     assert late.leased is not None
     key = f"{prefix}budget:team:1:month:2025-03"
     assert int(await redis.get(key) or 0) > 30 * CENT // 2 + CENT  # leases still held
@@ -186,11 +186,11 @@ async def test_a_budget_counter_lost_while_leased_is_rebuilt_from_the_ledger_alo
 ) -> None:
     set_budget(engine, "team", 1, "100", "month")
     limits = _limits(redis, engine, prefix, clock)
-    for number in range(30):
-        await _spend(limits, number)
+    for _ in range(30):
+        await _spend(limits)
     key = f"{prefix}budget:team:1:month:2025-03"
     await redis.delete(key)  # as Redis restarted empty; the ledger (empty here) has nothing spent
-    await limits.check_and_reserve(_request(99, cost=100 * CENT))  # more than the leases hold: to Redis
+    await limits.check_and_reserve(_request(cost=100 * CENT))  # more than the leases hold: to Redis
     await limits.close()  # gives back what the leases hold now
     assert int(await redis.get(key) or 0) == 100 * CENT  # only the reservation: the lost lease was not subtracted
 
@@ -202,8 +202,8 @@ async def test_a_soft_threshold_is_reported_once_with_the_spend_not_the_leases(
     crossings: list[BudgetCrossing] = []
     catalog = LimitsCatalog(engine, 60)
     limits = RedisLimits(redis, catalog, prefix=prefix, ledger=engine, clock=clock, on_soft_threshold=crossings.append)
-    for number in range(80):
-        await _spend(limits, number)
+    for _ in range(80):
+        await _spend(limits)
     assert [crossing.spent_nanos for crossing in crossings] == [50 * CENT]
     await limits.close()
 
@@ -211,7 +211,7 @@ async def test_a_soft_threshold_is_reported_once_with_the_spend_not_the_leases(
 async def test_leases_can_be_turned_off(engine: Engine, redis: Redis, prefix: str, clock: Any) -> None:
     set_rate_limit(engine, "key", 10, rpm=10_000, tpm=None)
     limits = _limits(redis, engine, prefix, clock, lease_seconds=0)
-    assert all([(await _spend(limits, number)).leased is None for number in range(20)])
+    assert all([(await _spend(limits)).leased is None for _ in range(20)])
     await limits.close()
 
 
@@ -222,7 +222,7 @@ async def test_a_catalog_reload_with_unchanged_rules_keeps_the_leases(
     client = create_redis(private_redis.url)
     catalog = LimitsCatalog(engine, 0)  # re-read from the database before every check
     limits = RedisLimits(client, catalog, prefix=prefix, ledger=engine, clock=clock)
-    leased = [(await _spend(limits, number)).leased is not None for number in range(100)]
+    leased = [(await _spend(limits)).leased is not None for _ in range(100)]
     assert sum(leased) > 90
     rules = await catalog.limits_for(1, 10)
     assert await catalog.limits_for(1, 10) is rules

@@ -15,21 +15,21 @@ from gateway.limits.rules import LimitRequest
 pytestmark = pytest.mark.anyio
 
 
-def _request(number: int = 0, tokens: int = 10) -> LimitRequest:
-    return LimitRequest(f"req_{number}", team_id=1, key_id=10, key_prefix="sk-gw-test", tokens=tokens)
+def _request(tokens: int = 10) -> LimitRequest:
+    return LimitRequest(team_id=1, key_id=10, key_prefix="sk-gw-test", tokens=tokens)
 
 
 async def test_rpm_admits_the_limit_then_refuses_with_openais_headers(engine: Engine, make_backend: Any) -> None:
     set_rate_limit(engine, "key", 10, rpm=3, tpm=None)
     limits = make_backend()
     remaining = []
-    for number in range(3):
-        reservation = await limits.check_and_reserve(_request(number))
+    for _ in range(3):
+        reservation = await limits.check_and_reserve(_request())
         remaining.append(reservation.headers["x-ratelimit-remaining-requests"])
         assert reservation.headers["x-ratelimit-limit-requests"] == "3"
     assert remaining == ["2", "1", "0"]
     with pytest.raises(RateLimited) as refused:
-        await limits.check_and_reserve(_request(4))
+        await limits.check_and_reserve(_request())
     error = refused.value
     assert (error.status_code, error.code, error.error_type) == (429, "rate_limit_exceeded", "requests")
     assert error.headers["retry-after"] == "20"  # one request's share of the minute
@@ -43,13 +43,13 @@ async def test_a_request_is_admitted_again_once_its_share_of_the_minute_passed(
 ) -> None:
     set_rate_limit(engine, "key", 10, rpm=3, tpm=None)
     limits = make_backend()
-    for number in range(3):
-        await limits.check_and_reserve(_request(number))
+    for _ in range(3):
+        await limits.check_and_reserve(_request())
     clock.advance(seconds=19.9)
     with pytest.raises(RateLimited):
-        await limits.check_and_reserve(_request(3))
+        await limits.check_and_reserve(_request())
     clock.advance(seconds=0.1)
-    reservation = await limits.check_and_reserve(_request(4))
+    reservation = await limits.check_and_reserve(_request())
     assert reservation.headers["x-ratelimit-remaining-requests"] == "0"
 
 
@@ -58,15 +58,15 @@ async def test_tpm_counts_prompt_and_max_tokens_and_settling_gives_back_the_unus
 ) -> None:
     set_rate_limit(engine, "team", 1, rpm=None, tpm=1000)
     limits = make_backend()
-    first = await limits.check_and_reserve(_request(1, tokens=600))
+    first = await limits.check_and_reserve(_request(tokens=600))
     assert first.headers["x-ratelimit-limit-tokens"] == "1000"
     assert first.headers["x-ratelimit-remaining-tokens"] == "400"
     with pytest.raises(RateLimited) as refused:
-        await limits.check_and_reserve(_request(2, tokens=600))
+        await limits.check_and_reserve(_request(tokens=600))
     assert refused.value.headers["x-ratelimit-remaining-tokens"] == "400"
     assert refused.value.headers["retry-after"] == "12"  # 200 tokens at 1000 per minute
     await limits.settle(first, 0, 100)  # the answer was short: 500 tokens come back
-    second = await limits.check_and_reserve(_request(3, tokens=600))
+    second = await limits.check_and_reserve(_request(tokens=600))
     assert second.headers["x-ratelimit-remaining-tokens"] == "300"
 
 
@@ -92,12 +92,12 @@ async def test_a_refused_request_uses_up_nothing(engine: Engine, make_backend: A
     set_rate_limit(engine, "key", 10, rpm=1, tpm=None)
     set_rate_limit(engine, "team", 1, rpm=10, tpm=None)
     limits = make_backend()
-    await limits.check_and_reserve(_request(1))
-    for number in range(5):
+    await limits.check_and_reserve(_request())
+    for _ in range(5):
         with pytest.raises(RateLimited):
-            await limits.check_and_reserve(_request(number + 2))
+            await limits.check_and_reserve(_request())
     assert int(set_rate_limit(engine, "key", 10, rpm=None, tpm=None).id or 0)  # key limit lifted
-    reservation = await limits.check_and_reserve(_request(9))
+    reservation = await limits.check_and_reserve(_request())
     assert reservation.headers["x-ratelimit-remaining-requests"] == "8"  # the team saw two requests, not seven
 
 

@@ -35,8 +35,8 @@ async def _counter(redis: Redis, key: str) -> int:
     return int(value)
 
 
-def _request(number: int = 0) -> LimitRequest:
-    return LimitRequest(f"req_{number}", team_id=1, key_id=10, tokens=10, max_cost_nanos=CENT)
+def _request() -> LimitRequest:
+    return LimitRequest(team_id=1, key_id=10, tokens=10, max_cost_nanos=CENT)
 
 
 async def test_two_gateway_processes_sharing_redis_enforce_one_budget_and_one_rate_limit(
@@ -57,7 +57,7 @@ async def test_two_gateway_processes_sharing_redis_enforce_one_budget_and_one_ra
     async def call(number: int) -> None:
         limits = gateways[number % 2]
         try:
-            reservation = await limits.check_and_reserve(_request(number))
+            reservation = await limits.check_and_reserve(_request())
         except (QuotaExceeded, RateLimited) as refusal:
             outcomes.append(type(refusal).__name__)
             return
@@ -150,11 +150,11 @@ async def test_the_defaults_refuse_budgeted_requests_and_let_rate_limited_ones_t
     set_rate_limit(engine, "key", 10, rpm=1, tpm=None)
     health = StoreHealth(1.0)
     limits = _closed_port_backend(engine, prefix, LimitsSettings(), health)
-    for number in range(3):  # far over the RPM, but unchecked
-        assert (await limits.check_and_reserve(_request(number))).degraded
+    for _ in range(3):  # far over the RPM, but unchecked
+        assert (await limits.check_and_reserve(_request())).degraded
     set_budget(engine, "team", 1, "1", "month")
     with pytest.raises(LimitsUnavailable):
-        await limits.check_and_reserve(_request(9))
+        await limits.check_and_reserve(_request())
     assert health.degradations[("rate_limit", "allowed")] == 3
     assert health.degradations[("budget", "refused")] == 1
 
@@ -167,16 +167,16 @@ async def test_enforcement_comes_back_by_itself_when_redis_does(
     health = StoreHealth(5.0, clock=lambda: now[0])
     client = create_redis(private_redis.url)
     limits = RedisLimits(client, LimitsCatalog(engine, 0), prefix=prefix, health=health)
-    await limits.check_and_reserve(_request(1))
+    await limits.check_and_reserve(_request())
     private_redis.stop()
-    assert (await limits.check_and_reserve(_request(2))).degraded
-    assert (await limits.check_and_reserve(_request(3))).degraded  # skipped: Redis is not even tried
+    assert (await limits.check_and_reserve(_request())).degraded
+    assert (await limits.check_and_reserve(_request())).degraded  # skipped: Redis is not even tried
     private_redis.start()  # an empty Redis, as after a restart: no counters, no cached script
     now[0] += 5.0
-    await limits.check_and_reserve(_request(4))
+    await limits.check_and_reserve(_request())
     assert health.up
     with pytest.raises(RateLimited):
-        await limits.check_and_reserve(_request(5))
+        await limits.check_and_reserve(_request())
     await client.aclose()
 
 
@@ -185,8 +185,8 @@ async def test_a_redis_without_the_script_gets_it_by_eval_once(engine: Engine, p
     client = create_redis(private_redis.url)
     no_leases = LimitsSettings(lease_seconds=0)  # every check goes to Redis
     limits = RedisLimits(client, LimitsCatalog(engine, 0), prefix=prefix, settings=no_leases)
-    for number in range(3):
-        await limits.check_and_reserve(_request(number))
+    for _ in range(3):
+        await limits.check_and_reserve(_request())
     stats = await client.info("commandstats")
     assert stats["cmdstat_eval"]["calls"] == 1  # after the first NOSCRIPT
     assert stats["cmdstat_evalsha"]["calls"] == 3

@@ -27,7 +27,7 @@ def prices() -> PriceBook:
 def worst_case(body: dict[str, Any], price: Price) -> int:
     """The answer length a budget reserves for (at one nano-dollar a token and no prompt)."""
     caller = Principal(team_id=1, team_name="t", key_id=1, key_prefix="gw-t")
-    return limit_request("req_1", caller, body, 0, price).max_cost_nanos
+    return limit_request(caller, body, 0, price).max_cost_nanos
 
 
 def test_gpt_4o_family_counts_with_o200k_and_others_with_cl100k() -> None:
