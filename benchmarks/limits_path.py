@@ -89,7 +89,7 @@ async def run(requests: int, redis_url: str, profile: bool) -> None:
                     books = RequestBooks(state, "chat")
                     books.identify(principal)
                     await books.reserve(
-                        principal, BODY, "bench", lambda: state.counter.count_messages(BODY["messages"], "echo")
+                        principal, BODY, deployment, lambda: state.counter.count_messages(BODY["messages"], "echo")
                     )
                     books.used(usage, deployment)
                     # What RequestBooks.close does with the reservation, without its ledger record

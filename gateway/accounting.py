@@ -58,15 +58,17 @@ class RequestBooks:
     def add_verdicts(self, verdicts: list[Verdict]) -> None:
         self.event.verdicts.extend(verdict.as_record() for verdict in verdicts)
 
-    async def reserve(self, principal: Principal, body: dict[str, Any], group: str, prompt_tokens: Any) -> None:
-        """Check rate limits and reserve budget, in one Redis round trip; only if limits apply.
+    async def reserve(
+        self, principal: Principal, body: dict[str, Any], deployment: Deployment, prompt_tokens: Any
+    ) -> None:
+        """Check rate limits and reserve budget at `deployment`'s price, in one Redis round trip;
+        only if limits apply.
 
         `prompt_tokens` is called only when a limit needs the count (counting costs time).
         """
         limits = await self._state.catalog.limits_for(principal.team_id, principal.key_id)
         if not limits:
             return
-        deployment = self._state.router.require_group(group)[0]
         request = limit_request(
             principal,
             body,

@@ -53,17 +53,20 @@ async def handle_chat(state: GatewayState, request: Request) -> Response:
         finally:
             books.add_verdicts(prepared.verdicts)
         body = prepared.body
-        model = state.router.require_group(group)[0].params.upstream_model
+        deployment = state.router.require_group(group)[0]  # the group's first: the price budgets reserve at
+        model = deployment.params.upstream_model
         await books.reserve(
-            principal, body, group, lambda: state.counter.count_messages(body["messages"], model, body.get("tools"))
+            principal,
+            body,
+            deployment,
+            lambda: state.counter.count_messages(body["messages"], model, body.get("tools")),
         )
         if body.get("stream"):
             response = await _open_stream(state, books, principal, group, body)
             streaming = True
             return response
         answer = await state.router.chat(group, body, books.route)
-        deployment = books.route.deployment
-        books.used(state.counter.usage_of_response(answer, body["messages"], model), deployment)
+        books.used(state.counter.usage_of_response(answer, body["messages"], model), books.route.deployment)
         filtered = await filter_answer(
             state, principal, answer, request_id=books.request_id, model=group, prompt_ref=books.prompt_ref
         )

@@ -31,8 +31,11 @@ async def embeddings(request: Request) -> Response:
         books.describe_request(body, request.headers.get(END_USER_HEADER))
         group = check_embeddings_body(body)
         authorise_model(state, principal, group)
-        model = state.router.require_group(group)[0].params.upstream_model
-        await books.reserve(principal, body, group, lambda: state.counter.count_embedding_input(body["input"], model))
+        deployment = state.router.require_group(group)[0]  # the group's first: the price budgets reserve at
+        model = deployment.params.upstream_model
+        await books.reserve(
+            principal, body, deployment, lambda: state.counter.count_embedding_input(body["input"], model)
+        )
         result = await state.router.embeddings(group, body, books.route)
         reported = provider_usage(result)
         usage = reported or TokenUsage(state.counter.count_embedding_input(body["input"], model), 0, counted=True)
