@@ -24,7 +24,7 @@ def limit_request(
     The requested length is `max_completion_tokens`, else `max_tokens`, times `n`; the longest
     answer is that, capped by the model's output limit, or without a request the limit itself
     (`default_max_output_tokens` where the price map knows none). One function with no helpers:
-    every limited request runs it, and under load each call costs a gateway about 1 µs.
+    every limited request runs it, and under load all it runs starts with cold caches.
     """
     choices = body.get("n")
     if not isinstance(choices, int) or choices < 1:

@@ -62,9 +62,8 @@ class Ask(NamedTuple):
     back: int  # units the lease had left, given back with the check
 
 
-# What a lease's units are, as an index into the costs a take computes per request.
-BUDGET, REQUESTS, TOKENS = 0, 1, 2
-UNIT_INDEX = {"budget": BUDGET, "requests": REQUESTS, "tokens": TOKENS}
+# A lease's unit, as its position in the costs a take works out per request.
+UNIT_INDEX = {"budget": 0, "requests": 1, "tokens": 2}
 
 
 class HeaderSource(NamedTuple):
@@ -117,8 +116,8 @@ class LeasePlan:
     def rate_headers(self, at: float) -> dict[str, str]:
         """The x-ratelimit-* headers as this process's requests see the limits: the arrival time
         Redis holds, less what is still leased; per kind, the tightest limit (as `rate_headers`
-        in outcome.py picks it). Worked out inline, with no calls that can be spared: every leased
-        request runs this, and under load each function call costs a gateway about 1 µs."""
+        in outcome.py picks it). Worked out inline, from what the plan worked out once: every
+        leased request runs this, and under load all it touches starts cold (docs/usage.md)."""
         headers = {}
         for (limit_name, remaining_name, reset_name), sources in self.header_sources:
             shown_remaining, shown_ahead, shown_limit = -1, 0.0, ""
@@ -218,7 +217,7 @@ class LeaseBook:
         if plan is None or plan.limits is not limits or at >= plan.day_ends:
             return None
         # No plan in the book holds a lease given back: `expired` and `drain` drop such plans.
-        costs = (request.max_cost_nanos, 1, request.tokens)
+        costs = (request.max_cost_nanos, 1, request.tokens)  # in UNIT_INDEX order
         for lease, unit in plan.costed:
             if lease.available < costs[unit]:
                 return None
