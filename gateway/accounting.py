@@ -17,7 +17,6 @@ from gateway.limits.rules import Reservation
 from gateway.state import GatewayState
 from gateway.upstream.base import Deployment
 from gateway.upstream.router import CallReport
-from gateway.usage.cost import Price
 from gateway.usage.records import UsageEvent
 from gateway.usage.tokens import TokenUsage
 
@@ -83,15 +82,12 @@ class RequestBooks:
         self.reservation = reservation
         self.headers.update(reservation.headers)
 
-    def price_of(self, deployment: Deployment) -> Price:
-        return self._state.price_of(deployment)
-
     def used(self, usage: TokenUsage, deployment: Deployment | None) -> None:
         event = self.event
         event.prompt_tokens, event.completion_tokens = usage.prompt_tokens, usage.completion_tokens
         event.usage_counted = usage.counted
         if deployment is not None:
-            event.cost_nanos = self.price_of(deployment).cost_nanos(usage.prompt_tokens, usage.completion_tokens)
+            event.cost_nanos = self._state.price_of(deployment).cost_nanos(usage.prompt_tokens, usage.completion_tokens)
 
     def first_token(self) -> None:
         if self.event.ttft_ms is None:

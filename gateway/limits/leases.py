@@ -147,7 +147,8 @@ class LeasePlan:
         """Give a leased request's unused reservation back to these leases if every one is still
         held here (True); else change nothing (False): the settle goes through Redis.
 
-        The charge is `_charge`'s, inline: every leased request settles here.
+        The charge is `_charge`'s, inline: every leased request settles here, with cold caches
+        (calling `_charge` measured 2-4 µs more per request in `benchmarks.limits_path`, cold).
         """
         for lease in self.leases:
             if lease.returned:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -68,8 +67,6 @@ class RedisLimits:
         self.health = health or StoreHealth(self._settings.store_retry_seconds)
         self._on_soft_threshold = on_soft_threshold
         self._clock = clock
-        # Epoch seconds for the leased path, which needs no datetime: a third of utcnow()'s cost.
-        self._epoch: Callable[[], float] = time.time if clock is utcnow else lambda: clock().timestamp()
         self._scripts = ScriptBatcher(redis)
         self._reserve = LuaScript(RESERVE)
         self._settle = LuaScript(SETTLE)
@@ -85,7 +82,7 @@ class RedisLimits:
         leases short and waited for a refill starts none, so near a soft threshold requests soon
         go to Redis, and settle there, where the crossing is seen.)
         """
-        return self._leases.take(request, limits, self._epoch(), self._start_top_up)
+        return self._leases.take(request, limits, self._clock().timestamp(), self._start_top_up)
 
     def _start_top_up(self, request: LimitRequest, limits: AppliedLimits) -> None:
         """A lease runs low: top it up in the background. Requests that wait for a refill leave

@@ -112,9 +112,10 @@ def test_costs_round_as_the_decimal_sums_do(input_price: str, output_price: str)
 
 def test_a_counted_text_is_remembered_and_long_texts_are_not() -> None:
     counter = TokenCounter()
-    first = counter.count_text("You are a careful assistant.", "gpt-4o")
-    assert counter.count_text("You are a careful assistant.", "gpt-4o") == first == 6
+    assert counter.count_text("You are a careful assistant.", "gpt-4o") == 6
     assert counter._remembered == {("o200k_base", "You are a careful assistant."): 6}
+    counter._remembered[("o200k_base", "You are a careful assistant.")] = 99  # a second count reads it
+    assert counter.count_text("You are a careful assistant.", "gpt-4o") == 99
     long_text = "word " * 5_000  # over CACHED_TEXT_CHARS
     assert counter.count_text(long_text, "gpt-4o") == counter.count_text(long_text, "gpt-4o") > 1_000
     assert len(counter._remembered) == 1
