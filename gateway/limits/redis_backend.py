@@ -181,7 +181,12 @@ class RedisLimits:
                 return reply
             for index in reply.missing:
                 await restore_counter(self._redis, self._ledger, budgets[index], now, overwrite=False)
-                backs[index] = 0  # a rebuilt counter holds what the ledger holds, not this process's lease
+                # A rebuilt counter holds what the ledger holds, not this process's lease: what the
+                # lease holds (given back with this check, or kept by a top-up) is dropped, not
+                # given back later, else the rebuilt counter would lose it.
+                backs[index] = 0
+                if asks:
+                    asks[index].lease.available = 0
         raise RedisError("budget counters keep disappearing")
 
     def _lease_granted(

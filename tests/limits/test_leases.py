@@ -190,9 +190,10 @@ async def test_a_budget_counter_lost_while_leased_is_rebuilt_from_the_ledger_alo
         await _spend(limits)
     key = f"{prefix}budget:team:1:month:2025-03"
     await redis.delete(key)  # as Redis restarted empty; the ledger (empty here) has nothing spent
-    await limits.check_and_reserve(_request(cost=100 * CENT))  # more than the leases hold: to Redis
+    # Half the budget: more than the leases hold, even with a top-up granted meanwhile: to Redis.
+    await limits.check_and_reserve(_request(cost=5_000 * CENT))
     await limits.close()  # gives back what the leases hold now
-    assert int(await redis.get(key) or 0) == 100 * CENT  # only the reservation: the lost lease was not subtracted
+    assert int(await redis.get(key) or 0) == 5_000 * CENT  # only the reservation: the lost lease was not subtracted
 
 
 async def test_a_soft_threshold_is_reported_once_with_the_spend_not_the_leases(
