@@ -14,7 +14,8 @@ from gateway.accounting import END_USER_HEADER, RequestBooks
 from gateway.answer_filter import REVIEW_HEADER, filter_answer
 from gateway.core.errors import GatewayError, PermissionDenied
 from gateway.core.types import Principal
-from gateway.http_body import check_chat_body, read_json_body
+from gateway.http_body import read_json_body
+from gateway.proxy.openai_requests import check_chat_request, model_of
 from gateway.routes.deps import authenticate
 from gateway.state import GatewayState
 from gateway.stream_filter import StreamFilter
@@ -46,7 +47,7 @@ async def handle_chat(state: GatewayState, request: Request) -> Response:
         prepared = await state.governance.render_prompt(body)
         if prepared.prompt is not None:
             books.used_prompt(prepared.prompt)
-        group = check_chat_body(prepared.body)
+        group = check_chat_request(prepared.body, state.router.extra_params(model_of(prepared.body)))
         authorise_model(state, principal, group)
         try:
             prepared = await state.governance.apply_policy(prepared, principal)

@@ -24,8 +24,9 @@ ENV_OVERRIDES = {
     "finance_key": "GATEWAY_FINANCE_KEY",
 }
 LIST_ENV_OVERRIDES = {"review_keys": "GATEWAY_REVIEW_KEYS"}  # comma-separated
-# Request fields that would choose where, or with which credentials, a call goes.
-ROUTING_FIELDS = frozenset(
+# Names an admin may not allow as extra request parameters of a model: they choose where, or with
+# which credentials, a call goes, or steer litellm itself (fallbacks, mock answers, retries).
+UNALLOWABLE_REQUEST_PARAMS = frozenset(
     {
         "api_base",
         "base_url",
@@ -34,9 +35,12 @@ ROUTING_FIELDS = frozenset(
         "api_type",
         "custom_llm_provider",
         "extra_headers",
+        "extra_body",
+        "extra_query",
         "headers",
         "organization",
         "azure_ad_token",
+        "azure_ad_token_provider",
         "aws_access_key_id",
         "aws_secret_access_key",
         "aws_session_token",
@@ -47,7 +51,25 @@ ROUTING_FIELDS = frozenset(
         "litellm_params",
         "model_list",
         "proxy_server_request",
-        "metadata_api_base",
+        "fallbacks",
+        "context_window_fallback_dict",
+        "mock_response",
+        "mock_tool_calls",
+        "mock_timeout",
+        "num_retries",
+        "max_retries",
+        "timeout",
+        "user_config",
+        "deployment_id",
+        "litellm_logging_obj",
+        "litellm_call_id",
+        "client",
+        "acompletion",
+        "model",
+        "messages",
+        "input",
+        "stream",
+        "stream_options",
     }
 )
 
@@ -120,6 +142,17 @@ class ModelDeployment(BaseModel):
     model_name: str = Field(min_length=1)
     litellm_params: LitellmParams
     model_info: dict[str, Any] = Field(default_factory=dict)
+    allowed_request_params: list[str] = Field(
+        default_factory=list, description="provider parameters beyond OpenAI's that clients may send to this model"
+    )
+
+    @field_validator("allowed_request_params")
+    @classmethod
+    def _allowable(cls, names: list[str]) -> list[str]:
+        refused = sorted(set(names) & UNALLOWABLE_REQUEST_PARAMS)
+        if refused:
+            raise ValueError(f"{', '.join(refused)} choose where or how a call goes and cannot be allowed")
+        return names
 
 
 class RouterSettings(BaseModel):

@@ -10,7 +10,8 @@ from gateway.accounting import END_USER_HEADER, RequestBooks
 from gateway.chat import authorise_model, handle_chat, json_response
 from gateway.core.errors import GatewayError
 from gateway.fast_lane import Endpoint
-from gateway.http_body import check_embeddings_body, read_json_body
+from gateway.http_body import read_json_body
+from gateway.proxy.openai_requests import check_embeddings_request, model_of
 from gateway.routes.deps import authenticate, gateway_state
 from gateway.usage.tokens import TokenUsage, provider_usage
 
@@ -29,7 +30,7 @@ async def embeddings(request: Request) -> Response:
         books.identify(principal)
         body = await read_json_body(request, state.settings.max_request_bytes)
         books.describe_request(body, request.headers.get(END_USER_HEADER))
-        group = check_embeddings_body(body)
+        group = check_embeddings_request(body, state.router.extra_params(model_of(body)))
         authorise_model(state, principal, group)
         deployment = state.router.require_group(group)[0]  # the group's first: the price budgets reserve at
         model = deployment.params.upstream_model

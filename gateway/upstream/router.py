@@ -56,7 +56,13 @@ class Router:
         self._settings: RouterSettings = settings.router_settings
         self._on_failure = on_failure  # e.g. a metric per failing deployment
         self.groups: dict[str, list[Deployment]] = {}
+        # Extra request parameters a group accepts: only those every deployment of it allows, since
+        # a retry or a load-balancing pick may send the request to any of them.
+        self._extra_params: dict[str, frozenset[str]] = {}
         for group, entries in settings.model_groups().items():
+            self._extra_params[group] = frozenset.intersection(
+                *(frozenset(entry.allowed_request_params) for entry in entries)
+            )
             self.groups[group] = [
                 Deployment(
                     id=f"{group}#{index}",
@@ -74,6 +80,10 @@ class Router:
         if deployments is None:
             raise ModelNotFound(f"The model '{group}' does not exist or you do not have access to it.", param="model")
         return deployments
+
+    def extra_params(self, group: str) -> frozenset[str]:
+        """The provider parameters beyond the API's own that a request to `group` may carry."""
+        return self._extra_params.get(group, frozenset())
 
     def _pick(self, deployments: list[Deployment], tried: set[str]) -> Deployment | None:
         healthy = [d for d in deployments if d.circuit.is_closed()]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.core.settings import ConfigError, load_settings, settings_from_mapping
+from gateway.upstream.router import Router
 
 
 def test_litellm_model_list_loads_unchanged_with_env_secrets() -> None:
@@ -112,3 +113,24 @@ def test_serve_with_a_bad_config_exits_with_the_reason_and_no_traceback(tmp_path
     assert result.returncode == 2
     assert "model_list.0.litellm_params.model: Field required" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_allowed_request_params_refuse_names_that_steer_the_call() -> None:
+    entry = {"model_name": "m", "litellm_params": {"model": "openai/m"}, "allowed_request_params": ["fallbacks"]}
+    with pytest.raises(ConfigError, match=r"model_list\.0\.allowed_request_params.*fallbacks"):
+        settings_from_mapping({"model_list": [entry]}, environ={})
+
+
+def test_a_group_accepts_only_the_extras_every_deployment_allows() -> None:
+    settings = settings_from_mapping(
+        {
+            "model_list": [
+                {"model_name": "m", "litellm_params": {"model": "openai/a"}, "allowed_request_params": ["top_k", "x"]},
+                {"model_name": "m", "litellm_params": {"model": "openai/b"}, "allowed_request_params": ["top_k"]},
+            ]
+        },
+        environ={},
+    )
+    router = Router(settings, lambda provider: None)  # type: ignore[arg-type,return-value]
+    assert router.extra_params("m") == frozenset({"top_k"})
+    assert router.extra_params("unknown") == frozenset()
