@@ -73,6 +73,17 @@ def gateway_config(upstream_url: str, database_url: str, **extra: Any) -> dict[s
             },
         }
 
+    def azure(name: str, upstream: str) -> dict[str, Any]:
+        return {
+            "model_name": name,
+            "litellm_params": {
+                "model": f"azure/{upstream}",
+                "api_base": upstream_url.removesuffix("/v1"),
+                "api_key": PROVIDER_SECRET,
+                "api_version": "2024-10-21",
+            },
+        }
+
     config: dict[str, Any] = {
         "database_url": database_url,
         "admin_key": "admin-test-key",
@@ -89,6 +100,11 @@ def gateway_config(upstream_url: str, database_url: str, **extra: Any) -> dict[s
             openai("primary-down", "fail-500"),
             openai("rate-limited", "rate-limited"),
             openai("slow-stream", "slow-stream"),
+            openai("error-stream", "error-stream"),
+            openai("redirect", "redirect"),
+            azure("azure-test", "echo"),
+            azure("azure-error-stream", "error-stream"),
+            azure("azure-redirect", "redirect"),
             {
                 "model_name": "claude-test",
                 "litellm_params": {

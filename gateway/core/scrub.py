@@ -34,6 +34,21 @@ class Scrubber:
         return _KEY_LIKE.sub("***", text)
 
 
+PROVIDER_MESSAGE_LIMIT = 300
+
+
+def provider_message(scrub: Scrubber, text: str) -> str:
+    """What a client may read of a provider's error text: its first line, scrubbed and bounded.
+    Text that carries a traceback (litellm folds them into messages) is dropped whole."""
+    if "Traceback (most recent call last)" in text or 'File "/' in text:
+        return "The model provider rejected the request."
+    first = text.strip().split("\n", 1)[0]
+    cleaned = scrub(first)
+    if len(cleaned) > PROVIDER_MESSAGE_LIMIT:
+        cleaned = cleaned[:PROVIDER_MESSAGE_LIMIT] + "…"
+    return cleaned or "The model provider rejected the request."
+
+
 class ScrubbingFilter(logging.Filter):
     """A logging filter that scrubs every record's rendered message, as a last line of defence."""
 

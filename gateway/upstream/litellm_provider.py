@@ -7,14 +7,17 @@ so it is imported only when a deployment needs it and never sits on the fast pat
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import orjson
 
 from gateway.core.errors import GatewayError, UpstreamError, UpstreamRejected, UpstreamTimeout
-from gateway.core.scrub import Scrubber
+from gateway.core.scrub import Scrubber, provider_message
 from gateway.upstream.base import ChunkBatches, Deployment, Json, MalformedUpstreamResponse
+from gateway.upstream.redirects import refuse_redirects
 
+log = logging.getLogger(__name__)
 # Our own deployment options, which litellm must not receive.
 GATEWAY_PARAMS = frozenset({"connect_timeout", "weight", "input_cost_per_token", "output_cost_per_token"})
 
@@ -23,6 +26,7 @@ class LitellmProvider:
     def __init__(self, scrubber: Scrubber) -> None:
         import litellm  # deferred: importing it takes seconds
 
+        refuse_redirects()
         self._litellm = litellm
         self._scrubber = scrubber
 
@@ -31,6 +35,8 @@ class LitellmProvider:
 
     def _arguments(self, deployment: Deployment, body: Json, stream: bool) -> dict[str, Any]:
         params = deployment.params
+        # `body` was checked at the door: the API's documented fields and the extras this model
+        # allows, nothing litellm would read as routing (fallbacks, mock_response, api_base, ...).
         arguments: dict[str, Any] = {**body, **params.extra_params()}
         arguments["model"] = params.model
         arguments["num_retries"] = 0  # the router retries, across deployments
@@ -46,14 +52,17 @@ class LitellmProvider:
         return arguments
 
     def _translate(self, deployment: Deployment, exc: Exception) -> GatewayError:
+        """Our own error for whatever litellm raised: a provider's 4xx keeps its status and the first
+        line of its message, scrubbed; everything else (5xx, connection errors, tracebacks that
+        litellm folds into its messages) says only what failed."""
         litellm = self._litellm
-        message = self._scrubber(str(getattr(exc, "message", None) or exc))
         if isinstance(exc, (litellm.Timeout, asyncio.TimeoutError)):
             return UpstreamTimeout(f"The model provider for {deployment.group!r} did not answer in time.")
         status = getattr(exc, "status_code", None)
-        if isinstance(exc, litellm.APIConnectionError) or not isinstance(status, int):
-            return UpstreamError(f"Could not reach the model provider for {deployment.group!r} ({type(exc).__name__}).")
-        return UpstreamRejected(status, message)
+        if isinstance(exc, litellm.APIConnectionError) or not isinstance(status, int) or not 400 <= status < 500:
+            log.warning("deployment %s failed: %s (status %s)", deployment.id, type(exc).__name__, status)
+            return UpstreamError(f"The model provider for {deployment.group!r} failed ({type(exc).__name__}).")
+        return UpstreamRejected(status, provider_message(self._scrubber, str(getattr(exc, "message", None) or exc)))
 
     async def chat(self, deployment: Deployment, body: Json) -> Json:
         try:

@@ -6,6 +6,7 @@ concurrency rose from 16 to 64. The fast path skips both, with its own client (s
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -16,6 +17,7 @@ from gateway.core.settings import UpstreamPoolSettings
 from gateway.upstream.base import ChunkBatches, Deployment, Json, MalformedUpstreamResponse
 from gateway.upstream.http1 import Http1Client, HttpClientError, HttpTimeout, Response, Target, post_target
 
+log = logging.getLogger(__name__)
 DEFAULT_API_BASE = "https://api.openai.com/v1"
 # litellm provider prefixes whose upstream speaks OpenAI's wire format at `api_base`.
 FAST_PATH_PROVIDERS = frozenset({"openai", "custom_openai", "hosted_vllm", "openai_like", "lm_studio", "llamafile"})
@@ -137,22 +139,30 @@ class OpenAICompatibleProvider:
 
     async def _events(self, deployment: Deployment, response: Response) -> ChunkBatches:
         """Yields the SSE data payloads completed by each network read, as soon as it arrives.
-        Closing the iterator early closes the connection, and so cancels the upstream generation."""
+        Closing the iterator early closes the connection, and so cancels the upstream generation.
+        An upstream error event is never forwarded (its text may quote keys or URLs): the payloads
+        before it go out first, so the filters see them, then the stream fails with our own error."""
         pending = b""
         ended = False
         try:
             async for block in response.iter_chunks():
                 *lines, pending = (pending + block).split(b"\n")
                 payloads, done = _payloads(lines)
+                payloads, failure = _split_at_error(payloads)
                 if payloads:
                     yield payloads
+                if failure is not None:
+                    raise _stream_failure(deployment, failure)
                 if done:
                     ended = True
                     return
             ended = True
             payloads, _ = _payloads([pending])
+            payloads, failure = _split_at_error(payloads)
             if payloads:
                 yield payloads
+            if failure is not None:
+                raise _stream_failure(deployment, failure)
         except HttpTimeout:
             raise UpstreamTimeout(f"The model provider for {deployment.group!r} stopped sending.") from None
         except HttpClientError as exc:
@@ -164,6 +174,34 @@ class OpenAICompatibleProvider:
                 response.release()
             else:
                 response.close()
+
+
+def _split_at_error(payloads: list[bytes]) -> tuple[list[bytes], bytes | None]:
+    """The payloads before the first upstream error event, and that event (None without one)."""
+    for index, payload in enumerate(payloads):
+        if _is_error_event(payload):
+            return payloads[:index], payload
+    return payloads, None
+
+
+def _is_error_event(payload: bytes) -> bool:
+    """An `{"error": ...}` event. Quotes inside JSON strings are escaped, so a chunk without the bytes
+    `"error"` is surely none, and only those few are parsed."""
+    if b'"error"' not in payload:
+        return False
+    try:
+        event = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(event, dict) and "error" in event and "choices" not in event
+
+
+def _stream_failure(deployment: Deployment, event: bytes) -> UpstreamError:
+    """Our own error for an upstream error event; its text stays out of the client's view and the logs."""
+    detail = orjson.loads(event).get("error")
+    kind = detail.get("type") if isinstance(detail, dict) else None
+    log.warning("deployment %s sent an error event mid-stream (type %s)", deployment.id, str(kind)[:40])
+    return UpstreamError(f"The model provider for {deployment.group!r} failed during the stream.")
 
 
 def _payloads(lines: list[bytes]) -> tuple[list[bytes], bool]:

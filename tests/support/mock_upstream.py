@@ -7,6 +7,9 @@ The upstream model name chooses the behaviour, so one server covers every case:
   reset            drops the connection | malformed   200 with a body that is not JSON
   leaky-400        400 whose message quotes the Authorization header and an internal URL
   slow-stream      streams a chunk every 50 ms for 10 s (to observe client disconnects)
+  error-stream     streams two words, then an error event quoting the Authorization header
+  redirect         307 to `state.redirect_to` (a test's other server), to see whether it is followed
+Azure's paths (/openai/deployments/<model>/...) answer the same way, for litellm's azure/ provider.
   anthropic        (POST /v1/messages) an Anthropic Messages API answer, for the litellm path
 """
 
@@ -39,6 +42,7 @@ class MockUpstreamState:
     streams_finished: int = 0
     streams_cancelled: int = 0
     record: bool = True
+    redirect_to: str = "http://127.0.0.1:9/"
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -109,6 +113,8 @@ class MockUpstream:
         self.app.router.add_post("/v1/chat/completions", self.chat)
         self.app.router.add_post("/v1/embeddings", self.embeddings)
         self.app.router.add_post("/v1/messages", self.anthropic)
+        self.app.router.add_post("/openai/deployments/{model}/chat/completions", self.chat)
+        self.app.router.add_post("/openai/deployments/{model}/embeddings", self.embeddings)
 
     async def _read(self, request: web.Request) -> dict[str, Any]:
         body: dict[str, Any] = orjson.loads(await request.read())
@@ -118,7 +124,7 @@ class MockUpstream:
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         body = await self._read(request)
-        model = str(body.get("model", "echo"))
+        model = request.match_info.get("model") or str(body.get("model", "echo"))
         self.state.calls[model] += 1
         failure = await self._failure(request, model)
         if failure is not None:
@@ -144,6 +150,8 @@ class MockUpstream:
             assert request.transport is not None
             request.transport.abort()
             return web.Response(status=500)
+        if model == "redirect":
+            raise web.HTTPTemporaryRedirect(self.state.redirect_to)
         if model == "malformed":
             return web.Response(body=b"<html>not json", content_type="application/json")
         if model == "leaky-400":
@@ -164,6 +172,12 @@ class MockUpstream:
                 for number in range(200):
                     await response.write(_chunk(body, {"content": f"tick{number} "}))
                     await asyncio.sleep(0.05)
+            elif model == "error-stream":
+                await response.write(_chunk(body, {"role": "assistant", "content": "Safe"}))
+                await response.write(_chunk(body, {"content": " start"}))
+                leak = f"stream failed for key {request.headers.get('Authorization') or request.headers.get('api-key')}"
+                await response.write(b"data: " + orjson.dumps({"error": {"message": leak, "type": "server_error"}}))
+                await response.write(b"\n\n")
             else:
                 completion = _completion(body)
                 for choice in completion["choices"]:
