@@ -81,6 +81,9 @@ def _serve(config: AppConfig, args: argparse.Namespace) -> None:
         "http": "httptools",
         "access_log": args.access_log,
         "log_config": None,  # keep our logging (and its scrubber)
+        # The gateway reads forwarded headers itself, and only from GATEWAY_ADMIN_TRUSTED_PROXIES;
+        # uvicorn's default would believe X-Forwarded-For from any loopback peer.
+        "proxy_headers": False,
         "timeout_graceful_shutdown": 30,
     }
     if args.workers > 1:

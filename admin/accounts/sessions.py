@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import col, delete, select
 
+from admin.accounts.devices import issue_device_token, trusted_device
 from admin.accounts.errors import LoginFailed
 from admin.accounts.models import User, UserSession
 from admin.accounts.passwords import PasswordHashing
@@ -51,6 +52,7 @@ class OpenedSession:
     token: str  # goes into the cookie, and nowhere else
     signed_in: SignedIn
     expires_at: datetime
+    device_token: str  # the device cookie of this person in this browser
 
 
 def hash_token(token: str) -> str:
@@ -69,17 +71,20 @@ def log_in(
     name: str,
     password: str,
     client_ip: str | None,
+    device_token: str | None = None,
 ) -> OpenedSession:
-    """Check the password and open a session; raises LoginThrottled or LoginFailed."""
-    check_not_throttled(engine, settings, name, client_ip)
+    """Check the password and open a session; raises LoginThrottled or LoginFailed. A device token
+    from an earlier sign-in of this person is throttled on its own (see `devices`)."""
     with session_scope(engine) as session:
         user = session.exec(select(User).where(User.name == name)).first()
+    device = trusted_device(user, device_token)
+    check_not_throttled(engine, settings, name, client_ip, device)
     # Verify even for unknown or disabled users, so timing tells nothing about which names exist.
     valid = hashing.verify(user.password_hash if user else None, password)
     if user is None or user.disabled or not valid:
-        record_failure(engine, name, client_ip)
+        record_failure(engine, name, client_ip, device)
         raise LoginFailed("The user name or password is wrong, or the account is disabled.")
-    clear_failures(engine, settings, name)
+    clear_failures(engine, settings, name, device)
     return _open(engine, hashing, settings, user, password, client_ip)
 
 
@@ -111,13 +116,14 @@ def _open(
         stored.last_login_at = now
         if hashing.needs_rehash(stored.password_hash):
             stored.password_hash = hashing.hash(password)
+        device_token = issue_device_token(stored)
         session.add(stored)
         session.add(row)
         session.flush()
         add_audit_entry(session, actor=f"user:{user.name}", action="user.login", details={"ip": client_ip})
     assert row.id is not None
     signed_in = SignedIn(user.id, user.name, Role(user.role), user.team, row.csrf_secret, row.id)
-    return OpenedSession(token, signed_in, row.expires_at)
+    return OpenedSession(token, signed_in, row.expires_at, device_token)
 
 
 def resolve_session(engine: Engine, settings: AccountSettings, token: str) -> SignedIn | None:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, delete, select
 from admin.accounts.errors import InvalidAccount, UnknownUser, UserExists
 from admin.accounts.models import User, UserSession
 from admin.accounts.passwords import PasswordHashing
+from admin.accounts.throttle import forgive_user
 from admin.context import Role
 from gateway.core.audit import add_audit_entry
 from gateway.core.db import session_scope
@@ -109,6 +110,7 @@ def change_user(
         if change.password is not None:
             details["password"] = "changed"
             user.password_hash = hashing.hash(change.password)
+            forgive_user(session, name)  # an admin's reset lifts a lock on the name
         if change.team is not None and (change.team or None) != user.team:
             details["team"] = change.team or None
             user.team = change.team or None

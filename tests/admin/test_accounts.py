@@ -155,6 +155,62 @@ def test_repeated_failures_lock_the_user_name_even_for_the_right_password(
     assert 0 < refused.value.retry_after <= SETTINGS.failure_window.total_seconds()
 
 
+def _lock_out(engine: Engine, hashing: PasswordHashing, name: str) -> None:
+    """A stranger's guesses from many addresses, enough to lock the name."""
+    for attempt in range(SETTINGS.failures_per_user):
+        with pytest.raises(LoginFailed):
+            log_in(engine, hashing, SETTINGS, name=name, password=f"guess {attempt}", client_ip=f"10.4.0.{attempt}")
+
+
+def test_a_stranger_cannot_lock_a_person_out_of_a_browser_they_signed_in_from(
+    engine: Engine, hashing: PasswordHashing
+) -> None:
+    name = new_name()
+    add_user(engine, hashing, name, "viewer")
+    earlier = log_in(engine, hashing, SETTINGS, name=name, password=PASSWORD, client_ip="10.5.0.1")
+    _lock_out(engine, hashing, name)
+    with pytest.raises(LoginThrottled):
+        log_in(engine, hashing, SETTINGS, name=name, password=PASSWORD, client_ip="10.5.0.2")
+    again = log_in(
+        engine, hashing, SETTINGS, name=name, password=PASSWORD, client_ip="10.5.0.2", device_token=earlier.device_token
+    )
+    assert again.token
+
+
+def test_a_device_token_of_another_person_or_forged_gives_no_way_around_the_lock(
+    engine: Engine, hashing: PasswordHashing
+) -> None:
+    victim, other = new_name(), new_name()
+    add_user(engine, hashing, victim, "viewer")
+    add_user(engine, hashing, other, "viewer")
+    others_token = log_in(engine, hashing, SETTINGS, name=other, password=PASSWORD, client_ip="10.6.0.1").device_token
+    _lock_out(engine, hashing, victim)
+    for token in (others_token, "forged.0123456789abcdef0123456789abcdef", "nonsense"):
+        with pytest.raises(LoginThrottled):
+            log_in(engine, hashing, SETTINGS, name=victim, password=PASSWORD, client_ip="10.6.0.2", device_token=token)
+
+
+def test_guesses_from_a_trusted_device_are_throttled_too(engine: Engine, hashing: PasswordHashing) -> None:
+    name = new_name()
+    add_user(engine, hashing, name, "viewer")
+    device = log_in(engine, hashing, SETTINGS, name=name, password=PASSWORD, client_ip="10.7.0.1").device_token
+    for attempt in range(SETTINGS.failures_per_user):
+        with pytest.raises(LoginFailed):
+            log_in(
+                engine, hashing, SETTINGS, name=name, password=f"g{attempt}", client_ip="10.7.0.1", device_token=device
+            )
+    with pytest.raises(LoginThrottled):
+        log_in(engine, hashing, SETTINGS, name=name, password=PASSWORD, client_ip="10.7.0.1", device_token=device)
+
+
+def test_an_admins_password_reset_lifts_the_lock(engine: Engine, hashing: PasswordHashing) -> None:
+    name = new_name()
+    add_user(engine, hashing, name, "viewer")
+    _lock_out(engine, hashing, name)
+    change_user(engine, hashing, name, UserChange(password="a new password 123"), actor="cli", min_password_length=12)
+    assert log_in(engine, hashing, SETTINGS, name=name, password="a new password 123", client_ip="10.8.0.1").token
+
+
 def test_repeated_failures_from_one_address_lock_that_address(engine: Engine, hashing: PasswordHashing) -> None:
     victim = new_name()
     add_user(engine, hashing, victim, "viewer")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin.accounts import devices
 from admin.accounts.errors import LoginFailed, LoginThrottled
 from admin.accounts.sessions import SignedIn, log_in, log_out
 from admin.context import admin_context
@@ -76,6 +77,7 @@ async def login(request: Request) -> Response:
             name=name,
             password=password,
             client_ip=address,
+            device_token=request.cookies.get(devices.COOKIE_NAME),
         )
     except LoginThrottled as exc:
         response = _login_page(request, str(exc), 429, name)
@@ -92,6 +94,15 @@ async def login(request: Request) -> Response:
         path="/admin",
         httponly=True,
         samesite="lax",
+        secure=is_https(request, ui.settings.trusted_proxies),
+    )
+    response.set_cookie(
+        devices.COOKIE_NAME,
+        opened.device_token,
+        max_age=devices.MAX_AGE_SECONDS,
+        path="/admin/login",
+        httponly=True,
+        samesite="strict",
         secure=is_https(request, ui.settings.trusted_proxies),
     )
     response.delete_cookie(LOGIN_COOKIE, path="/admin")
