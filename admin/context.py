@@ -15,6 +15,9 @@ from gateway.core.errors import AuthenticationFailed, PermissionDenied
 
 # Where the admin UI's session middleware puts the signed-in person (see admin/web/session_middleware.py).
 SIGNED_IN_SCOPE_KEY = "admin.signed_in"
+# Set instead when the session could not be looked up (the database is down): raised where the
+# person is asked for, inside the app, whose handlers turn it into a 503.
+SESSION_ERROR_SCOPE_KEY = "admin.session_error"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -67,6 +70,15 @@ def admin_context(request: Request) -> AdminContext:
     return context
 
 
+def session_person(request: Request) -> SessionPerson | None:
+    """The person the middleware found signed in; re-raises its error if it could not look."""
+    error: Exception | None = request.scope.get(SESSION_ERROR_SCOPE_KEY)
+    if error is not None:
+        raise error
+    person: SessionPerson | None = request.scope.get(SIGNED_IN_SCOPE_KEY)
+    return person
+
+
 def require_role(request: Request, *allowed: Role) -> Caller:
     """The caller's role from its bearer key or its UI session; 401 without a valid admin credential,
     403 if not allowed. A session-authenticated change must carry the session's CSRF token in the
@@ -75,7 +87,7 @@ def require_role(request: Request, *allowed: Role) -> Caller:
     scheme, _, token = authorization.partition(" ")
     role = admin_context(request).role_for_key(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     name = f"{role.value}-key" if role is not None else ""
-    person: SessionPerson | None = request.scope.get(SIGNED_IN_SCOPE_KEY)
+    person = session_person(request) if role is None else None
     if role is None and person is not None:
         sent = request.headers.get("x-csrf-token", "")
         if request.method not in SAFE_METHODS and not hmac.compare_digest(sent.encode(), person.csrf_token.encode()):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -20,9 +20,11 @@ from admin.api import review as admin_review
 from admin.api import teams as admin_teams
 from admin.context import AdminContext
 from admin.web.install import install_admin_ui
+from admin.web.pages import outage_page, wants_page
 from gateway import __version__
 from gateway.config import AppConfig, load_config
 from gateway.core.errors import GatewayError, NotFound
+from gateway.core.outages import UNREACHABLE, DatabaseOutages
 from gateway.fast_lane import FastLane
 from gateway.http_errors import error_response, internal_error_response, method_not_allowed_response
 from gateway.logs import install_scrubber
@@ -51,6 +53,16 @@ async def _on_http_error(request: Request, error: Exception) -> Response:
     return error_response(generic)
 
 
+def _database_outage_handler(outages: DatabaseOutages) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def on_outage(request: Request, error: Exception) -> Response:
+        unavailable = outages.seen(error)
+        if wants_page(request):
+            return await outage_page(request, unavailable.headers)
+        return error_response(unavailable)
+
+    return on_outage
+
+
 async def _on_unexpected_error(request: Request, error: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return internal_error_response()
@@ -62,10 +74,11 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     if config is None:
         config = load_config(os.environ.get("GATEWAY_CONFIG") or None)
     resolved = config
+    outages = DatabaseOutages()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = GatewayState.build(resolved)
+        state = GatewayState.build(resolved, outages)
         install_scrubber(state.scrubber)
         await state.start()
         # The models and libraries loaded at start-up are millions of long-lived objects; left in
@@ -91,6 +104,8 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app = FastAPI(title="LLM governance gateway", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_exception_handler(GatewayError, _on_gateway_error)
     app.add_exception_handler(HTTPException, _on_http_error)
+    for unreachable in UNREACHABLE:
+        app.add_exception_handler(unreachable, _database_outage_handler(outages))
     app.add_exception_handler(Exception, _on_unexpected_error)
     app.include_router(openai_api.router)
     app.include_router(health.router)
@@ -102,5 +117,6 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(reviews.router)
     app.include_router(prompts.router)
     install_admin_ui(app)
-    app.add_middleware(FastLane, endpoints=openai_api.FAST_ENDPOINTS)  # added last: the outermost of ours
+    # Added last: the outermost of ours.
+    app.add_middleware(FastLane, endpoints=openai_api.FAST_ENDPOINTS, outages=outages)
     return app

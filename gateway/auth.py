@@ -20,6 +20,7 @@ from gateway.core.db import session_scope
 from gateway.core.errors import AuthenticationFailed
 from gateway.core.keys import hash_key
 from gateway.core.models import ApiKey, Team, utcnow
+from gateway.core.outages import UNREACHABLE, DatabaseOutages
 from gateway.core.types import Principal
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,6 @@ class _CachedKey:
     checked_until: float
 
 
-def _log_failure(task: asyncio.Task[_CachedKey]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("background key re-check failed: %s", type(task.exception()).__name__)
 
 
 def bearer_token(authorization: str | None, api_key_header: str | None) -> str:
@@ -53,9 +51,10 @@ def bearer_token(authorization: str | None, api_key_header: str | None) -> str:
 
 
 class KeyAuthenticator:
-    def __init__(self, engine: Engine, cache_seconds: float) -> None:
+    def __init__(self, engine: Engine, cache_seconds: float, outages: DatabaseOutages) -> None:
         self._engine = engine
         self._cache_seconds = cache_seconds
+        self._outages = outages
         self._cache: dict[str, _CachedKey] = {}
         self._pending: dict[str, asyncio.Future[_CachedKey]] = {}
 
@@ -68,12 +67,19 @@ class KeyAuthenticator:
             # Re-check in the background; until it answers, the last answer stands (a revocation
             # takes effect within cache_seconds plus one lookup, and no request waits for it).
             task = asyncio.get_running_loop().create_task(self._lookup_once(digest))
-            task.add_done_callback(_log_failure)
+            task.add_done_callback(self._log_failure)
         if entry.principal is None:
             raise AuthenticationFailed("Incorrect API key provided.")
         if entry.expires_at is not None and entry.expires_at <= utcnow():
             raise AuthenticationFailed("The API key has expired.", code="expired_api_key")
         return entry.principal
+
+    def _log_failure(self, task: asyncio.Task[_CachedKey]) -> None:
+        error = None if task.cancelled() else task.exception()
+        if isinstance(error, UNREACHABLE):
+            self._outages.seen(error)  # the cached answer stands meanwhile
+        elif error is not None:
+            log.warning("background key re-check failed: %s", type(error).__name__)
 
     async def _lookup_once(self, digest: str) -> _CachedKey:
         pending = self._pending.get(digest)

@@ -18,14 +18,16 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.core.errors import GatewayError
+from gateway.core.outages import UNREACHABLE, DatabaseOutages
 from gateway.http_errors import error_response, method_not_allowed_response
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class FastLane:
-    def __init__(self, app: ASGIApp, endpoints: Mapping[tuple[str, str], Endpoint]) -> None:
+    def __init__(self, app: ASGIApp, endpoints: Mapping[tuple[str, str], Endpoint], outages: DatabaseOutages) -> None:
         self.app = app
+        self._outages = outages
         self._endpoints = dict(endpoints)  # (method, path) -> endpoint
         self._paths = {path for _, path in endpoints}
 
@@ -42,4 +44,6 @@ class FastLane:
             response = await endpoint(request)
         except GatewayError as error:
             response = error_response(error)
+        except UNREACHABLE as error:
+            response = error_response(self._outages.seen(error))
         await response(scope, receive, send)

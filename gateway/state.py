@@ -26,6 +26,7 @@ from gateway.auth import KeyAuthenticator
 from gateway.budget_alerts import BudgetAlerts
 from gateway.config import AppConfig
 from gateway.core.db import create_database_engine
+from gateway.core.outages import DatabaseOutages
 from gateway.core.redis import create_redis
 from gateway.core.scrub import Scrubber
 from gateway.core.settings import GatewaySettings
@@ -90,7 +91,7 @@ class GatewayState:
         return self.config.core
 
     @classmethod
-    def build(cls, config: AppConfig) -> GatewayState:
+    def build(cls, config: AppConfig, outages: DatabaseOutages | None = None) -> GatewayState:
         settings = config.core
         scrubber = Scrubber(settings.secret_values())
         engine = create_database_engine(settings.database_url)
@@ -144,7 +145,7 @@ class GatewayState:
             redis=redis,
             scrubber=scrubber,
             metrics=metrics,
-            authenticator=KeyAuthenticator(engine, settings.key_cache_seconds),
+            authenticator=KeyAuthenticator(engine, settings.key_cache_seconds, outages or DatabaseOutages()),
             providers=providers,
             router=Router(settings, providers, on_failure=lambda d: metrics.upstream_failures.labels(d.id).inc()),
             cipher=answer_cipher(settings),

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 
 from admin.accounts.sessions import SignedIn
-from admin.context import SAFE_METHODS, SIGNED_IN_SCOPE_KEY, Role
+from admin.context import SAFE_METHODS, Role, session_person
 
 CSRF_FIELD = "csrf_token"
 
@@ -38,7 +38,8 @@ class CsrfRefused(Exception):
 
 
 def signed_in(request: Request) -> SignedIn | None:
-    person: SignedIn | None = request.scope.get(SIGNED_IN_SCOPE_KEY)
+    person = session_person(request)
+    assert person is None or isinstance(person, SignedIn)
     return person
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 import asyncio
 from http.cookies import SimpleCookie
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin.accounts.sessions import resolve_session
-from admin.context import SIGNED_IN_SCOPE_KEY
+from admin.context import SESSION_ERROR_SCOPE_KEY, SIGNED_IN_SCOPE_KEY
+from admin.web.network import is_https
+from gateway.core.outages import UNREACHABLE
 
 COOKIE_NAME = "gw_admin_session"
 PREFIX = "/admin"
@@ -30,6 +33,8 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 NO_STORE = (b"cache-control", b"no-store")
+# Sent only over TLS (RFC 6797 forbids it on plain HTTP); a year, as browsers' preload lists ask.
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 def session_token(scope: Scope) -> str | None:
@@ -60,19 +65,26 @@ class AdminUIMiddleware:
             return
         static = path.startswith(STATIC_PREFIX)
         token = None if static else session_token(scope)
+        state = scope["app"].state
         if token:
-            state = scope["app"].state
-            signed_in = await asyncio.to_thread(
-                resolve_session, state.admin.engine, state.admin_ui.settings.accounts, token
-            )
-            if signed_in is not None:
-                scope[SIGNED_IN_SCOPE_KEY] = signed_in
+            try:
+                signed_in = await asyncio.to_thread(
+                    resolve_session, state.admin.engine, state.admin_ui.settings.accounts, token
+                )
+            except UNREACHABLE as error:
+                scope[SESSION_ERROR_SCOPE_KEY] = error
+            else:
+                if signed_in is not None:
+                    scope[SIGNED_IN_SCOPE_KEY] = signed_in
+        tls = is_https(Request(scope), state.admin_ui.settings.trusted_proxies)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
                 headers += [header for header in SECURITY_HEADERS if header[0] not in names]
+                if tls:
+                    headers.append(HSTS)
                 if not static and b"cache-control" not in names:
                     headers.append(NO_STORE)  # pages show secrets (a new key) and personal data
                 message["headers"] = headers

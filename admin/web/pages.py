@@ -89,6 +89,24 @@ async def _csrf_refused(request: Request, exc: Exception) -> Response:
     return await _page_error(request, error)
 
 
+def wants_page(request: Request) -> bool:
+    """A request of the UI's pages (HTML), not of the JSON admin API or the OpenAI endpoints."""
+    path = request.url.path
+    return path.startswith("/admin") and not path.startswith("/admin/api")
+
+
+async def outage_page(request: Request, headers: dict[str, str]) -> Response:
+    error = PageError(
+        503,
+        "The gateway's database cannot be reached",
+        "Nothing was changed, and nothing you saved before is lost.",
+        "Wait a few seconds and reload the page.",
+    )
+    response = await _page_error(request, error)
+    response.headers.update(headers)
+    return response
+
+
 async def _page_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageError)
     return render(request, "error.html", {"error": exc}, status_code=exc.status_code)
