@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -55,6 +56,9 @@ class AdminContext:
     admin_key: str | None
     finance_key: str | None
     cipher: AnswerCipher
+    # Tells every gateway process that a shared setting changed (a topic of gateway.core.notices),
+    # returning once they have re-read it.
+    announce_change: Callable[[str], Awaitable[None]]
 
     def role_for_key(self, key: str) -> Role | None:
         # Constant-time comparisons: the admin key must not leak through timing.

@@ -43,7 +43,7 @@ async def filter_answer(
         state.metrics.filter_verdicts.labels(verdict.source, verdict.action.value).inc()
     if decision.action not in (Action.BLOCK, Action.FLAG):
         return FilteredAnswer(delivered, verdicts)
-    review_id = queue_review(
+    review_id = await queue_review(
         state,
         principal,
         request_id=request_id,

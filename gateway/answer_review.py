@@ -12,7 +12,7 @@ from gateway.core.types import Action, Principal
 from gateway.state import GatewayState
 
 
-def queue_review(
+async def queue_review(
     state: GatewayState,
     principal: Principal,
     *,
@@ -25,7 +25,7 @@ def queue_review(
     streamed: bool,
     prompt_ref: str | None,
 ) -> str:
-    """Queue a review item for a blocked or flagged answer and return its id at once."""
+    """Store a review item for a blocked or flagged answer and return its id, readable at once."""
     filters = sorted({str(finding.get("filter")) for finding in findings if finding.get("filter")})
     new = NewReview(
         request_id=request_id,
@@ -42,7 +42,7 @@ def queue_review(
         streamed=streamed,
         prompt_ref=prompt_ref,
     )
-    state.review_writer.submit_row(review_row(state.cipher, new, timedelta(hours=state.settings.review_sla_hours)))
+    await state.review_writer.write_now(review_row(state.cipher, new, timedelta(hours=state.settings.review_sla_hours)))
     state.audit.record(
         actor=f"key:{principal.key_prefix}",
         action=f"review.created.{action.value}",

@@ -95,6 +95,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
             admin_key=resolved.core.admin_key.get_secret_value() if resolved.core.admin_key else None,
             finance_key=resolved.core.finance_key.get_secret_value() if resolved.core.finance_key else None,
             cipher=state.cipher,
+            announce_change=state.notices.announce,
         )
         try:
             yield

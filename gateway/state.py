@@ -26,6 +26,7 @@ from gateway.auth import KeyAuthenticator
 from gateway.budget_alerts import BudgetAlerts
 from gateway.config import AppConfig
 from gateway.core.db import create_database_engine
+from gateway.core.notices import LIMITS_CHANGED, ChangeNotices
 from gateway.core.outages import DatabaseOutages
 from gateway.core.redis import create_redis
 from gateway.core.scrub import Scrubber
@@ -74,6 +75,7 @@ class GatewayState:
     audit: AuditSink
     catalog: LimitsCatalog
     limits: LimitsBackend
+    notices: ChangeNotices
     budget_alerts: BudgetAlerts
     pii_engine: PiiEngine
     governance: Governance
@@ -157,6 +159,7 @@ class GatewayState:
             audit=audit,
             catalog=catalog,
             limits=limits,
+            notices=ChangeNotices(redis, settings.redis_key_prefix),
             budget_alerts=alerts,
             pii_engine=pii_engine,
             governance=Governance(engine, policy_engine, metrics, audit),
@@ -190,6 +193,11 @@ class GatewayState:
         await self.blocklist_reloader.refresh()
         self.blocklist_reloader.start()
         self._tasks.append(asyncio.create_task(self._reload_policies(), name="policy-reloader"))
+        self.notices.on(LIMITS_CHANGED, self.catalog.reload)
+        try:
+            await self.notices.start()
+        except Exception:  # Redis down at start: other processes' changes arrive at the next refresh
+            log.warning("could not subscribe to change notices at start", exc_info=True)
         if self.redis is not None:
             try:
                 await rebuild_from_ledger(self.engine, self.redis, self.catalog, prefix=self.settings.redis_key_prefix)
@@ -210,6 +218,7 @@ class GatewayState:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.notices.close()
         await self.blocklist_reloader.stop()
         await self.budget_alerts.close()
         await self.providers.close()

@@ -199,7 +199,7 @@ class StreamFilter:
         findings = decision.findings() + decision.errors()
         for (index, field), guard in self._guards.items():
             findings += [{**f.as_record(), "choice": index, "field": field, "streamed": True} for f in guard.findings]
-        self.review_id = queue_review(
+        self.review_id = await queue_review(
             self._state,
             self._principal,
             request_id=self._request_id,

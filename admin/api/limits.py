@@ -16,6 +16,7 @@ from admin.context import Role, admin_context, require_role
 from gateway.core import keys
 from gateway.core.bodies import parse_body
 from gateway.core.errors import InvalidRequest, NotFound
+from gateway.core.notices import LIMITS_CHANGED
 from gateway.limits.admin import InvalidLimit, set_budget, set_rate_limit
 
 router = APIRouter(prefix="/admin/api")
@@ -76,6 +77,7 @@ async def create_budget(request: Request) -> JSONResponse:
         )
     except InvalidLimit as exc:
         raise InvalidRequest(str(exc)) from None
+    await admin_context(request).announce_change(LIMITS_CHANGED)
     return JSONResponse(
         {
             "id": budget.id,
@@ -98,4 +100,5 @@ async def create_rate_limit(request: Request) -> JSONResponse:
         await asyncio.to_thread(set_rate_limit, engine, scope, scope_id, rpm=data.rpm, tpm=data.tpm)
     except InvalidLimit as exc:
         raise InvalidRequest(str(exc)) from None
+    await admin_context(request).announce_change(LIMITS_CHANGED)
     return JSONResponse({"scope": scope, "scope_id": scope_id, "rpm": data.rpm, "tpm": data.tpm}, status_code=201)

@@ -71,9 +71,14 @@ class LimitsCatalog:
         finally:
             self._refreshing = None
 
-    async def refresh(self) -> None:
+    async def reload(self) -> None:
+        """Re-read now: a budget or limit was just changed, and must bind from this moment."""
+        await self.refresh(force=True)
+
+    async def refresh(self, *, force: bool = False) -> None:
         async with self._lock:
-            if self._loaded_at is not None and self._clock() - self._loaded_at < self._refresh_seconds:
+            fresh = self._loaded_at is not None and self._clock() - self._loaded_at < self._refresh_seconds
+            if fresh and not force:
                 return  # another request refreshed while this one waited
             try:
                 budgets, rates = await asyncio.to_thread(self._load)

@@ -106,6 +106,14 @@ class LedgerWriter:
         self._idle.clear()
         self._wakeup.set()
 
+    async def write_now(self, row: Row) -> None:
+        """Write one row before returning, for a row whose id a client is handed at once (a review
+        item); with the database away it is queued like any other, so nothing is lost."""
+        if self.database_up and await self._insert([row]):
+            self.stats.written += 1
+            return
+        self.submit_row(row)
+
     @property
     def pending(self) -> int:
         """Rows accepted but not yet in the database or the spill file."""

@@ -22,6 +22,7 @@ from admin.web.pages import PageError, redirect, render
 from gateway.core import keys
 from gateway.core.db import session_scope
 from gateway.core.models import utcnow
+from gateway.core.notices import LIMITS_CHANGED
 from gateway.limits.admin import InvalidLimit
 from gateway.limits.models import Budget, RateLimit
 
@@ -70,6 +71,7 @@ async def create_team(request: Request, person: Admin) -> Response:
         )
         assert team.id is not None
         await asyncio.to_thread(apply_limits, engine, "team", team.id, limits)
+        await admin_context(request).announce_change(LIMITS_CHANGED)
     except keys.TeamExists:
         return await _page(request, 409, error=f"A team named {name!r} already exists; pick another name.")
     except (InvalidLimitsForm, InvalidLimit) as exc:
@@ -98,6 +100,7 @@ async def create_key(request: Request, person: Admin) -> Response:
         )
         assert new.record.id is not None
         await asyncio.to_thread(apply_limits, engine, "key", new.record.id, limits)
+        await admin_context(request).announce_change(LIMITS_CHANGED)
     except keys.UnknownTeam:
         return await _page(request, 400, error="Choose the team the key belongs to (create the team first).")
     except (InvalidLimitsForm, InvalidLimit) as exc:
