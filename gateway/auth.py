@@ -35,8 +35,6 @@ class _CachedKey:
     checked_until: float
 
 
-
-
 def bearer_token(authorization: str | None, api_key_header: str | None) -> str:
     """The key from `Authorization: Bearer …` or Azure's `api-key` header."""
     if authorization:
