@@ -13,6 +13,7 @@ from filters import presidio_loading  # noqa: F401  (before spaCy and Presidio: 
 import hashlib
 import logging
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 from presidio_anonymizer import AnonymizerEngine
@@ -23,12 +24,24 @@ from filters.base import Finding, Replacement, apply_replacements
 from filters.config import MaskSettings, PiiEngineSettings, PiiOperator
 from filters.pii_overlap import resolve_overlaps
 from filters.pii_recognizers import NER_ENTITIES, build_nlp_engine, build_registry, supported_entities
+from gateway.core.text import NormalisedText, unmask
 
 log = logging.getLogger(__name__)
 
 FILTER_NAME = "pii"
 # Entities searched for whenever NER labels are, only so that their findings can overrule NER ones.
 GUARD_ENTITIES = frozenset({"EMAIL_ADDRESS", "IP_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "PHONE_NUMBER", "URL"})
+
+
+def _in_original(findings: list[Finding], unmasked: NormalisedText | None) -> list[Finding]:
+    """Findings in an unmasked text, as spans of the text it came from."""
+    if unmasked is None:
+        return findings
+    out = []
+    for finding in findings:
+        start, end = unmasked.original_span(finding.start, finding.end)
+        out.append(replace(finding, start=start, end=end))
+    return out
 
 
 class PiiEngine:
@@ -75,12 +88,16 @@ class PiiEngine:
         return [f for f in resolve_overlaps(findings) if f.entity_type in entities]
 
     def analyze(self, text: str, entities: Collection[str], score_threshold: float = 0.4) -> list[Finding]:
-        """PII in `text` of the given entity types, overlaps resolved, sorted by position."""
+        """PII in `text` of the given entity types, overlaps resolved, sorted by position. A value
+        disguised with full-width forms, invisible characters or look-alike letters is found too,
+        as a span of `text` itself."""
         search = self._search_set(entities)
         if not search or not text:
             return []
-        results = self._analyzer.analyze(text=text, language=self.language, entities=search)
-        return self._to_findings(results, entities, score_threshold)
+        unmasked = None if text.isascii() else unmask(text)
+        scanned = text if unmasked is None else unmasked.text
+        results = self._analyzer.analyze(text=scanned, language=self.language, entities=search)
+        return _in_original(self._to_findings(results, entities, score_threshold), unmasked)
 
     def analyze_batch(
         self, texts: Sequence[str], entities: Collection[str], score_threshold: float = 0.4
@@ -91,13 +108,15 @@ class PiiEngine:
             return [[] for _ in texts]
         if self.mode == "patterns":
             return [self.analyze(text, entities, score_threshold) for text in texts]
-        artifacts = self._nlp_engine.process_batch(list(texts), self.language, batch_size=max(1, len(texts)))
+        unmasked = [None if text.isascii() else unmask(text) for text in texts]
+        scanned = [text if u is None else u.text for text, u in zip(texts, unmasked, strict=True)]
+        artifacts = self._nlp_engine.process_batch(scanned, self.language, batch_size=max(1, len(texts)))
         out = []
-        for text, (_, nlp_artifacts) in zip(texts, artifacts, strict=True):
+        for text, disguise, (_, nlp_artifacts) in zip(scanned, unmasked, artifacts, strict=True):
             results = self._analyzer.analyze(
                 text=text, language=self.language, entities=search, nlp_artifacts=nlp_artifacts
             )
-            out.append(self._to_findings(results, entities, score_threshold) if text else [])
+            out.append(_in_original(self._to_findings(results, entities, score_threshold), disguise) if text else [])
         return out
 
     def hash_value(self, value: str) -> str:

@@ -122,6 +122,32 @@ def normalise(text: str, *, leet: bool = True) -> NormalisedText:
     return NormalisedText("".join(chars), tuple(origin), len(text))
 
 
+@lru_cache(maxsize=4096)
+def _unmask_char(char: str) -> str:
+    if char in INVISIBLE:
+        return ""
+    out = []
+    for c in unicodedata.normalize("NFKC", char):
+        if c in INVISIBLE:
+            continue
+        plain = LOOKALIKES.get(c.casefold())
+        out.append(c if plain is None else plain.upper() if c.isupper() else plain)
+    return "".join(out)
+
+
+def unmask(text: str) -> NormalisedText:
+    """`text` with the disguises of a value undone and nothing else changed (case, accents and
+    spacing stay, which recognizers of names and numbers rely on): compatibility forms (a full-width
+    ＠), invisible characters inside it, look-alike letters of other scripts."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for c in _unmask_char(char):
+            chars.append(c)
+            origin.append(index)
+    return NormalisedText("".join(chars), tuple(origin), len(text))
+
+
 def normalise_term(term: str, *, leet: bool = True) -> str:
     """A blocklist term in the form it is matched in (leading/trailing whitespace dropped)."""
     return normalise(term.strip(), leet=leet).text

@@ -71,3 +71,23 @@ def test_hash_without_a_salt_is_refused_at_build_time() -> None:
     resources = FilterResources(unsalted, None, VersionedBlocklist())
     with pytest.raises(FilterConfigError, match="salt"):
         build(config, resources)
+
+
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "maria\uff20example.com",  # full-width at sign
+        "ma\u200bria@exam\u200bple.com",  # zero-width spaces inside
+        "maria@ex\u0430mple.com",  # a Cyrillic a in the domain
+        "\uff4d\uff41\uff52\uff49\uff41@example.com",  # full-width letters
+    ],
+)
+def test_a_disguised_email_is_found_and_replaced_whole(patterns_engine: PiiEngine, disguised: str) -> None:
+    text = f"Write to {disguised} today."
+    action, redacted = run(patterns_engine, PiiOperator.REPLACE, text)
+    assert (action, redacted) == (Action.REDACT, "Write to <EMAIL_ADDRESS> today.")
+
+
+def test_the_ner_engine_finds_a_disguised_email_too(ner_engine: PiiEngine) -> None:
+    found = ner_engine.analyze("Ask Maria: maria\uff20example.com", {"EMAIL_ADDRESS"})
+    assert [(f.entity_type, f.start, f.end) for f in found] == [("EMAIL_ADDRESS", 11, 28)]

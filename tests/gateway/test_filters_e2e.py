@@ -67,6 +67,15 @@ def test_streamed_answer_never_releases_unscanned_email(client: OpenAI) -> None:
     assert streamed == plain
 
 
+@pytest.mark.parametrize("disguised", ["jane.doe\uff20example.com", "jane.d\u200boe@example.com"])
+def test_a_disguised_email_is_redacted_plain_and_streamed(client: OpenAI, disguised: str) -> None:
+    prompt = "padding " * 20 + f"reach me at {disguised} " + "more padding " * 10
+    plain = ask(client, prompt).parse().choices[0].message.content
+    streamed, _ = streamed_text(client, prompt)
+    assert plain is not None and "<EMAIL_ADDRESS>" in plain and "example.com" not in plain
+    assert streamed == plain
+
+
 def test_every_choice_is_redacted(client: OpenAI) -> None:
     answer = ask(client, f"mail {EMAIL}", n=2).parse()
     assert [EMAIL in (choice.message.content or "") for choice in answer.choices] == [False, False]
