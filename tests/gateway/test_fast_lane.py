@@ -10,6 +10,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from gateway.app import _on_gateway_error, _on_unexpected_error
 from gateway.core.errors import GatewayError, PermissionDenied
+from gateway.core.outages import DatabaseOutages
 from gateway.fast_lane import FastLane
 
 
@@ -31,7 +32,9 @@ def client() -> TestClient:
     async def elsewhere() -> Response:
         return PlainTextResponse("through FastAPI")
 
-    app.add_middleware(FastLane, endpoints={("POST", "/refused"): refused, ("POST", "/crashed"): crashed})
+    app.add_middleware(
+        FastLane, endpoints={("POST", "/refused"): refused, ("POST", "/crashed"): crashed}, outages=DatabaseOutages()
+    )
     return TestClient(app, raise_server_exceptions=False)
 
 
