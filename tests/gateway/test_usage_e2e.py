@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
-import psycopg
 import pytest
 
 from tests.conftest import POSTGRES_ADMIN_URL, _create_database, _drop_database
@@ -38,6 +37,7 @@ from tests.gateway.conftest import (
 )
 from tests.support.gateway_process import GatewayProcess
 from tests.support.mock_upstream import RunningMockUpstream
+from tests.support.tcp_proxy import TcpProxy
 
 
 @dataclass
@@ -47,6 +47,7 @@ class Served:
     gateway: GatewayProcess
     ledger: Ledger
     database: str
+    proxy: TcpProxy | None = None  # between the gateway and its database, to stage an outage
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +57,15 @@ def module_gateways(
     """A gateway on its own PostgreSQL database (the outage test blocks it) and one on SQLite that
     the SIGTERM test stops; both started at once."""
     name, url = _create_database()
+    proxy = TcpProxy("127.0.0.1", int(POSTGRES_ADMIN_URL.rsplit(":", 1)[1].split("/", 1)[0]))
+    proxy.restore()
     postgres_dir = tmp_path_factory.mktemp("usage-postgres")
     # Keys and limits are cached long enough to serve requests while the database is away.
     postgres = GatewayProcess(
         postgres_dir,
-        priced_config(mock_upstream.url, url, key_cache_seconds=300, limits={"catalog_refresh_seconds": 300}),
+        priced_config(
+            mock_upstream.url, proxy.url_for(url), key_cache_seconds=300, limits={"catalog_refresh_seconds": 300}
+        ),
     )
     sigterm_dir = tmp_path_factory.mktemp("usage-sigterm")
     sqlite_url = f"sqlite:///{sigterm_dir}/gateway.db"
@@ -68,11 +73,12 @@ def module_gateways(
     postgres.cli("db", "upgrade")
     sigterm.cli("db", "upgrade")
     start_together(postgres, sigterm)
-    served = (Served(postgres, Ledger(url), name), Served(sigterm, Ledger(sqlite_url), sqlite_url))
+    served = (Served(postgres, Ledger(url), name, proxy), Served(sigterm, Ledger(sqlite_url), sqlite_url))
     yield served
     stop_all((postgres, sigterm))
     for item in served:
         item.ledger.close()
+    proxy.cut()
     _drop_database(name)
 
 
@@ -331,16 +337,6 @@ def test_finance_key_reads_finance_and_nothing_else(served: Served) -> None:
 # --- nothing lost --------------------------------------------------------------------------------
 
 
-def block_database(name: str, allowed: bool) -> None:
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"true" if allowed else "false"}')
-        if not allowed:
-            connection.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (name,),
-            )
-
-
 def outages_seen(gateway: GatewayProcess) -> float:
     metrics = httpx.get(f"{gateway.root_url}/metrics").text
     return sum(
@@ -357,7 +353,8 @@ def test_database_outage_loses_no_usage_record(postgres_served: Served) -> None:
     postgres_served.ledger.row(request_id(warm))
     outages_before = outages_seen(gateway)
     ids: list[str] = []
-    block_database(postgres_served.database, allowed=False)
+    assert postgres_served.proxy is not None
+    postgres_served.proxy.cut()
     try:
         outage_ends = time.monotonic() + 10
         while time.monotonic() < outage_ends:
@@ -366,7 +363,7 @@ def test_database_outage_loses_no_usage_record(postgres_served: Served) -> None:
             ids.append(request_id(response))
             time.sleep(0.25)  # spread the requests over the whole outage
     finally:
-        block_database(postgres_served.database, allowed=True)
+        postgres_served.proxy.restore()
     assert outages_seen(gateway) > outages_before  # the writer really found the database away
     rows = postgres_served.ledger.rows(ids, timeout=60)
     assert len(rows) == len(ids) >= 20
