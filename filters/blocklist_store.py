@@ -13,6 +13,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from filters.blocklist import Blocklist, BlocklistEntry, VersionedBlocklist
 from gateway.core.db import session_scope
 from gateway.core.models import utcnow
+from gateway.core.outages import DatabaseOutages
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,11 @@ def blocklist_version(engine: Engine) -> str:
 class BlocklistReloader:
     """Polls the version every `interval` seconds and recompiles the blocklist when it changed."""
 
-    def __init__(self, engine: Engine, target: VersionedBlocklist, interval: float = 2.0) -> None:
+    def __init__(
+        self, engine: Engine, target: VersionedBlocklist, interval: float = 2.0, outages: DatabaseOutages | None = None
+    ) -> None:
         self._engine = engine
+        self._outages = outages or DatabaseOutages()
         self._target = target
         self._interval = interval
         self._version = ""
@@ -83,8 +87,8 @@ class BlocklistReloader:
         while True:
             try:
                 await self.refresh()
-            except Exception:  # a database hiccup must not stop reloading for good
-                log.warning("blocklist reload failed; keeping version %s", self._version or "(none)", exc_info=True)
+            except Exception as error:  # a database hiccup must not stop reloading for good
+                self._outages.report(error, f"blocklist reload (keeping version {self._version or '(none)'})")
             await asyncio.sleep(self._interval)
 
     def start(self) -> None:

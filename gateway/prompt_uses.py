@@ -4,19 +4,18 @@ counters in one transaction a second: the reuse figure without a write per reque
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import Counter
 
 from sqlalchemy.engine import Engine
 
+from gateway.core.outages import DatabaseOutages
 from prompt_library.service import record_uses
-
-log = logging.getLogger(__name__)
 
 
 class PromptUseCounter:
-    def __init__(self, engine: Engine, interval_seconds: float = 1.0) -> None:
+    def __init__(self, engine: Engine, interval_seconds: float = 1.0, outages: DatabaseOutages | None = None) -> None:
         self._engine = engine
+        self._outages = outages or DatabaseOutages()
         self._interval = interval_seconds
         self._counts: Counter[tuple[int, str]] = Counter()
         self._task: asyncio.Task[None] | None = None
@@ -30,8 +29,8 @@ class PromptUseCounter:
             return
         try:
             await asyncio.to_thread(record_uses, self._engine, counts)
-        except Exception:  # the database is away: keep the counts for the next flush
-            log.warning("could not record %d prompt uses; will retry", sum(counts.values()), exc_info=True)
+        except Exception as error:  # the database is away: keep the counts for the next flush
+            self._outages.report(error, f"recording {sum(counts.values())} prompt uses (will retry)")
             self._counts.update(counts)
 
     async def _run(self) -> None:

@@ -94,6 +94,7 @@ class GatewayState:
 
     @classmethod
     def build(cls, config: AppConfig, outages: DatabaseOutages | None = None) -> GatewayState:
+        outages = outages or DatabaseOutages()
         settings = config.core
         scrubber = Scrubber(settings.secret_values())
         engine = create_database_engine(settings.database_url)
@@ -117,7 +118,7 @@ class GatewayState:
         audit_writer = LedgerWriter(engine, spill_dir, table=AUDIT_TABLE, on_database_state=database_state("audit"))
         review_writer = LedgerWriter(engine, spill_dir, table=REVIEW_TABLE, on_database_state=database_state("review"))
         audit = AuditSink(audit_writer)
-        catalog = LimitsCatalog(engine, config.limits.catalog_refresh_seconds)
+        catalog = LimitsCatalog(engine, config.limits.catalog_refresh_seconds, outages=outages)
         alerts = BudgetAlerts(metrics)
         limits: LimitsBackend
         if redis is not None:
@@ -147,7 +148,7 @@ class GatewayState:
             redis=redis,
             scrubber=scrubber,
             metrics=metrics,
-            authenticator=KeyAuthenticator(engine, settings.key_cache_seconds, outages or DatabaseOutages()),
+            authenticator=KeyAuthenticator(engine, settings.key_cache_seconds, outages),
             providers=providers,
             router=Router(settings, providers, on_failure=lambda d: metrics.upstream_failures.labels(d.id).inc()),
             cipher=answer_cipher(settings),
@@ -164,10 +165,10 @@ class GatewayState:
             pii_engine=pii_engine,
             governance=Governance(engine, policy_engine, metrics, audit),
             blocklist=blocklist,
-            blocklist_reloader=BlocklistReloader(engine, blocklist),
+            blocklist_reloader=BlocklistReloader(engine, blocklist, outages=outages),
             filter_runner=runner,
             filters=FilterPipeline(config.filters, default_registry(), resources, runner),
-            prompt_uses=PromptUseCounter(engine),
+            prompt_uses=PromptUseCounter(engine, outages=outages),
         )
 
     def price_of(self, deployment: Deployment) -> Price:

@@ -45,3 +45,11 @@ class DatabaseOutages:
             "The gateway's database cannot be reached right now; try again shortly.",
             headers={"retry-after": str(RETRY_AFTER_SECONDS)},
         )
+
+    def report(self, error: BaseException, what: str) -> None:
+        """A background task failed (`what` says which): an outage is noted like a request's, once;
+        any other error is logged with its traceback."""
+        if isinstance(error, UNREACHABLE):
+            self.seen(error)
+        else:
+            log.warning("%s failed", what, exc_info=error)

@@ -8,7 +8,6 @@ UI reaches every process within twice that time. If a refresh fails, the last go
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 
@@ -16,18 +15,24 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from gateway.core.db import session_scope
+from gateway.core.outages import DatabaseOutages
 from gateway.limits.models import Budget, RateLimit
 from gateway.limits.rules import AppliedLimits, BudgetRule, RateRule
 
-log = logging.getLogger(__name__)
 ScopeKey = tuple[str, int]
 
 
 class LimitsCatalog:
     def __init__(
-        self, engine: Engine, refresh_seconds: float = 5.0, *, clock: Callable[[], float] = time.monotonic
+        self,
+        engine: Engine,
+        refresh_seconds: float = 5.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        outages: DatabaseOutages | None = None,
     ) -> None:
         self._engine = engine
+        self._outages = outages or DatabaseOutages()
         self._refresh_seconds = refresh_seconds
         self._clock = clock
         self._budgets: dict[ScopeKey, tuple[BudgetRule, ...]] = {}
@@ -82,10 +87,10 @@ class LimitsCatalog:
                 return  # another request refreshed while this one waited
             try:
                 budgets, rates = await asyncio.to_thread(self._load)
-            except Exception:
+            except Exception as error:
                 if self._loaded_at is None:
                     raise
-                log.exception("could not re-read budgets and rate limits; keeping the last copy")
+                self._outages.report(error, "re-reading budgets and rate limits (keeping the last copy)")
                 self._loaded_at = self._clock()
                 return
             self._budgets, self._rates, self._loaded_at = budgets, rates, self._clock()

@@ -233,7 +233,7 @@ class LedgerWriter:
             log.error(
                 "%s writer: database unavailable (%s); spilling records to %s",
                 self._table.name,
-                error,
+                type(error).__name__,  # its text names the database's host and port
                 self._spill.folder,
             )
             self.database_up = False

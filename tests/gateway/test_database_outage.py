@@ -54,6 +54,15 @@ def _poll(check: Callable[[], bool], seconds: float = 20) -> None:
         time.sleep(0.1)
 
 
+def _ledger_outages(gateway: GatewayProcess) -> float:
+    metrics = httpx.get(f"{gateway.root_url}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("gateway_ledger_database_outages_total")
+    )
+
+
 def test_with_the_database_away_every_route_answers_503_and_nothing_is_lost(outage: Outage) -> None:
     gateway = outage.gateway
     cached = new_team_key(gateway, "outage", models=["gpt-test"])
@@ -64,6 +73,7 @@ def test_with_the_database_away_every_route_answers_503_and_nothing_is_lost(outa
     try:
         served = [chat(gateway, cached, ask(f"during the outage {number}")) for number in range(5)]
         assert [response.status_code for response in served] == [200] * 5
+        _poll(lambda: _ledger_outages(gateway) > 0)  # the usage writer met the outage too
         refusals = {
             "uncached key": chat(gateway, uncached, ask("cold")),
             "bogus key": httpx.post(
