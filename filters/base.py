@@ -106,6 +106,9 @@ class Filter(Protocol):
 
     name: str
     spans: bool  # True: findings are spans of the text; False: they judge the whole text (classifiers)
+    # True for scans of microseconds (patterns, the linear profanity model, the blocklist): they run
+    # on the event loop, never queued for a batch or sent to a worker. False: models (NER, Detoxify).
+    inline: bool
 
     def scan(self, text: str, context: FilterContext) -> FilterResult:
         """Scan one text."""

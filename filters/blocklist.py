@@ -149,6 +149,7 @@ class BlocklistFilter:
 
     name = FILTER_NAME
     spans = True
+    inline = True
 
     def __init__(self, source: BlocklistSource, extra: Blocklist | None = None) -> None:
         self._source = source

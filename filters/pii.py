@@ -31,6 +31,7 @@ class PiiFilter:
     spans = True
 
     def __init__(self, engine: PiiEngine, config: PiiFilterConfig) -> None:
+        self.inline = engine.mode == "patterns"  # the prefilter makes most scans microseconds
         self._engine = engine
         self._config = config
         self._entities = frozenset(config.entities)

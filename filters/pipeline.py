@@ -1,9 +1,10 @@
 """The output pipeline: a team's filters over every text of an answer, and the one decision that results.
 
 An answer is a set of text slots: each choice's message content and each tool call's arguments
-(`answer.py` reads them out of OpenAI bodies). Every slot goes through every filter of the team,
-off the event loop; a filter error or timeout becomes the filter's fail-mode verdict (block, or
-pass with the incident logged). The strongest action wins (block > flag > redact > allow) per
+(`answer.py` reads them out of OpenAI bodies). Every slot goes through every filter of the team:
+inline filters (microseconds) right on the event loop, models through the runner's batches and
+workers; a filter error or timeout becomes the filter's fail-mode verdict (block, or pass with the
+incident logged). The strongest action wins (block > flag > redact > allow) per
 slot, per choice and for the answer; redactions of all filters are applied to the delivered text.
 """
 
@@ -136,6 +137,10 @@ class FilterPipeline:
             self._teams[key] = built
         return built
 
+    def uses_workers(self) -> bool:
+        """True when some team's filters need the runner's pool (a model: NER, Detoxify)."""
+        return any(not f.inline for team in ["", *self.settings.teams] for f in self.team_filters(team or None)[1])
+
     def is_active(self, team: str | None) -> bool:
         """False when the team has every filter switched off (its answers need no scan at all)."""
         return bool(self.team_filters(team)[1])
@@ -144,35 +149,54 @@ class FilterPipeline:
         """The key of the configuration a team uses: its own name if it has overrides, else ""."""
         return team if team is not None and team in self.settings.teams else ""
 
-    async def _run_one(
+    def _failed(
+        self, filter_: Filter, config: TeamFilterConfig, context: FilterContext, error: Exception
+    ) -> FilterResult:
+        """The fail-mode verdict of a filter that raised or timed out."""
+        # A filter without a settings section of its name gets the safest default.
+        fail_mode: FailMode = getattr(getattr(config, filter_.name, None), "fail_mode", FailMode.BLOCK)
+        # The text itself is never logged: it may be the PII the filter was looking for.
+        log.warning(
+            "filter %s failed on team=%s request=%s field=%s: %s; fail mode %s",
+            filter_.name,
+            context.team,
+            context.request_id,
+            context.field,
+            error,
+            fail_mode.value,
+        )
+        action = Action.BLOCK if fail_mode is FailMode.BLOCK else Action.ALLOW
+        return FilterResult(filter_.name, action, whole_text=True, error=f"{type(error).__name__}: {error}")
+
+    def _run_inline(
         self, filter_: Filter, config: TeamFilterConfig, text: str, context: FilterContext
     ) -> FilterResult:
-        # A filter without a settings section of its name gets the safest defaults.
-        section = getattr(config, filter_.name, None)
-        time_limit = getattr(section, "timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
-        fail_mode: FailMode = getattr(section, "fail_mode", FailMode.BLOCK)
+        try:
+            return filter_.scan(text, context)
+        except Exception as exc:
+            return self._failed(filter_, config, context, FilterFailed(f"{type(exc).__name__}: {exc}"))
+
+    async def _run_pooled(
+        self, filter_: Filter, config: TeamFilterConfig, text: str, context: FilterContext
+    ) -> FilterResult:
+        time_limit = getattr(getattr(config, filter_.name, None), "timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
         try:
             return await self._runner.scan(filter_, text, context, time_limit, self.team_key(context.team))
         except (FilterTimeout, FilterFailed) as exc:
-            # The text itself is never logged: it may be the PII the filter was looking for.
-            log.warning(
-                "filter %s failed on team=%s request=%s field=%s: %s; fail mode %s",
-                filter_.name,
-                context.team,
-                context.request_id,
-                context.field,
-                exc,
-                fail_mode.value,
-            )
-            action = Action.BLOCK if fail_mode is FailMode.BLOCK else Action.ALLOW
-            return FilterResult(filter_.name, action, whole_text=True, error=f"{type(exc).__name__}: {exc}")
+            return self._failed(filter_, config, context, exc)
 
     async def scan_text(self, text: str, context: FilterContext) -> TextOutcome:
-        """Run the team's filters over one text (concurrently) and combine their results."""
+        """Run the team's filters over one text and combine their results: inline ones at once,
+        pooled ones concurrently."""
         config, filters = self.team_filters(context.team)
         if not filters:
             return TextOutcome(Action.ALLOW, text, [])
-        results = await asyncio.gather(*(self._run_one(f, config, text, context) for f in filters))
+        pooled = [f for f in filters if not f.inline]
+        pending = [self._run_pooled(f, config, text, context) for f in pooled]
+        gathered = asyncio.gather(*pending) if pending else None
+        results = [self._run_inline(f, config, text, context) for f in filters if f.inline]
+        if gathered is not None:
+            results += await gathered
         return combine(text, results)
 
     async def check_answer(self, slots: Sequence[TextSlot], context: FilterContext) -> AnswerDecision:

@@ -105,30 +105,35 @@ class FilterRunner:
     def __init__(self, settings: RunnerSettings | None = None, filters_settings: FiltersSettings | None = None) -> None:
         self.settings = settings or RunnerSettings()
         self._threads = ThreadPoolExecutor(self.settings.workers, thread_name_prefix="filters")
+        if self.settings.executor == "process" and filters_settings is None:
+            raise ValueError("the process executor needs the filters settings to build its workers")
+        self._filters_settings = filters_settings or FiltersSettings()
+        # Started on first use (or by warm_up): with only inline filters no worker is ever needed.
         self._processes: ProcessPoolExecutor | None = None
-        if self.settings.executor == "process":
-            if filters_settings is None:
-                raise ValueError("the process executor needs the filters settings to build its workers")
+        self._batchers: dict[int, _Batcher] = {}
+
+    def _process_pool(self) -> ProcessPoolExecutor:
+        if self._processes is None:
             self._processes = ProcessPoolExecutor(
                 self.settings.workers,
                 # spawn, not fork: the parent has threads (and maybe torch), which fork does not copy safely.
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=initialise_worker,
-                initargs=(filters_settings,),
+                initargs=(self._filters_settings,),
             )
-        self._batchers: dict[int, _Batcher] = {}
+        return self._processes
 
     def _in_process(self, filter_: Filter) -> bool:
-        return self._processes is not None and filter_.name in self.settings.process_filters
+        return self.settings.executor == "process" and filter_.name in self.settings.process_filters
 
     def batcher(self, filter_: Filter, team_key: str = "") -> _Batcher:
         key = id(filter_)
         batcher = self._batchers.get(key)
         if batcher is None:
             wait = self.settings.max_wait_ms / 1000
-            if self._processes is not None and self._in_process(filter_):
+            if self._in_process(filter_):
                 remote = partial(scan_in_worker, team_key, filter_.name)
-                batcher = _Batcher(filter_.name, remote, self._processes, self.settings.max_batch, wait)
+                batcher = _Batcher(filter_.name, remote, self._process_pool(), self.settings.max_batch, wait)
             else:
                 batcher = _Batcher(filter_.name, filter_.scan_batch, self._threads, self.settings.max_batch, wait)
             self._batchers[key] = batcher
@@ -146,8 +151,9 @@ class FilterRunner:
 
     def warm_up(self) -> None:
         """Start every worker process now (each loads its models) rather than on the first answers."""
-        if self._processes is not None:
-            for future in [self._processes.submit(int) for _ in range(self.settings.workers)]:
+        if self.settings.executor == "process":
+            pool = self._process_pool()
+            for future in [pool.submit(int) for _ in range(self.settings.workers)]:
                 future.result()
 
     def close(self) -> None:

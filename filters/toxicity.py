@@ -23,6 +23,7 @@ class ToxicityScorer(Protocol):
 
     backend: str
     labels: tuple[str, ...]
+    inline: bool  # cheap enough for the event loop (see Filter.inline)
 
     def score_batch(self, texts: Sequence[str]) -> list[dict[str, float]]: ...
 
@@ -79,6 +80,7 @@ class ToxicityFilter:
     spans = False  # a classifier judges the whole text
 
     def __init__(self, scorer: ToxicityScorer, config: ToxicityFilterConfig) -> None:
+        self.inline = scorer.inline
         self._scorer = scorer
         self._thresholds: Mapping[str, LabelThreshold] = config.thresholds
 

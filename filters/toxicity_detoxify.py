@@ -91,6 +91,7 @@ class DetoxifyScorer:
     """Detoxify's multi-label classifier; long texts are scored in pieces (highest score per label)."""
 
     backend = "detoxify"
+    inline = False  # a transformer: batched in workers
 
     def __init__(self, settings: DetoxifySettings, max_chars: int = 1500) -> None:
         self._settings = settings

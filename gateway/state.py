@@ -184,7 +184,8 @@ class GatewayState:
         task.add_done_callback(self._background.discard)
 
     async def start(self) -> None:
-        await asyncio.to_thread(self.filter_runner.warm_up)
+        if self.filters.uses_workers():
+            await asyncio.to_thread(self.filter_runner.warm_up)
         log.info("output filters: %s", self.filters.describe())
         log.info("policies: version %s from %s", self.governance.policies.version, self.config.policies_dir)
         await self.usage_writer.start()

@@ -141,6 +141,7 @@ class BrokenFilter:
     """A filter whose model fails on every text."""
 
     spans = True
+    inline = False
 
     def __init__(self, name: str) -> None:
         self.name = name

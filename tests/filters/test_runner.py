@@ -29,6 +29,7 @@ class RecordingFilter:
 
     name = "recording"
     spans = True
+    inline = False
 
     def __init__(self, fail_on: str | None = None, release: threading.Event | None = None) -> None:
         self.started = threading.Event()
