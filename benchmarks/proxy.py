@@ -1,10 +1,12 @@
 """Benchmark: the gateway against a bare passthrough proxy and the mock upstream itself, in one run.
 
-Starts a fast mock upstream, a bare FastAPI + aiohttp passthrough and `gateway serve` (plain path:
-auth, routing, no ML filters), loads each at concurrency 1, 16 and 64, non-streamed and streamed,
-and prints requests/s, p50, p99, each process's CPU per request and the ratio gateway/passthrough.
-Uses wrk when installed, else an asyncio load generator.
-Run: `.venv/bin/python -m benchmarks.proxy [--seconds 3] [--rounds 3]`.
+Starts a mock upstream, a bare FastAPI + aiohttp passthrough and `gateway serve` with the safe
+default filters (the headline) and with filters off, loads each at concurrency 1, 16 and 64,
+plain and streamed, all with the same 590-character answer with nothing to find, and prints
+requests/s, p50, p99, CPU per request and each gateway's ratio to the passthrough. Then streams
+from an upstream that paces its chunks (time to first content, to the end, content events), and
+with `--findings` the cost of answers with something to find. Uses wrk when installed.
+Run: `.venv/bin/python -m benchmarks.proxy [--seconds 3] [--rounds 3] [--findings]`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -145,55 +147,75 @@ def measure_with_cpu(
 
 
 NO_FILTERS = {"defaults": {"pii": {"enabled": False}, "toxicity": {"enabled": False}, "blocklist": {"enabled": False}}}
-LONG_PROMPT = {
-    "role": "user",
-    "content": ("Our customer Jane Roe wrote from jane.roe@example.com about invoice 4471. " * 8)[:590],
+# The mock answers "Mock answer: <the prompt>", so the prompt is the answer the filters read: about
+# 600 characters of ordinary prose with nothing to find (no digits, no @, nothing toxic).
+SAFE_TEXT = (
+    "The quarterly review went well and the team is pleased with the progress made across every region. "
+    "Customers told us that the new onboarding flow is clearer, support tickets fell, and the roadmap for "
+    "the next release looks realistic. We still need to finish the migration of the reporting service, "
+    "agree on the hiring plan with finance, and write the summary for the board before the end of the month. "
+    "Please read the attached notes, add your comments where something is missing, and tell me which of the "
+    "open questions you want to discuss at the planning meeting next week. Thanks again for the careful work."
+)[:590]
+SAFE_PROMPT = {"role": "user", "content": SAFE_TEXT}
+BLOCKED_PHRASE = "project falcon"
+# The same answer with one thing to find, for the cost of a finding.
+FINDINGS = {
+    "pii (e-mail, phone)": SAFE_TEXT[:480] + " Write to jane.roe@example.com or call +1 415 555 0132.",
+    "toxic sentence": SAFE_TEXT[:480] + " Honestly, you are a stupid idiot and this is crap.",
+    "blocklisted phrase": SAFE_TEXT[:480] + f" The {BLOCKED_PHRASE} numbers stay confidential.",
 }
 
 
 @dataclass
 class Variant:
-    """One gateway set-up, measured beside the plain one."""
+    """One gateway set-up; `against` names the target its ratio is taken against."""
 
     name: str
     config: dict[str, Any]
-    prompt: dict[str, str] = field(default_factory=lambda: PROMPT)
     limits: bool = False
+    against: str = "passthrough"
 
 
 def variants(redis_url: str, selected: list[str]) -> list[Variant]:
+    """`gateway` runs the safe default filters (the headline); the others are second rows."""
+    blocklist = {"defaults": {"blocklist": {"terms": [BLOCKED_PHRASE]}}}
     known = {
-        "gateway": Variant("gateway", {"filters": NO_FILTERS}),
+        "gateway": Variant("gateway", {"filters": blocklist}),
+        "gateway-unfiltered": Variant("gateway-unfiltered", {"filters": NO_FILTERS}),
         "gateway+limits": Variant(
             "gateway+limits",
             {"filters": NO_FILTERS, "redis_url": redis_url, "redis_key_prefix": f"bench-{os.getpid()}:"},
             limits=True,
+            against="gateway-unfiltered",
         ),
-        "gateway+filters": Variant("gateway+filters", {}, prompt=LONG_PROMPT),
+        "gateway+ner": Variant("gateway+ner", {"filters": {**blocklist, "pii_engine": {"mode": "ner"}}}),
     }
     return [known[name] for name in selected]
 
 
-def _gateway(root: Path, work: Path, variant: Variant, upstream: str) -> tuple[subprocess.Popen[bytes], str, str]:
+def _gateway(
+    root: Path, work: Path, variant: Variant, upstream: str, paced_upstream: str
+) -> tuple[subprocess.Popen[bytes], str, str]:
     """Start `gateway serve` for a variant; return the process, its URL and a key."""
     folder = work / variant.name
     folder.mkdir()
+
+    def model(name: str, api_base: str) -> dict[str, Any]:
+        params = {
+            "model": "openai/echo",
+            "api_base": api_base,
+            "api_key": "sk-upstream",
+            # Priced, so that a budget reserves and settles real amounts (gpt-4o's prices).
+            "input_cost_per_token": 2.5e-06,
+            "output_cost_per_token": 1e-05,
+        }
+        return {"model_name": name, "litellm_params": params}
+
     config = {
         "database_url": f"sqlite:///{folder}/bench.db",
         "admin_key": "bench-admin",
-        "model_list": [
-            {
-                "model_name": "bench",
-                "litellm_params": {
-                    "model": "openai/echo",
-                    "api_base": upstream,
-                    "api_key": "sk-upstream",
-                    # Priced, so that a budget reserves and settles real amounts (gpt-4o's prices).
-                    "input_cost_per_token": 2.5e-06,
-                    "output_cost_per_token": 1e-05,
-                },
-            }
-        ],
+        "model_list": [model("bench", upstream), model("bench-paced", paced_upstream)],
         **variant.config,
     }
     path = folder / "config.yaml"
@@ -224,6 +246,60 @@ def _gateway(root: Path, work: Path, variant: Variant, upstream: str) -> tuple[s
     return process, f"http://127.0.0.1:{port}/v1/chat/completions", key
 
 
+@dataclass
+class Paced:
+    """A streamed answer from an upstream that paces its chunks, as the client sees it (c=1)."""
+
+    target: str
+    first_content_ms: float
+    end_ms: float
+    content_events: float
+
+
+def _paced_stream(url: str, headers: dict[str, str], body: bytes) -> tuple[float, float, int]:
+    """Time to the first content event, time to the end, and how many content events came."""
+    started = time.perf_counter()
+    first = None
+    events = 0
+    with httpx.stream("POST", url, content=body, headers=headers, timeout=60) as response:
+        for line in response.iter_lines():
+            if not line.startswith("data: {"):
+                continue
+            chunk = orjson.loads(line[6:])
+            if any((c.get("delta") or {}).get("content") for c in chunk.get("choices") or []):
+                events += 1
+                if first is None:
+                    first = time.perf_counter() - started
+    end = time.perf_counter() - started
+    return (first if first is not None else end) * 1000, end * 1000, events
+
+
+def measure_paced(targets: dict[str, tuple[str, dict[str, str], int]], answers: int) -> list[Paced]:
+    body = orjson.dumps({"model": "bench-paced", "messages": [SAFE_PROMPT], "stream": True})
+    samples: dict[str, list[tuple[float, float, int]]] = {name: [] for name in targets}
+    for _ in range(answers):
+        for name, (url, auth, _) in targets.items():
+            samples[name].append(_paced_stream(url, {"Content-Type": "application/json", **auth}, body))
+    return [
+        Paced(name, *(statistics.median(values) for values in zip(*measured, strict=True)))
+        for name, measured in samples.items()
+    ]
+
+
+def measure_findings(url: str, auth: dict[str, str], pid: int, seconds: float, use_wrk: bool) -> list[Result]:
+    """The gateway at c=1 on answers with something to find, beside the same answer with nothing."""
+    results = []
+    for label, text in {"nothing to find": SAFE_TEXT, **FINDINGS}.items():
+        for stream in (False, True):
+            body = orjson.dumps({"model": "bench", "messages": [{"role": "user", "content": text}], "stream": stream})
+            headers = {"Content-Type": "application/json", **auth}
+            measure(url, body, headers, 1, 1.0, use_wrk)  # warm-up
+            rps, p50, p99, cpu = measure_with_cpu(pid, url, body, headers, 1, seconds, use_wrk)
+            results.append(Result(label, stream, 1, rps, p50, p99, cpu))
+            _wait_quiet(pid)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="length of one measurement")
@@ -232,40 +308,46 @@ def main() -> None:
     parser.add_argument("--loadgen", choices=["auto", "wrk", "asyncio"], default="auto")
     parser.add_argument(
         "--variants",
-        default="gateway",
-        help="comma-separated among gateway, gateway+limits (Redis), gateway+filters (600-character answers)",
+        default="gateway,gateway-unfiltered",
+        help="comma-separated among gateway (safe default filters), gateway-unfiltered, gateway+limits "
+        "(Redis; measured against gateway-unfiltered), gateway+ner",
     )
+    parser.add_argument("--pace-ms", type=float, default=20.0, help="chunk pacing of the paced upstream")
+    parser.add_argument("--paced-answers", type=int, default=5, help="streamed answers per target, paced")
+    parser.add_argument("--findings", action="store_true", help="also measure answers with something to find")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
     use_wrk = args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk") is not None)
     root = Path(__file__).resolve().parent.parent
     work = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
-    upstream_port, passthrough_port = free_port(), free_port()
-    upstream = f"http://127.0.0.1:{upstream_port}/v1"
+    ports = {name: free_port() for name in ("upstream", "paced", "passthrough", "paced-passthrough")}
+    upstream = f"http://127.0.0.1:{ports['upstream']}/v1"
+    paced = f"http://127.0.0.1:{ports['paced']}/v1"
+    mock = [sys.executable, "-m", "tests.support.mock_upstream"]
+    relay = [sys.executable, "-m", "benchmarks.passthrough"]
     processes = [
-        _spawn([sys.executable, "-m", "tests.support.mock_upstream", "--port", str(upstream_port)], root),
-        _spawn(
-            [sys.executable, "-m", "benchmarks.passthrough", "--port", str(passthrough_port), "--upstream", upstream],
-            root,
-        ),
+        _spawn([*mock, "--port", str(ports["upstream"])], root),
+        _spawn([*mock, "--port", str(ports["paced"]), "--pace-ms", str(args.pace_ms)], root),
+        _spawn([*relay, "--port", str(ports["passthrough"]), "--upstream", upstream], root),
+        _spawn([*relay, "--port", str(ports["paced-passthrough"]), "--upstream", paced], root),
     ]
     try:
-        _wait_ready(f"http://127.0.0.1:{upstream_port}/", processes[0])
-        _wait_ready(f"http://127.0.0.1:{passthrough_port}/", processes[1])
-        # name -> (URL, auth header, prompt, process id)
-        targets: dict[str, tuple[str, dict[str, str], dict[str, str], int]] = {
-            "upstream": (f"{upstream}/chat/completions", {}, PROMPT, processes[0].pid),
-            "passthrough": (
-                f"http://127.0.0.1:{passthrough_port}/v1/chat/completions",
-                {},
-                PROMPT,
-                processes[1].pid,
-            ),
+        for name, process in zip(ports, processes, strict=True):
+            _wait_ready(f"http://127.0.0.1:{ports[name]}/", process)
+        # name -> (URL, auth header, process id)
+        targets: dict[str, tuple[str, dict[str, str], int]] = {
+            "upstream": (f"{upstream}/chat/completions", {}, processes[0].pid),
+            "passthrough": (f"http://127.0.0.1:{ports['passthrough']}/v1/chat/completions", {}, processes[2].pid),
         }
-        for variant in variants(args.redis_url, args.variants.split(",")):
-            process, url, key = _gateway(root, work, variant, upstream)
+        chosen = variants(args.redis_url, args.variants.split(","))
+        for variant in chosen:
+            process, url, key = _gateway(root, work, variant, upstream, paced)
             processes.append(process)
-            targets[variant.name] = (url, {"Authorization": f"Bearer {key}"}, variant.prompt, process.pid)
+            targets[variant.name] = (url, {"Authorization": f"Bearer {key}"}, process.pid)
+        body_of = {
+            stream: orjson.dumps({"model": "bench", "messages": [SAFE_PROMPT], "stream": stream})
+            for stream in (False, True)
+        }
         results: list[Result] = []
         for stream in (False, True):
             for concurrency in [int(c) for c in args.concurrency.split(",")]:
@@ -277,13 +359,12 @@ def main() -> None:
                 for round_number in range(args.rounds):
                     shift = round_number % len(names)
                     for name in names[shift:] + names[:shift]:
-                        url, auth, prompt, pid = targets[name]
-                        body = orjson.dumps({"model": "bench", "messages": [prompt], "stream": stream})
+                        url, auth, pid = targets[name]
                         headers = {"Content-Type": "application/json", **auth}
                         if round_number == 0:
-                            measure(url, body, headers, concurrency, 1.0, use_wrk)  # warm-up
+                            measure(url, body_of[stream], headers, concurrency, 1.0, use_wrk)  # warm-up
                         samples[name].append(
-                            measure_with_cpu(pid, url, body, headers, concurrency, args.seconds, use_wrk)
+                            measure_with_cpu(pid, url, body_of[stream], headers, concurrency, args.seconds, use_wrk)
                         )
                         # The next target starts once this one has finished its after-work (a gateway
                         # writes its last ledger batch): else whichever comes next pays for it.
@@ -291,7 +372,20 @@ def main() -> None:
                 for name, measured in samples.items():
                     rps, p50, p99, cpu = (statistics.median(values) for values in zip(*measured, strict=True))
                     results.append(Result(name, stream, concurrency, rps, p50, p99, cpu))
-        _print(results, "wrk" if use_wrk else "asyncio", args.rounds)
+        paced_targets = {
+            "upstream": (f"{paced}/chat/completions", {}, processes[1].pid),
+            "passthrough": (f"http://127.0.0.1:{ports['paced-passthrough']}/v1/chat/completions", {}, processes[3].pid),
+            **{v.name: targets[v.name] for v in chosen if not v.limits},
+        }
+        paced_results = measure_paced(paced_targets, args.paced_answers)
+        findings = []
+        if args.findings and "gateway" in targets:
+            url, auth, pid = targets["gateway"]
+            findings = measure_findings(url, auth, pid, args.seconds, use_wrk)
+        _print(results, chosen, "wrk" if use_wrk else "asyncio", args.rounds)
+        _print_paced(paced_results, args.pace_ms)
+        if findings:
+            _print_findings(findings)
     finally:
         for process in processes:
             process.terminate()
@@ -300,49 +394,48 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _print(results: list[Result], loadgen: str, rounds: int) -> None:
-    print(f"load generator: {loadgen}; {os.cpu_count()} cores; median of {rounds} rounds\n")
+def _print(results: list[Result], chosen: list[Variant], loadgen: str, rounds: int) -> None:
+    print(f"load generator: {loadgen}; {os.cpu_count()} cores; median of {rounds} rounds; 590-character answers\n")
     by_key = {(r.target, r.stream, r.concurrency): r for r in results}
     concurrencies = sorted({r.concurrency for r in results})
-    targets = list(dict.fromkeys(r.target for r in results))
-    if "gateway" in targets:
-        print(
-            "| mode | conc. | upstream rps | passthrough rps | gateway rps | gateway/passthrough "
-            "| p50 pass / gw (ms) | p99 pass / gw (ms) | gw p50 overhead vs upstream (ms) | CPU µs/req pass / gw |"
-        )
-        print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| target | mode | conc. | rps | against | rps ratio | p50 (ms) | p50 added (ms) | p99 (ms) | CPU µs/req |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for variant in chosen:
         for stream in (False, True):
             for concurrency in concurrencies:
-                up, passthrough, gateway = (
-                    by_key[(t, stream, concurrency)] for t in ("upstream", "passthrough", "gateway")
-                )
+                result = by_key[(variant.name, stream, concurrency)]
+                base = by_key[(variant.against, stream, concurrency)]
                 print(
-                    f"| {'stream' if stream else 'plain'} | {concurrency} | {up.rps:.0f} | {passthrough.rps:.0f} "
-                    f"| {gateway.rps:.0f} "
-                    f"| {gateway.rps / passthrough.rps:.2f} | {passthrough.p50_ms:.2f} / {gateway.p50_ms:.2f} "
-                    f"| {passthrough.p99_ms:.2f} / {gateway.p99_ms:.2f} | {gateway.p50_ms - up.p50_ms:.2f} "
-                    f"| {passthrough.cpu_us:.0f} / {gateway.cpu_us:.0f} |"
+                    f"| {variant.name} | {'stream' if stream else 'plain'} | {concurrency} | {result.rps:.0f} "
+                    f"| {variant.against} {base.rps:.0f} | **{result.rps / base.rps:.2f}** | {result.p50_ms:.2f} "
+                    f"| {result.p50_ms - base.p50_ms:+.2f} | {result.p99_ms:.2f} | {result.cpu_us:.0f} |"
                 )
-    extras = [t for t in targets if t.startswith("gateway+")]
-    if extras:
+    upstream = [by_key[("upstream", s, c)] for s in (False, True) for c in concurrencies]
+    print("\nupstream alone rps: " + ", ".join(f"{r.rps:.0f}" for r in upstream))
+
+
+def _print_paced(results: list[Paced], pace_ms: float) -> None:
+    print(f"\nstreamed, upstream pacing {pace_ms:g} ms between chunks (c=1, medians)\n")
+    print("| target | first content (ms) | end (ms) | content events | first content added (ms) | end added (ms) |")
+    print("|---|---|---|---|---|---|")
+    base = next(r for r in results if r.target == "passthrough")
+    for r in results:
         print(
-            "\n| variant | mode | conc. | rps | variant/passthrough | variant/gateway | p50 (ms) | p99 (ms) "
-            "| CPU µs/req | gateway CPU / variant CPU |"
+            f"| {r.target} | {r.first_content_ms:.1f} | {r.end_ms:.1f} | {r.content_events:.0f} "
+            f"| {r.first_content_ms - base.first_content_ms:+.1f} | {r.end_ms - base.end_ms:+.1f} |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        for name in extras:
-            for stream in (False, True):
-                for concurrency in concurrencies:
-                    result = by_key[(name, stream, concurrency)]
-                    passthrough = by_key[("passthrough", stream, concurrency)]
-                    plain = by_key.get(("gateway", stream, concurrency))
-                    versus_plain = f"{result.rps / plain.rps:.2f}" if plain else "-"
-                    cpu_versus_plain = f"{plain.cpu_us / result.cpu_us:.2f}" if plain else "-"
-                    print(
-                        f"| {name} | {'stream' if stream else 'plain'} | {concurrency} | {result.rps:.0f} "
-                        f"| {result.rps / passthrough.rps:.2f} | {versus_plain} "
-                        f"| {result.p50_ms:.2f} | {result.p99_ms:.2f} | {result.cpu_us:.0f} | {cpu_versus_plain} |"
-                    )
+
+
+def _print_findings(results: list[Result]) -> None:
+    print("\nthe gateway at c=1 on 590-character answers with something to find\n")
+    print("| answer | mode | rps | p50 (ms) | CPU µs/req | CPU added over nothing to find (µs) |")
+    print("|---|---|---|---|---|---|")
+    base = {r.stream: r for r in results if r.target == "nothing to find"}
+    for r in results:
+        print(
+            f"| {r.target} | {'stream' if r.stream else 'plain'} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.cpu_us:.0f} "
+            f"| {r.cpu_us - base[r.stream].cpu_us:+.0f} |"
+        )
 
 
 if __name__ == "__main__":

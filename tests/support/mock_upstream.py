@@ -107,8 +107,9 @@ def _chunk(body: dict[str, Any], delta: dict[str, Any], finish: str | None = Non
 class MockUpstream:
     """The aiohttp application; `state` records what it received."""
 
-    def __init__(self) -> None:
+    def __init__(self, pace_seconds: float = 0.0) -> None:
         self.state = MockUpstreamState()
+        self._pace = pace_seconds  # between the chunks of a streamed answer, as a real model's pace
         self.app = web.Application()
         self.app.router.add_post("/v1/chat/completions", self.chat)
         self.app.router.add_post("/v1/embeddings", self.embeddings)
@@ -189,6 +190,8 @@ class MockUpstream:
                         await response.write(_chunk(body, {"tool_calls": [{"index": 0, **call}]}, index=index))
                     else:
                         for position, word in enumerate(message["content"].split(" ")):
+                            if self._pace and position:
+                                await asyncio.sleep(self._pace)
                             await response.write(
                                 _chunk(body, {"content": word if position == 0 else " " + word}, index=index)
                             )
@@ -282,8 +285,9 @@ class RunningMockUpstream:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Mock OpenAI-compatible upstream")
     parser.add_argument("--port", type=int, default=9100)
+    parser.add_argument("--pace-ms", type=float, default=0.0, help="milliseconds between streamed chunks")
     args = parser.parse_args()
-    mock = MockUpstream()
+    mock = MockUpstream(pace_seconds=args.pace_ms / 1000)
     mock.state.record = False
     web.run_app(mock.app, host="127.0.0.1", port=args.port, access_log=None, print=None)
 
