@@ -17,7 +17,7 @@ from typing import Literal, Protocol
 from filters.base import FilterContext, FilterResult, Finding, strongest
 from filters.config import TeamFilterConfig
 from filters.resources import FilterResources
-from gateway.core.text import normalise, normalise_term
+from gateway.core.text import LEET, NormalisedText, normalise, normalise_term
 from gateway.core.types import Action
 
 FILTER_NAME = "blocklist"
@@ -45,15 +45,31 @@ class _Rule:
     label: str  # the finding type: blocklist_term or blocklist_regex
 
 
+def _term_pattern(term: str) -> str:
+    # Words apart by any whitespace: the ASCII view keeps runs of it that normalisation folds.
+    return r"\s+".join(re.escape(word) for word in term.split(" "))
+
+
 def _compile_terms(terms: Sequence[BlocklistEntry]) -> list[_Rule]:
     rules = []
     for action in (Action.BLOCK, Action.FLAG):
         folded = sorted({normalise_term(t.value) for t in terms if t.action == action} - {""}, key=len, reverse=True)
         if folded:
             # Whole words only: "ass" must not match "class"; longest first so the widest span wins.
-            alternation = "|".join(re.escape(term) for term in folded)
+            alternation = "|".join(_term_pattern(term) for term in folded)
             rules.append(_Rule(re.compile(rf"(?<!\w)(?:{alternation})(?!\w)"), True, action, "blocklist_term"))
     return rules
+
+
+_ASCII_LEET = str.maketrans(LEET)
+_IDENTITY: tuple[int, ...] = ()  # an ASCII view's spans are the text's own
+
+
+def _ascii_view(text: str, leet: bool) -> NormalisedText:
+    """`normalise` of an ASCII text, character for character: lower case and (for terms) leetspeak
+    only. Whitespace runs stay, which the term patterns allow for, so every span is its own."""
+    folded = text.lower()
+    return NormalisedText(folded.translate(_ASCII_LEET) if leet else folded, _IDENTITY, len(text))
 
 
 def _compile_regex(entry: BlocklistEntry) -> _Rule:
@@ -103,16 +119,23 @@ class Blocklist:
         rules = self._global + (self._teams.get(team, []) if team is not None else [])
         if not rules:
             return []
-        views = {leet: normalise(text, leet=leet) for leet in {rule.leet for rule in rules}}
+        views = {leet: self._view(text, leet) for leet in {rule.leet for rule in rules}}
         findings = []
         for rule in rules:
             view = views[rule.leet]
             for match in rule.pattern.finditer(view.text):
                 if match.end() == match.start():
                     continue
-                start, end = view.original_span(match.start(), match.end())
+                start, end = view.original_span(match.start(), match.end()) if view.origin else match.span()
                 findings.append(Finding(rule.label, start, end, 1.0, FILTER_NAME, rule.action))
         return findings
+
+    @staticmethod
+    def _view(text: str, leet: bool) -> NormalisedText:
+        # Regular expressions are written against folded whitespace, so they always get `normalise`.
+        if leet and text.isascii():
+            return _ascii_view(text, leet)
+        return normalise(text, leet=leet)
 
 
 class BlocklistSource(Protocol):

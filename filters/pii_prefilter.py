@@ -25,6 +25,7 @@ def digit_count(text: str) -> int:
 
 _IBAN_START = re.compile(r"[A-Z]{2}[0-9]{2}")  # the recognizer's own start: country code, check digits
 _IPV4_DOTS = re.compile(r"[0-9]\.[0-9]")
+_IPV6_COLON = re.compile(r"::|[0-9A-Fa-f]:[0-9A-Fa-f]")  # every IPv6 form has one of the two
 
 # entity -> (a text could hold it, given its digit count). Entities not listed (URL in mode
 # patterns, the NER labels) always run.
@@ -34,8 +35,8 @@ CONDITIONS: dict[str, Callable[[str, int], bool]] = {
     "CREDIT_CARD": lambda text, digits: digits >= 13,  # 4 + 3 + 3 + 3 digit groups at the least
     "US_SSN": lambda text, digits: digits >= 9,  # every SSN pattern has nine digits
     "IBAN_CODE": lambda text, digits: _IBAN_START.search(text) is not None,
-    # IPv4 has digit.digit; every IPv6 and IPv4-mapped form has a colon.
-    "IP_ADDRESS": lambda text, digits: ":" in text or _IPV4_DOTS.search(text) is not None,
+    # IPv4 has digit.digit; every IPv6 and IPv4-mapped form has "::" or hex:hex.
+    "IP_ADDRESS": lambda text, digits: _IPV4_DOTS.search(text) is not None or _IPV6_COLON.search(text) is not None,
 }
 
 

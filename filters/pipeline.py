@@ -168,9 +168,7 @@ class FilterPipeline:
         action = Action.BLOCK if fail_mode is FailMode.BLOCK else Action.ALLOW
         return FilterResult(filter_.name, action, whole_text=True, error=f"{type(error).__name__}: {error}")
 
-    def _run_inline(
-        self, filter_: Filter, config: TeamFilterConfig, text: str, context: FilterContext
-    ) -> FilterResult:
+    def _run_inline(self, filter_: Filter, config: TeamFilterConfig, text: str, context: FilterContext) -> FilterResult:
         try:
             return filter_.scan(text, context)
         except Exception as exc:

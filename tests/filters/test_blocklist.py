@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from filters.base import FilterContext
 from filters.blocklist import Blocklist, BlocklistEntry, BlocklistFilter, InvalidBlocklistEntry, VersionedBlocklist
@@ -89,3 +91,21 @@ def test_the_filter_sees_a_new_version_without_being_rebuilt() -> None:
     assert blocklist_filter.scan("falcon", FilterContext()).action is Action.ALLOW
     source.update("v2", [BlocklistEntry("falcon")])
     assert blocklist_filter.scan("falcon", FilterContext()).action is Action.BLOCK
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from(["project", "falcon", "Pr0ject", "FALC0N", "merger", "talks", "classy", "ass", "x", "!"]),
+        max_size=12,
+    ),
+    gaps=st.lists(st.sampled_from([" ", "  ", "\n", "\t ", ", "]), min_size=12, max_size=12),
+)
+def test_the_ascii_fast_view_finds_what_full_normalisation_finds(words: list[str], gaps: list[str]) -> None:
+    blocklist = Blocklist.from_entries(
+        [BlocklistEntry("project falcon"), BlocklistEntry("ass"), BlocklistEntry("merger talks")]
+    )
+    text = "".join(word + gap for word, gap in zip(words, gaps, strict=False))
+    slow = blocklist.find(text + " \u00e9")  # one non-ASCII character: the full normalisation
+    fast = blocklist.find(text)
+    assert [(f.start, f.end) for f in fast] == [(f.start, f.end) for f in slow]

@@ -43,9 +43,7 @@ def weights(library: tuple[Any, Any]) -> ProfanityWeights:
     return ProfanityWeights.from_model(*library)
 
 
-def test_the_direct_score_equals_predict_proba_on_a_corpus(
-    library: tuple[Any, Any], weights: ProfanityWeights
-) -> None:
+def test_the_direct_score_equals_predict_proba_on_a_corpus(library: tuple[Any, Any], weights: ProfanityWeights) -> None:
     vectorizer, model = library
     expected = model.predict_proba(vectorizer.transform(CORPUS))[:, 1]
     for text, probability in zip(CORPUS, expected, strict=True):
