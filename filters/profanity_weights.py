@@ -24,6 +24,7 @@ class ProfanityWeights:
     """Per vocabulary token: its idf and, per classifier, idf times the SVM coefficient."""
 
     token_pattern: re.Pattern[str]
+    ascii_pattern: re.Pattern[str]  # the same pattern for ASCII text, where ASCII matching is faster
     idf: dict[str, float]
     weighted: dict[str, tuple[float, ...]]  # token -> (idf * coef_i for each classifier i)
     intercepts: tuple[float, ...]
@@ -48,20 +49,49 @@ class ProfanityWeights:
         weighted = {by_index[j]: tuple(float(idf[j] * w) for w in coefs[:, j]) for j in range(len(idf))}
         return cls(
             token_pattern=re.compile(params["token_pattern"]),
+            ascii_pattern=re.compile(params["token_pattern"].removeprefix("(?u)"), re.ASCII),
             idf={by_index[j]: float(idf[j]) for j in range(len(idf))},
             weighted=weighted,
             intercepts=tuple(float(c.estimator.intercept_[0]) for c in classifiers),
             sigmoid=tuple((float(c.calibrators[0].a_), float(c.calibrators[0].b_)) for c in classifiers),
         )
 
+    def _pattern(self, text: str) -> re.Pattern[str]:
+        return self.ascii_pattern if text.isascii() else self.token_pattern
+
     def tokens(self, text: str) -> list[str]:
         """The text's tokens that the model knows (stop words and unknown words carry no weight)."""
-        return [token for token in self.token_pattern.findall(text.lower()) if token in self.idf]
+        lowered = text.lower()
+        return [token for token in self._pattern(lowered).findall(lowered) if token in self.idf]
 
     def score(self, text: str) -> float:
-        tally = TokenTally(self)
-        tally.add(self.tokens(text))
-        return tally.score()
+        return self.score_tokens(self.tokens(text))
+
+    def score_tokens(self, tokens: list[str]) -> float:
+        """The mean of the classifiers' calibrated probabilities for a text of these known tokens."""
+        counts = Counter(tokens)
+        norm = math.sqrt(sum((count * self.idf[token]) ** 2 for token, count in counts.items()))
+        # One sum per classifier over every token's weights, in C (zip and sum), not a Python loop.
+        rows = map(self.weighted.__getitem__, tokens)
+        dots = map(sum, zip(*rows, strict=True)) if tokens else [0.0] * len(self.intercepts)
+        total = 0.0
+        for dot, intercept, (a, b) in zip(dots, self.intercepts, self.sigmoid, strict=True):
+            decision = (dot / norm if norm else 0.0) + intercept
+            total += _expit(-(a * decision + b))
+        return total / len(self.intercepts)
+
+    def highest_score(self, text: str, spans: list[tuple[int, int]]) -> float:
+        """The highest score of the pieces of `text` at `spans`, tokenising the text once. A token
+        belongs to a piece when it lies wholly inside it (pieces are cut at whitespace)."""
+        lowered = text.lower()
+        if len(spans) == 1 or len(lowered) != len(text):  # a rare letter whose lower case is longer
+            return max(self.score(text[start:end]) for start, end in spans)
+        found = [(m.start(), m.end(), m.group()) for m in self._pattern(lowered).finditer(lowered)]
+        known = [(start, end, token) for start, end, token in found if token in self.idf]
+        return max(
+            self.score_tokens([token for first, last, token in known if first >= start and last <= end])
+            for start, end in spans
+        )
 
 
 @dataclass(slots=True)
@@ -78,15 +108,19 @@ class TokenTally:
         self.dots = [0.0] * len(self.weights.intercepts)
 
     def add(self, tokens: list[str]) -> None:
-        idf, weighted = self.weights.idf, self.weights.weighted
-        for token in tokens:
-            count = self.counts[token]
-            self.counts[token] = count + 1
-            self.squared_norm += (2 * count + 1) * idf[token] ** 2  # (c+1)^2 - c^2 times idf^2
-            for index, weight in enumerate(weighted[token]):
-                self.dots[index] += weight
+        """Count more known tokens of the text (from `ProfanityWeights.tokens`)."""
+        if not tokens:
+            return
+        idf, weighted, counts = self.weights.idf, self.weights.weighted, self.counts
+        for token, added in Counter(tokens).items():
+            before = counts[token]
+            counts[token] = before + added
+            self.squared_norm += ((before + added) ** 2 - before**2) * idf[token] ** 2
+        more = map(sum, zip(*map(weighted.__getitem__, tokens), strict=True))
+        self.dots = [dot + extra for dot, extra in zip(self.dots, more, strict=True)]
 
     def score(self) -> float:
+        """The score of the text added so far (equal to `ProfanityWeights.score` of it)."""
         norm = math.sqrt(self.squared_norm)
         total = 0.0
         for dot, intercept, (a, b) in zip(self.dots, self.weights.intercepts, self.weights.sigmoid, strict=True):

@@ -30,26 +30,31 @@ class ToxicityScorer(Protocol):
     def describe(self) -> dict[str, object]: ...
 
 
-def split_for_model(text: str, max_chars: int, overlap: int = 64) -> list[str]:
-    """Pieces of at most `max_chars` characters (overlapping, cut at whitespace where possible).
+def piece_spans(text: str, max_chars: int, overlap: int = 64) -> list[tuple[int, int]]:
+    """Spans of pieces of at most `max_chars` characters (overlapping, cut at whitespace where possible).
 
     Classifiers truncate their input (512 tokens for Detoxify's BERT); without this the tail of a
     long answer would never be scored.
     """
     if len(text) <= max_chars:
-        return [text]
-    pieces = []
+        return [(0, len(text))]
+    spans = []
     start = 0
     while start < len(text):
         end = min(len(text), start + max_chars)
         if end < len(text):
             cut = text.rfind(" ", start + max_chars // 2, end)
             end = cut if cut > start else end
-        pieces.append(text[start:end])
+        spans.append((start, end))
         if end >= len(text):
             break
         start = max(end - overlap, start + 1)
-    return pieces
+    return spans
+
+
+def split_for_model(text: str, max_chars: int, overlap: int = 64) -> list[str]:
+    """The pieces of `piece_spans`, as texts."""
+    return [text[start:end] for start, end in piece_spans(text, max_chars, overlap)]
 
 
 def split_texts(texts: Sequence[str], max_chars: int) -> tuple[list[str], list[int]]:

@@ -16,7 +16,7 @@ from importlib import resources
 import joblib
 
 from filters.profanity_weights import ProfanityWeights
-from filters.toxicity import split_texts
+from filters.toxicity import piece_spans
 
 LABEL = "profanity"
 
@@ -38,11 +38,10 @@ class ProfanityScorer:
 
     def score_batch(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """The profanity probability of each text (the highest over its pieces when it is long)."""
-        pieces, owners = split_texts(texts, self._max_chars)
-        best = [0.0] * len(texts)
-        for owner, piece in zip(owners, pieces, strict=True):
-            best[owner] = max(best[owner], self._weights.score(piece))
-        return [{LABEL: score} for score in best]
+        return [
+            {LABEL: self._weights.highest_score(text, piece_spans(text, self._max_chars)) if text else 0.0}
+            for text in texts
+        ]
 
     def describe(self) -> dict[str, object]:
         return {"backend": self.backend, "labels": list(self.labels), "model": "alt-profanity-check"}
