@@ -118,6 +118,12 @@ class Filter(Protocol):
         """Scan many texts at once; ML filters run their model once over the batch."""
         ...
 
+    def pending_from(self, text: str, start: int, context: FilterContext) -> int | None:
+        """For a streamed text received so far: the index (>= `start`, the end of what was released)
+        from which a finding of this filter could still form as more text arrives. None when the
+        filter cannot tell (a model reading context): the stream then holds its window back."""
+        ...
+
 
 class FilterError(Exception):
     """A filter could not scan a text (model failure, bad input); the fail mode decides the outcome."""

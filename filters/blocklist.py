@@ -90,12 +90,40 @@ def _compile(entries: Sequence[BlocklistEntry]) -> list[_Rule]:
     return _compile_terms(terms) + [_compile_regex(e) for e in entries if e.kind == "regex"]
 
 
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """The compiled entries of one scope (every team, or one team)."""
+
+    rules: list[_Rule]
+    prefixes: frozenset[str]  # every prefix of every normalised term, for streams
+    longest: int  # characters of the longest normalised term
+    has_regex: bool
+
+    @classmethod
+    def of(cls, entries: Sequence[BlocklistEntry]) -> _Scope:
+        terms = {normalise_term(e.value) for e in entries if e.kind == "term"} - {""}
+        prefixes = frozenset(term[:length] for term in terms for length in range(1, len(term) + 1))
+        has_regex = any(e.kind == "regex" for e in entries)
+        return cls(_compile(entries), prefixes, max(map(len, terms), default=0), has_regex)
+
+
+_EMPTY_SCOPE = _Scope([], frozenset(), 0, False)
+
+
+def _term_view(text: str) -> str:
+    """`text` in the form terms are matched in (whitespace folded to one space, kept at the end)."""
+    if text.isascii():
+        folded = " ".join(text.lower().translate(_ASCII_LEET).split())
+        return folded + " " if folded and text[-1].isspace() else folded
+    return normalise(text, leet=True).text
+
+
 class Blocklist:
     """A compiled, immutable snapshot of blocklist entries; build it with `from_entries`."""
 
-    def __init__(self, global_rules: list[_Rule], team_rules: dict[str, list[_Rule]], version: str, size: int) -> None:
-        self._global = global_rules
-        self._teams = team_rules
+    def __init__(self, global_scope: _Scope, team_scopes: dict[str, _Scope], version: str, size: int) -> None:
+        self._global = global_scope
+        self._teams = team_scopes
         self.version = version
         self.size = size
 
@@ -107,16 +135,39 @@ class Blocklist:
         for entry in entries:
             if entry.team is not None:
                 by_team.setdefault(entry.team, []).append(entry)
-        global_rules = _compile([e for e in entries if e.team is None])
-        return cls(global_rules, {team: _compile(es) for team, es in by_team.items()}, version, len(entries))
+        global_scope = _Scope.of([e for e in entries if e.team is None])
+        return cls(global_scope, {team: _Scope.of(es) for team, es in by_team.items()}, version, len(entries))
 
     @classmethod
     def empty(cls) -> Blocklist:
-        return cls([], {}, "empty", 0)
+        return cls(_EMPTY_SCOPE, {}, "empty", 0)
+
+    def _scopes(self, team: str | None) -> tuple[_Scope, _Scope]:
+        return self._global, (self._teams.get(team, _EMPTY_SCOPE) if team is not None else _EMPTY_SCOPE)
+
+    def pending_from(self, text: str, start: int, team: str | None = None) -> int | None:
+        """Where, in a growing `text`, a term could still be completing: the earliest word start
+        from which the rest is a prefix of a term (None when a regular expression applies: where
+        one could match next cannot be told)."""
+        scopes = self._scopes(team)
+        if any(scope.has_regex for scope in scopes):
+            return None
+        longest = max(scope.longest for scope in scopes)
+        if not longest:
+            return len(text)
+        # Normalisation can only shrink text by invisible characters and folded whitespace: four
+        # times the longest term is ample room for a term that started in the tail.
+        for position in range(max(start, len(text) - 4 * longest - 8), len(text)):
+            if position > 0 and (text[position - 1].isalnum() or text[position - 1] == "_"):
+                continue  # terms match whole words: none starts inside one
+            view = _term_view(text[position:])
+            if view and any(view in scope.prefixes for scope in scopes):
+                return position
+        return len(text)
 
     def find(self, text: str, team: str | None = None) -> list[Finding]:
         """Every match in `text` for the global entries and `team`'s, as spans of the original text."""
-        rules = self._global + (self._teams.get(team, []) if team is not None else [])
+        rules = [rule for scope in self._scopes(team) for rule in scope.rules]
         if not rules:
             return []
         views = {leet: self._view(text, leet) for leet in {rule.leet for rule in rules}}
@@ -188,6 +239,12 @@ class BlocklistFilter:
 
     def scan_batch(self, texts: Sequence[str], contexts: Sequence[FilterContext]) -> list[FilterResult]:
         return [self.scan(text, context) for text, context in zip(texts, contexts, strict=True)]
+
+    def pending_from(self, text: str, start: int, context: FilterContext) -> int | None:
+        points = [self._source.current().pending_from(text, start, context.team)]
+        if self._extra is not None:
+            points.append(self._extra.pending_from(text, start, context.team))
+        return None if None in points else min(p for p in points if p is not None)
 
 
 def build(config: TeamFilterConfig, resources: FilterResources) -> BlocklistFilter | None:

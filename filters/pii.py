@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from filters.base import FilterContext, FilterResult, Finding, strongest
 from filters.config import PiiFilterConfig, PiiOperator, TeamFilterConfig
+from filters.holdback import number_run_start
 from filters.pii_engine import FILTER_NAME, PiiEngine
 from filters.resources import FilterConfigError, FilterResources
 from gateway.core.types import Action
@@ -49,6 +50,10 @@ class PiiFilter:
     def scan_batch(self, texts: Sequence[str], contexts: Sequence[FilterContext]) -> list[FilterResult]:
         batches = self._engine.analyze_batch(texts, self._entities, self._config.score_threshold)
         return [self._result(text, findings) for text, findings in zip(texts, batches, strict=True)]
+
+    def pending_from(self, text: str, start: int, context: FilterContext) -> int | None:
+        # Patterns need the unfinished token and the number-like run before it; NER reads context.
+        return number_run_start(text, start) if self.inline else None
 
 
 def build(config: TeamFilterConfig, resources: FilterResources) -> PiiFilter | None:

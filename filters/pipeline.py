@@ -197,6 +197,17 @@ class FilterPipeline:
             results += await gathered
         return combine(text, results)
 
+    def pending_from(self, text: str, start: int, context: FilterContext) -> int | None:
+        """For a streamed text: the earliest point from which a finding of any of the team's filters
+        could still form (see `Filter.pending_from`); None when one of them cannot tell."""
+        point = len(text)
+        for filter_ in self.team_filters(context.team)[1]:
+            pending = filter_.pending_from(text, start, context)
+            if pending is None:
+                return None
+            point = min(point, pending)
+        return point
+
     async def check_answer(self, slots: Sequence[TextSlot], context: FilterContext) -> AnswerDecision:
         """Every slot of an answer through the filters; per-choice and overall decisions."""
         outcomes = await asyncio.gather(

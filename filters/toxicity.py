@@ -12,6 +12,7 @@ from typing import Protocol
 
 from filters.base import FilterContext, FilterResult, Finding, strongest
 from filters.config import LabelThreshold, TeamFilterConfig, ToxicityFilterConfig
+from filters.holdback import last_token_start
 from filters.resources import FilterConfigError, FilterResources
 from gateway.core.types import Action
 
@@ -104,6 +105,11 @@ class ToxicityFilter:
     def scan_batch(self, texts: Sequence[str], contexts: Sequence[FilterContext]) -> list[FilterResult]:
         scores = self._scorer.score_batch(texts)
         return [self._result(text, s) for text, s in zip(texts, scores, strict=True)]
+
+    def pending_from(self, text: str, start: int, context: FilterContext) -> int | None:
+        # The word is the unit: each one is scored, with what came before it, before it is sent.
+        # A transformer's verdict on a word depends on what follows, so it keeps the window.
+        return last_token_start(text, start) if self.inline else None
 
 
 def build(config: TeamFilterConfig, resources: FilterResources) -> ToxicityFilter | None:

@@ -90,10 +90,13 @@ class StreamFilter:
         return rest
 
     async def process(self, payloads: list[bytes]) -> list[bytes]:
-        """Filter one network read's chunks; returns the payloads to send, in order."""
+        """Filter one network read's chunks; returns the payloads to send, in order. Plain text
+        deltas of a read are gathered per slot and scanned once: a read that brought many chunks
+        costs one scan, and a paced model (one chunk per read) still gets one event per chunk."""
         if not self._active:
             return payloads
         out: list[bytes] = []
+        gathered: dict[Slot, dict[str, Any]] = {}  # slot -> the frame of its last gathered chunk
         for payload in payloads:
             try:
                 chunk = orjson.loads(payload)
@@ -101,12 +104,44 @@ class StreamFilter:
                 continue  # unreadable text cannot be scanned, so it is not sent
             choices = chunk.get("choices") if isinstance(chunk, dict) else None
             if not isinstance(choices, list) or not choices:
-                out.append(payload)  # the usage chunk, or an error event
+                out += await self._release(gathered)
+                out.append(payload)  # the usage chunk
                 continue
             self._frame = {key: chunk.get(key) for key in ("id", "object", "created", "model")}
+            slot = _plain_text_slot(choices)
+            if slot is not None:
+                if slot[0] not in self._blocked:
+                    self._gather(slot, choices[0]["delta"][slot[1]])
+                    gathered[slot] = {key: value for key, value in chunk.items() if key != "choices"}
+                continue
+            out += await self._release(gathered)
             kept = [c for c in [await self._choice(choice) for choice in choices] if c is not None]
             if kept:
                 out.append(orjson.dumps({**chunk, "choices": kept}))
+        return out + await self._release(gathered)
+
+    def _gather(self, slot: Slot, text: str) -> None:
+        self._received[slot].append(text)
+        self._guard(slot).append(text)
+
+    async def _release(self, gathered: dict[Slot, dict[str, Any]]) -> list[bytes]:
+        """One scan per gathered slot; a chunk for each that released text (or was just blocked)."""
+        out = []
+        for slot, frame in gathered.items():
+            index, field = slot
+            if index in self._blocked:
+                continue
+            step = await self._guard(slot).step()
+            if step.blocked:
+                self._blocked.add(index)
+                choice = self._withheld(index)
+            elif step.released:
+                self._sent[slot].append(step.released)
+                choice = {"index": index, "delta": {field: step.released}, "logprobs": None, "finish_reason": None}
+            else:
+                continue
+            out.append(orjson.dumps({**frame, "choices": [choice]}))
+        gathered.clear()
         return out
 
     async def _choice(self, choice: dict[str, Any]) -> dict[str, Any] | None:
@@ -235,6 +270,21 @@ class StreamFilter:
                 message["tool_calls"] = calls
             choices.append({"index": index, "message": message, "finish_reason": self._finish.get(index)})
         return {**self._frame, "object": "chat.completion", "choices": choices}
+
+
+def _plain_text_slot(choices: list[Any]) -> Slot | None:
+    """The slot of a chunk that only adds text to one choice's content or refusal (no role, no
+    tool call, no finish, no logprobs), which can be gathered with its neighbours; else None."""
+    if len(choices) != 1 or not isinstance(choices[0], dict):
+        return None
+    choice = choices[0]
+    delta = choice.get("delta")
+    if choice.get("finish_reason") is not None or choice.get("logprobs") is not None or not isinstance(delta, dict):
+        return None
+    texts = [(name, value) for name, value in delta.items() if value not in (None, "")]
+    if len(texts) != 1 or texts[0][0] not in TEXT_FIELDS or not isinstance(texts[0][1], str):
+        return None
+    return int(choice.get("index", 0)), texts[0][0]
 
 
 def _meaningful(delta: dict[str, Any]) -> bool:

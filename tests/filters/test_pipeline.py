@@ -149,6 +149,9 @@ class BrokenFilter:
     def scan(self, text: str, context: FilterContext) -> FilterResult:
         raise RuntimeError("model exploded")
 
+    def pending_from(self, text: str, start: int, context: FilterContext) -> int | None:
+        return None  # a model: the stream holds its window back
+
     def scan_batch(self, texts: Sequence[str], contexts: Sequence[FilterContext]) -> list[FilterResult]:
         raise RuntimeError("model exploded")
 

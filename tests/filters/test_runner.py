@@ -41,6 +41,9 @@ class RecordingFilter:
     def scan(self, text: str, context: FilterContext) -> FilterResult:
         return self.scan_batch([text], [context])[0]
 
+    def pending_from(self, text: str, start: int, context: FilterContext) -> int | None:
+        return None  # a model: the stream holds its window back
+
     def scan_batch(self, texts: Sequence[str], contexts: Sequence[FilterContext]) -> list[FilterResult]:
         self.started.set()
         if self._release is not None:

@@ -220,3 +220,62 @@ def test_an_entity_recognised_late_has_its_unreleased_part_replaced() -> None:
     first, *rest = asyncio.run(run())
     assert first.endswith("call Maria")
     assert "".join(rest).startswith("<PERSON> today")
+
+
+@st.composite
+def text_in_words(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A text as a model streams it: a word (with its leading space) per chunk."""
+    text, _ = draw(text_and_chunks())
+    words = text.split(" ")
+    return text, [words[0], *(" " + word for word in words[1:])]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=text_in_words())
+def test_streamed_word_by_word_the_result_equals_the_non_streamed_one(
+    span_pipeline: FilterPipeline, case: tuple
+) -> None:
+    text, chunks = case
+    whole = asyncio.run(span_pipeline.scan_text(text, FilterContext(team="t")))
+    released, guard = asyncio.run(stream(span_pipeline, chunks))
+    assert released == whole.text
+    assert guard.action is whole.action
+
+
+async def releases(pipeline: FilterPipeline, chunks: list[str]) -> list[str]:
+    guard = stream_guard(pipeline, FilterContext(team="t"))
+    out = [(await guard.feed(chunk)).released for chunk in chunks]
+    return [*out, (await guard.finish()).released]
+
+
+def test_a_short_safe_answer_streams_one_word_behind_the_model(make_pipeline: PipelineFactory) -> None:
+    pieces = asyncio.run(releases(make_pipeline(max_wait_ms=0), ["one", " two", " three", " four"]))
+    assert pieces == ["", "one ", "two ", "three ", "four"]
+
+
+def test_a_number_in_progress_is_held_until_it_is_complete(make_pipeline: PipelineFactory) -> None:
+    chunks = ["Call", " +1", " (415)", " 555", "-0132", " now", " please"]
+    pieces = asyncio.run(releases(make_pipeline(no_toxicity(), max_wait_ms=0), chunks))
+    assert "".join(pieces) == "Call <PHONE_NUMBER> now please"
+    assert all("415" not in piece and "555" not in piece for piece in pieces)
+
+
+def test_an_email_in_progress_is_never_released_in_part(make_pipeline: PipelineFactory) -> None:
+    chunks = ["Write", " to", " jane", ".doe", "@", "example", ".com", " today", "."]
+    pieces = asyncio.run(releases(make_pipeline(no_toxicity(), max_wait_ms=0), chunks))
+    assert "".join(pieces) == "Write to <EMAIL_ADDRESS> today."
+    assert not any("jane" in piece or "example" in piece for piece in pieces)
+
+
+def test_the_start_of_a_blocklisted_phrase_is_held_until_it_is_decided(make_pipeline: PipelineFactory) -> None:
+    pipeline = make_pipeline(no_toxicity(), entries=[BlocklistEntry("project falcon")], max_wait_ms=0)
+    pieces = asyncio.run(releases(pipeline, ["The ", "project ", "plan ", "is ", "ready"]))
+    assert pieces == ["The ", "", "project plan ", "is ", "", "ready"]
+    guard = stream_guard(pipeline, FilterContext(team="t"))
+
+    async def blocked() -> tuple[str, bool]:
+        sent = [(await guard.feed(chunk)).released for chunk in ["The", " project", " falcon", " is"]]
+        return "".join(sent), guard.blocked
+
+    sent, was_blocked = asyncio.run(blocked())
+    assert was_blocked and "project" not in sent
