@@ -65,10 +65,12 @@ def apply_decision(body: dict[str, Any], decision: AnswerDecision) -> dict[str, 
         if choice_outcome.action is Action.BLOCK:
             choice["finish_reason"] = "content_filter"
             if isinstance(choice.get("message"), dict):
-                choice["message"] = {"role": choice["message"].get("role", "assistant"), "content": WITHHELD_MESSAGE}
+                choice["message"] = {"role": "assistant", "content": WITHHELD_MESSAGE, "refusal": None}
             if "text" in choice:
                 choice["text"] = WITHHELD_MESSAGE
             continue
+        if isinstance(choice.get("message"), dict):
+            choice["message"].setdefault("refusal", None)  # required in OpenAI's message, null when none
         for slot_outcome in choice_outcome.slots:
             text = slot_outcome.outcome.text
             if text is not None and text != slot_outcome.slot.text:

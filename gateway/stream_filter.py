@@ -47,6 +47,7 @@ class StreamFilter:
         self._finish: dict[int, str] = {}
         self._blocked: set[int] = set()
         self._frame: dict[str, Any] = {}  # id, object, created, model of the stream's chunks
+        self._usage_chunks: list[bytes] = []
         self.action = Action.ALLOW
         self.verdicts: list[Verdict] = []
         self.review_id: str | None = None
@@ -104,8 +105,7 @@ class StreamFilter:
                 continue  # unreadable text cannot be scanned, so it is not sent
             choices = chunk.get("choices") if isinstance(chunk, dict) else None
             if not isinstance(choices, list) or not choices:
-                out += await self._release(gathered)
-                out.append(payload)  # the usage chunk
+                self._usage_chunks.append(payload)  # sent last, after what the filters still hold
                 continue
             self._frame = {key: chunk.get(key) for key in ("id", "object", "created", "model")}
             slot = _plain_text_slot(choices)
@@ -203,7 +203,7 @@ class StreamFilter:
 
     async def close(self) -> list[bytes]:
         """The upstream stream ended: release what choices without a finish still hold, then decide
-        on the whole answer. Returns the chunks to send before `[DONE]`."""
+        on the whole answer. Returns the chunks to send before `[DONE]`, the usage chunk last."""
         if not self._active:
             return []
         out: list[bytes] = []
@@ -217,7 +217,7 @@ class StreamFilter:
         await self._decide()
         if self.review_id is not None:
             out.append(orjson.dumps({**self._frame, "choices": [], "gateway_review_id": self.review_id}))
-        return out
+        return out + self._usage_chunks  # usage comes last, as OpenAI sends it
 
     async def _decide(self) -> None:
         slots = [TextSlot(index, field, "".join(pieces)) for (index, field), pieces in sorted(self._received.items())]

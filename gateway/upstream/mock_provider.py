@@ -67,7 +67,7 @@ class MockProvider:
         tool_call = _tool_call(body)
         choices = []
         for index in range(count):
-            message: dict[str, Any] = {"role": "assistant", "content": None if tool_call else answer}
+            message: dict[str, Any] = {"role": "assistant", "content": None if tool_call else answer, "refusal": None}
             if tool_call:
                 message["tool_calls"] = [tool_call]
             choices.append(
