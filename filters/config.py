@@ -109,10 +109,13 @@ class BlocklistFilterConfig(_Strict):
 
 
 class StreamSettings(_Strict):
-    """The hold-back window of streamed answers: no entity or phrase longer than it can be caught."""
+    """Streamed answers (see filters.stream_buffer): the left context each scan gets, and the
+    window held back for filters that cannot say what could still become a finding (models)."""
 
     window_chars: int = Field(default=96, ge=16, le=4096)
-    min_release_chars: int = Field(default=64, ge=1, description="scan again only after this much new text")
+    min_release_chars: int = Field(
+        default=64, ge=1, description="with a model's window: scan again only after this much new text"
+    )
     max_hold_chars: int = Field(default=1024, ge=64, description="cut whitespace-free text held longer than this")
 
     @model_validator(mode="after")

@@ -188,6 +188,20 @@ async def test_a_failing_pii_filter_blocks_by_default(
     assert "bob@example.com" not in caplog.text  # the incident is logged, the text is not
 
 
+class InlineBrokenFilter(BrokenFilter):
+    """A failing filter that runs on the event loop, as the cheap ones do."""
+
+    inline = True
+
+
+async def test_a_failing_inline_filter_blocks_by_default(make_pipeline: PipelineFactory) -> None:
+    pipeline = with_filter(make_pipeline, {}, "pii", InlineBrokenFilter("pii"))
+    decision, out = await check(pipeline, chat("Mail bob@example.com"))
+    assert decision.action is Action.BLOCK
+    assert out["choices"][0]["finish_reason"] == "content_filter"
+    assert decision.errors()[0]["filter"] == "pii"
+
+
 async def test_a_failing_toxicity_filter_passes_by_default_and_is_logged(
     make_pipeline: PipelineFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
