@@ -378,14 +378,15 @@ def main() -> None:
             **{v.name: targets[v.name] for v in chosen if not v.limits},
         }
         paced_results = measure_paced(paced_targets, args.paced_answers)
-        findings = []
-        if args.findings and "gateway" in targets:
-            url, auth, pid = targets["gateway"]
-            findings = measure_findings(url, auth, pid, args.seconds, use_wrk)
+        findings: dict[str, list[Result]] = {}
+        for name in ("gateway", "gateway+ner") if args.findings else ():
+            if name in targets:
+                url, auth, pid = targets[name]
+                findings[name] = measure_findings(url, auth, pid, args.seconds, use_wrk)
         _print(results, chosen, "wrk" if use_wrk else "asyncio", args.rounds)
         _print_paced(paced_results, args.pace_ms)
-        if findings:
-            _print_findings(findings)
+        for name, costs in findings.items():
+            _print_findings(name, costs)
     finally:
         for process in processes:
             process.terminate()
@@ -426,8 +427,8 @@ def _print_paced(results: list[Paced], pace_ms: float) -> None:
         )
 
 
-def _print_findings(results: list[Result]) -> None:
-    print("\nthe gateway at c=1 on 590-character answers with something to find\n")
+def _print_findings(name: str, results: list[Result]) -> None:
+    print(f"\n{name} at c=1 on 590-character answers with something to find\n")
     print("| answer | mode | rps | p50 (ms) | CPU µs/req | CPU added over nothing to find (µs) |")
     print("|---|---|---|---|---|---|")
     base = {r.stream: r for r in results if r.target == "nothing to find"}
