@@ -101,6 +101,7 @@ def gateway_config(upstream_url: str, database_url: str, **extra: Any) -> dict[s
             openai("rate-limited", "rate-limited"),
             openai("slow-stream", "slow-stream"),
             openai("error-stream", "error-stream"),
+            openai("paced", "paced-echo"),
             openai("redirect", "redirect"),
             azure("azure-test", "echo"),
             azure("azure-error-stream", "error-stream"),

@@ -76,6 +76,15 @@ def test_a_disguised_email_is_redacted_plain_and_streamed(client: OpenAI, disgui
     assert streamed == plain
 
 
+def test_a_short_safe_answer_streams_in_several_chunks_with_the_filters_on(client: OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="paced", messages=[{"role": "user", "content": "one two three four"}], stream=True
+    )
+    pieces = [c.choices[0].delta.content for c in stream if c.choices and c.choices[0].delta.content]
+    assert "".join(pieces) == "Mock answer: one two three four"
+    assert len(pieces) >= 3  # a word behind the model, not the whole answer at the end
+
+
 def test_every_choice_is_redacted(client: OpenAI) -> None:
     answer = ask(client, f"mail {EMAIL}", n=2).parse()
     assert [EMAIL in (choice.message.content or "") for choice in answer.choices] == [False, False]

@@ -8,6 +8,7 @@ The upstream model name chooses the behaviour, so one server covers every case:
   leaky-400        400 whose message quotes the Authorization header and an internal URL
   slow-stream      streams a chunk every 50 ms for 10 s (to observe client disconnects)
   error-stream     streams two words, then an error event quoting the Authorization header
+  paced-echo       echo, streamed a word every 20 ms, as a model writes
   redirect         307 to `state.redirect_to` (a test's other server), to see whether it is followed
 Azure's paths (/openai/deployments/<model>/...) answer the same way, for litellm's azure/ provider.
   anthropic        (POST /v1/messages) an Anthropic Messages API answer, for the litellm path
@@ -189,9 +190,10 @@ class MockUpstream:
                         call = message["tool_calls"][0]
                         await response.write(_chunk(body, {"tool_calls": [{"index": 0, **call}]}, index=index))
                     else:
+                        pace = 0.02 if model == "paced-echo" else self._pace
                         for position, word in enumerate(message["content"].split(" ")):
-                            if self._pace and position:
-                                await asyncio.sleep(self._pace)
+                            if pace and position:
+                                await asyncio.sleep(pace)
                             await response.write(
                                 _chunk(body, {"content": word if position == 0 else " " + word}, index=index)
                             )
