@@ -31,7 +31,7 @@ import orjson
 import yaml
 
 from benchmarks.loadgen import run_load
-from tests.support.gateway_process import free_port
+from tests.helpers.gateway_process import free_port
 
 PROMPT = {"role": "user", "content": "Summarise the quarterly report in three short bullet points for the board."}
 
@@ -323,7 +323,7 @@ def main() -> None:
     ports = {name: free_port() for name in ("upstream", "paced", "passthrough", "paced-passthrough")}
     upstream = f"http://127.0.0.1:{ports['upstream']}/v1"
     paced = f"http://127.0.0.1:{ports['paced']}/v1"
-    mock = [sys.executable, "-m", "tests.support.mock_upstream"]
+    mock = [sys.executable, "-m", "tests.helpers.mock_upstream"]
     relay = [sys.executable, "-m", "benchmarks.passthrough"]
     processes = [
         _spawn([*mock, "--port", str(ports["upstream"])], root),

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
 
 from gateway.offline import apply_offline_defaults
-from tests.support.gateway_process import GatewayProcess
-from tests.support.mock_upstream import RunningMockUpstream
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import RunningMockUpstream
+from tests.helpers.servers import create_database, drop_database, gateway_config
 
 apply_offline_defaults()
-
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-PROVIDER_SECRET = "sk-provider-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="session")
@@ -28,113 +21,23 @@ def mock_upstream() -> Iterator[RunningMockUpstream]:
         yield running
 
 
-def _create_database() -> tuple[str, str]:
-    name = "gw_test_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return name, POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def _drop_database(name: str) -> None:
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture()
 def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL database on the real server, dropped afterwards."""
-    name, url = _create_database()
+    name, url = create_database()
     try:
         yield url
     finally:
-        _drop_database(name)
+        drop_database(name)
 
 
 @pytest.fixture(scope="session")
 def session_postgres_url() -> Iterator[str]:
-    name, url = _create_database()
+    name, url = create_database()
     try:
         yield url
     finally:
-        _drop_database(name)
-
-
-def gateway_config(upstream_url: str, database_url: str, **extra: Any) -> dict[str, Any]:
-    """A configuration with one model group per upstream behaviour of the mock."""
-
-    def openai(name: str, upstream: str, **params: Any) -> dict[str, Any]:
-        return {
-            "model_name": name,
-            "litellm_params": {
-                "model": f"openai/{upstream}",
-                "api_base": upstream_url,
-                "api_key": PROVIDER_SECRET,
-                **params,
-            },
-        }
-
-    def azure(name: str, upstream: str) -> dict[str, Any]:
-        return {
-            "model_name": name,
-            "litellm_params": {
-                "model": f"azure/{upstream}",
-                "api_base": upstream_url.removesuffix("/v1"),
-                "api_key": PROVIDER_SECRET,
-                "api_version": "2024-10-21",
-            },
-        }
-
-    config: dict[str, Any] = {
-        "database_url": database_url,
-        "admin_key": "admin-test-key",
-        "key_cache_seconds": 1,
-        "model_list": [
-            openai("gpt-test", "echo"),
-            openai("embed-test", "embed"),
-            openai("broken", "fail-500"),
-            openai("flaky", "flaky-2"),
-            openai("slow", "slow", timeout=1),
-            openai("reset", "reset"),
-            openai("malformed", "malformed"),
-            openai("leaky", "leaky-400"),
-            openai("primary-down", "fail-500"),
-            openai("rate-limited", "rate-limited"),
-            openai("slow-stream", "slow-stream"),
-            openai("error-stream", "error-stream"),
-            openai("paced", "paced-echo"),
-            openai("redirect", "redirect"),
-            azure("azure-test", "echo"),
-            azure("azure-error-stream", "error-stream"),
-            azure("azure-redirect", "redirect"),
-            {
-                "model_name": "claude-test",
-                "litellm_params": {
-                    "model": "anthropic/claude-3-5-haiku-20241022",
-                    "api_base": upstream_url.removesuffix("/v1"),
-                    "api_key": PROVIDER_SECRET,
-                },
-            },
-            {"model_name": "mock-gpt", "litellm_params": {"model": "gateway-mock/mock-gpt"}},
-        ],
-        # One team that switched every output filter off, to check that nothing scans its answers.
-        "filters": {
-            "teams": {
-                "unfiltered": {
-                    "pii": {"enabled": False},
-                    "toxicity": {"enabled": False},
-                    "blocklist": {"enabled": False},
-                }
-            }
-        },
-        "router_settings": {
-            "num_retries": 2,
-            "retry_backoff_seconds": 0.01,
-            "allowed_fails": 1000,
-            "fallbacks": [{"primary-down": ["gpt-test"]}],
-        },
-    }
-    config.update(extra)
-    return config
+        drop_database(name)
 
 
 @pytest.fixture(scope="session")

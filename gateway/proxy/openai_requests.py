@@ -138,12 +138,15 @@ response_format = tagged(
     },
 )
 stop = either("a string or an array of strings", {str: string(), list: array_of(string(), max_items=4)})
-logit_bias = either("an object", {dict: lambda value, path: _logit_bias(value, path)})
+_bias = integer(-100, 100)
 
 
 def _logit_bias(value: dict[str, Any], path: str) -> None:
     for key, bias in value.items():
-        integer(-100, 100)(bias, f"{path}.{key}")
+        _bias(bias, f"{path}.{key}")
+
+
+logit_bias = either("an object", {dict: _logit_bias})
 
 
 metadata = string_map(max_keys=16, max_key_length=64, max_value_length=512)

@@ -17,12 +17,10 @@ from gateway.app import create_app
 from gateway.config import load_config
 from gateway.core.db import create_database_engine
 from tests.admin.seed import UIGateway, seed_ui_data
-from tests.admin.support import ROLE_NAMES, add_user, migrated_database, sqlite_url
-from tests.conftest import gateway_config
-from tests.support.gateway_process import GatewayProcess
-from tests.support.mock_upstream import RunningMockUpstream
-
-ADMIN_KEY = "admin-test-key"
+from tests.admin.support import ADMIN_KEY, ROLE_NAMES, add_user, migrated_database, sqlite_url
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import RunningMockUpstream
+from tests.helpers.servers import gateway_config
 
 
 @pytest.fixture(scope="module")

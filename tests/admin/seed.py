@@ -16,7 +16,7 @@ from gateway.core.models import utcnow
 from gateway.limits.admin import set_budget
 from gateway.usage.records import UsageRecord
 from tests.admin.support import ROLE_NAMES, add_user
-from tests.support.gateway_process import GatewayProcess
+from tests.helpers.gateway_process import GatewayProcess
 
 XSS_ANSWER = 'Sure! <script>alert("xss")</script><img src=x onerror="alert(2)"> Mail evil@example.com for the rest.'
 PHRASE_ANSWER = "The launch code is swordfish-42, keep it quiet."

@@ -13,6 +13,7 @@ from admin.accounts.users import create_user
 from gateway.core.db import create_database_engine
 from gateway.core.migrate import upgrade_database
 
+ADMIN_KEY = "admin-test-key"
 PASSWORD = "correct horse battery staple"
 ROLE_NAMES = ("admin", "reviewer", "finance", "viewer")
 # Cheap Argon2 parameters would hide the real cost; the defaults are kept and users are made once per app.

@@ -44,3 +44,15 @@ def test_a_session_records_the_real_peer_not_a_forged_header(ui_gateway: UIGatew
     with Session(ui_gateway.engine) as session:
         newest = session.exec(select(UserSession).order_by(col(UserSession.id).desc())).first()
     assert newest is not None and newest.client_ip == "127.0.0.1"
+
+
+@pytest.mark.usefixtures("loopback_locked")
+def test_a_stranger_cannot_lock_a_person_out_of_the_browser_they_use(ui_gateway: UIGateway) -> None:
+    root = ui_gateway.process.root_url
+    with httpx.Client(base_url=root, timeout=10) as person, httpx.Client(base_url=root, timeout=10) as stranger:
+        assert sign_in(person, "finance").status_code == 303
+        assert person.cookies.get("gw_admin_device")
+        person.cookies.delete("gw_admin_session")  # signed out; the device cookie stays
+        statuses = [sign_in(stranger, "finance", f"guess {attempt}").status_code for attempt in range(6)]
+        assert statuses[-1] == 429  # the name is locked for strangers
+        assert sign_in(person, "finance").status_code == 303  # not for the person's own browser

@@ -11,8 +11,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from admin.web.guard import Allow
-from tests.admin.conftest import ADMIN_KEY
-from tests.admin.support import ROLE_NAMES, csrf_token, sign_in
+from tests.admin.support import ADMIN_KEY, ROLE_NAMES, csrf_token, sign_in
 
 ALL = frozenset(ROLE_NAMES)
 REVIEWERS = frozenset({"admin", "reviewer"})

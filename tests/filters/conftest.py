@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,8 @@ from filters.resources import FilterResources
 from filters.runner import FilterRunner
 from filters.toxicity import ToxicityScorer
 from filters.toxicity_profanity import ProfanityScorer
+from tests.filters.helpers import HASH_SALT, PipelineFactory
 from tests.filters.tiny_detoxify import build_tiny_detoxify_checkpoint
-
-HASH_SALT = "a-fixed-test-salt-of-32-bytes-xx"
 
 
 @pytest.fixture
@@ -46,9 +45,6 @@ def profanity_scorer() -> ProfanityScorer:
 def tiny_detoxify(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A Detoxify-format checkpoint built here: tiny BERT config, trained WordPiece tokenizer, random weights."""
     return build_tiny_detoxify_checkpoint(tmp_path_factory.mktemp("detoxify"))
-
-
-PipelineFactory = Callable[..., FilterPipeline]
 
 
 @pytest.fixture

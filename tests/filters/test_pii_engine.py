@@ -12,7 +12,7 @@ import pytest
 from filters.config import PiiOperator
 from filters.pii_engine import PiiEngine
 from filters.pii_recognizers import OfflineEmailRecognizer
-from tests.filters.conftest import HASH_SALT
+from tests.filters.helpers import HASH_SALT
 
 PATTERN_ENTITIES = {"EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "URL"}
 

@@ -13,7 +13,7 @@ from filters.pii import PiiFilter, build
 from filters.pii_engine import PiiEngine
 from filters.resources import FilterConfigError, FilterResources
 from gateway.core.types import Action
-from tests.filters.conftest import HASH_SALT
+from tests.filters.helpers import HASH_SALT
 
 ANSWER = "Contact maria@example.com or call +1 (415) 555-0132."
 

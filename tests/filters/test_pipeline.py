@@ -16,7 +16,7 @@ from filters.blocklist import BlocklistEntry
 from filters.pipeline import AnswerDecision, FilterPipeline
 from filters.registry import FilterRegistry, default_registry
 from gateway.core.types import Action
-from tests.filters.conftest import PipelineFactory
+from tests.filters.helpers import PipelineFactory
 
 pytestmark = pytest.mark.anyio
 

@@ -19,7 +19,7 @@ from filters.resources import FilterResources
 from filters.runner import FilterFailed, FilterRunner, FilterTimeout
 from filters.toxicity_profanity import ProfanityScorer
 from gateway.core.types import Action
-from tests.filters.conftest import HASH_SALT
+from tests.filters.helpers import HASH_SALT
 
 pytestmark = pytest.mark.anyio
 

@@ -16,7 +16,7 @@ from filters.config import StreamSettings
 from filters.pipeline import FilterPipeline
 from filters.stream_buffer import StreamGuard, stream_guard
 from gateway.core.types import Action
-from tests.filters.conftest import PipelineFactory
+from tests.filters.helpers import PipelineFactory
 
 WORDS = ["the", "report", "is", "ready", "and", "we", "shipped", "it", "today", "Thanks,", "see", "notes:", "ok."]
 PII = [

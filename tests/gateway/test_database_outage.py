@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_ADMIN_URL, _create_database, _drop_database
-from tests.gateway.conftest import ADMIN, Ledger, TeamKey, ask, chat, new_team_key, priced_config
-from tests.support.gateway_process import GatewayProcess
-from tests.support.mock_upstream import RunningMockUpstream
-from tests.support.tcp_proxy import TcpProxy
+from tests.helpers.gateway_api import ADMIN, Ledger, TeamKey, ask, chat, new_team_key, priced_config
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import RunningMockUpstream
+from tests.helpers.servers import POSTGRES_ADMIN_URL, create_database, drop_database
+from tests.helpers.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
 
@@ -30,7 +30,7 @@ class Outage:
 
 @pytest.fixture(scope="module")
 def outage(tmp_path_factory: pytest.TempPathFactory, mock_upstream: RunningMockUpstream) -> Iterator[Outage]:
-    name, url = _create_database()
+    name, url = create_database()
     host, port = "127.0.0.1", int(POSTGRES_ADMIN_URL.rsplit(":", 1)[1].split("/", 1)[0])
     with TcpProxy(host, port) as proxy:
         workdir: Path = tmp_path_factory.mktemp("outage")
@@ -44,7 +44,7 @@ def outage(tmp_path_factory: pytest.TempPathFactory, mock_upstream: RunningMockU
         finally:
             gateway.stop()
             ledger.close()
-    _drop_database(name)
+    drop_database(name)
 
 
 def _poll(check: Callable[[], bool], seconds: float = 20) -> None:

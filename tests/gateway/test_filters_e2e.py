@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy
 from openai import OpenAI
 
-from tests.conftest import gateway_config
-from tests.support.gateway_process import GatewayProcess
-from tests.support.mock_upstream import RunningMockUpstream
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import RunningMockUpstream
+from tests.helpers.servers import gateway_config
 
 ADMIN = {"Authorization": "Bearer admin-test-key"}
 EMAIL = "jane.doe@example.com"

@@ -9,19 +9,19 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.gateway.conftest import (
+from tests.helpers.gateway_api import (
     ADMIN,
     Ledger,
-    TeamKey,
     ask,
+    burst,
     chat,
     new_team_key,
     priced_config,
     start_together,
     stop_all,
 )
-from tests.support.gateway_process import GatewayProcess
-from tests.support.mock_upstream import RunningMockUpstream
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import RunningMockUpstream
 
 pytestmark = pytest.mark.redis
 
@@ -42,14 +42,6 @@ def pair(
     stop_all((first, second))
 
 
-async def _burst(gateway: GatewayProcess, member: TeamKey, count: int) -> list[httpx.Response]:
-    async with httpx.AsyncClient(headers=member.headers, timeout=60) as client:
-        requests = (
-            client.post(f"{gateway.base_url}/chat/completions", json=ask(f"b {n}", max_tokens=20)) for n in range(count)
-        )
-        return list(await asyncio.gather(*requests))
-
-
 def test_a_budget_set_through_one_process_binds_the_other_at_once(
     pair: tuple[GatewayProcess, GatewayProcess, Ledger],
 ) -> None:
@@ -63,7 +55,7 @@ def test_a_budget_set_through_one_process_binds_the_other_at_once(
         headers=ADMIN,
     )
     assert created.status_code == 201, created.text
-    responses = asyncio.run(_burst(second, member, 50))
+    responses = asyncio.run(burst(second, member, 50))
     statuses = [response.status_code for response in responses]
     assert 429 in statuses, statuses
     rows = ledger.rows([response.headers["x-request-id"] for response in responses])

@@ -15,9 +15,9 @@ from openai import OpenAI
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from tests.conftest import gateway_config
-from tests.support.gateway_process import GatewayProcess
-from tests.support.mock_upstream import RunningMockUpstream
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import RunningMockUpstream
+from tests.helpers.servers import gateway_config
 
 ADMIN = {"Authorization": "Bearer admin-test-key"}
 

@@ -17,19 +17,20 @@ import httpx
 import openai
 import pytest
 
-from tests.gateway.conftest import (
+from tests.helpers.gateway_api import (
     ADMIN,
     Ledger,
     TeamKey,
     ask,
+    burst,
     chat,
     new_team_key,
     priced_config,
     start_together,
     stop_all,
 )
-from tests.support.gateway_process import GatewayProcess, free_port
-from tests.support.mock_upstream import RunningMockUpstream
+from tests.helpers.gateway_process import GatewayProcess, free_port
+from tests.helpers.mock_upstream import RunningMockUpstream
 
 CATALOG_REFRESH_SECONDS = 0.2
 
@@ -50,18 +51,6 @@ def error_of(response: httpx.Response) -> dict[str, str]:
 
 
 # --- budgets -------------------------------------------------------------------------------------
-
-
-async def burst(gateway: GatewayProcess, member: TeamKey, count: int) -> list[httpx.Response]:
-    async with httpx.AsyncClient(headers=member.headers, timeout=60) as client:
-        return list(
-            await asyncio.gather(
-                *(
-                    client.post(f"{gateway.base_url}/chat/completions", json=ask(f"burst {n}", max_tokens=20))
-                    for n in range(count)
-                )
-            )
-        )
 
 
 def test_fifty_concurrent_requests_overspend_a_budget_by_at_most_one_request(

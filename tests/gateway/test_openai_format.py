@@ -10,8 +10,8 @@ import httpx
 import orjson
 import pytest
 
-from tests.support.gateway_process import GatewayProcess
-from tests.support.openai_schema import CHAT_COMPLETION, CHAT_COMPLETION_CHUNK, ERROR_RESPONSE, problems
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.openai_schema import CHAT_COMPLETION, CHAT_COMPLETION_CHUNK, ERROR_RESPONSE, problems
 
 TOXIC = "you are a fucking idiot"
 PII = "padding words " * 10 + "write to jane.roe@example.com today " + "more words " * 10

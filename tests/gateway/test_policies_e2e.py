@@ -20,9 +20,9 @@ import yaml
 from sqlmodel import Session, select
 
 from gateway.core.audit import AuditEntry
-from tests.gateway.conftest import ADMIN, Ledger, TeamKey, ask, chat, new_team_key, wait_for_policies
-from tests.support.gateway_process import GatewayProcess
-from tests.support.mock_upstream import RunningMockUpstream
+from tests.helpers.gateway_api import ADMIN, Ledger, TeamKey, ask, chat, new_team_key, wait_for_policies
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import RunningMockUpstream
 
 MODES = ("enforce", "monitor")
 SYSTEM_TEXT = "You are the Acme test assistant."

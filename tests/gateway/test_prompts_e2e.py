@@ -24,9 +24,9 @@ from gateway.core.audit import AuditEntry
 from prompt_library.files import read_prompt_file
 from prompt_library.service import reuse_figure
 from tests.admin.support import add_user, csrf_token, sign_in
-from tests.gateway.conftest import ADMIN, Ledger, TeamKey, chat, new_team_key
-from tests.support.gateway_process import GatewayProcess
-from tests.support.mock_upstream import RunningMockUpstream
+from tests.helpers.gateway_api import ADMIN, Ledger, TeamKey, chat, new_team_key
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import RunningMockUpstream
 
 SEEDS = Path(__file__).resolve().parents[2] / "prompt_library" / "seeds"
 TEMPLATE = [

@@ -11,9 +11,9 @@ import openai
 import pytest
 from openai import OpenAI
 
-from tests.conftest import PROVIDER_SECRET
-from tests.support.gateway_process import GatewayProcess
-from tests.support.mock_upstream import RunningMockUpstream
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import RunningMockUpstream
+from tests.helpers.servers import PROVIDER_SECRET
 
 
 @pytest.fixture(scope="module")

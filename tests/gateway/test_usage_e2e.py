@@ -21,8 +21,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.conftest import POSTGRES_ADMIN_URL, _create_database, _drop_database
-from tests.gateway.conftest import (
+from tests.helpers.gateway_api import (
     ADMIN,
     FINANCE,
     Ledger,
@@ -35,9 +34,10 @@ from tests.gateway.conftest import (
     start_together,
     stop_all,
 )
-from tests.support.gateway_process import GatewayProcess
-from tests.support.mock_upstream import RunningMockUpstream
-from tests.support.tcp_proxy import TcpProxy
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import RunningMockUpstream
+from tests.helpers.servers import POSTGRES_ADMIN_URL, create_database, drop_database
+from tests.helpers.tcp_proxy import TcpProxy
 
 
 @dataclass
@@ -56,7 +56,7 @@ def module_gateways(
 ) -> Iterator[tuple[Served, Served]]:
     """A gateway on its own PostgreSQL database (the outage test blocks it) and one on SQLite that
     the SIGTERM test stops; both started at once."""
-    name, url = _create_database()
+    name, url = create_database()
     proxy = TcpProxy("127.0.0.1", int(POSTGRES_ADMIN_URL.rsplit(":", 1)[1].split("/", 1)[0]))
     proxy.restore()
     postgres_dir = tmp_path_factory.mktemp("usage-postgres")
@@ -79,7 +79,7 @@ def module_gateways(
     for item in served:
         item.ledger.close()
     proxy.cut()
-    _drop_database(name)
+    drop_database(name)
 
 
 @pytest.fixture(scope="module")

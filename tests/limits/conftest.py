@@ -25,8 +25,8 @@ from gateway.limits.memory_backend import InProcessLimits
 from gateway.limits.models import Budget, RateLimit
 from gateway.limits.redis_backend import RedisLimits
 from gateway.usage.records import UsageRecord
+from tests.helpers.servers import REDIS_URL
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 TABLES = [SQLModel.metadata.tables[t.__tablename__] for t in (Team, ApiKey, UsageRecord, Budget, RateLimit)]
 
 

@@ -17,7 +17,7 @@ from gateway.limits.redis_backend import RedisLimits
 from gateway.limits.rules import BudgetCrossing, LimitRequest, Reservation
 from gateway.limits.settings import LimitsSettings
 from gateway.usage.records import usd_to_nanos
-from tests.limits.conftest import REDIS_URL
+from tests.helpers.servers import REDIS_URL
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 CENT = usd_to_nanos("0.01")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from gateway.offline import apply_offline_defaults
 from policies.compiled import CompiledPolicy, compile_policies
 from policies.loader import load_policies
 from policies.services import PolicyServices
-from tests.policies.helpers import EmailPhoneDetector
+from tests.policies.helpers import CompilePolicy, EmailPhoneDetector
 
 apply_offline_defaults()  # tiktoken must find litellm's bundled encodings, with no network
 
@@ -27,9 +26,6 @@ def principal() -> Principal:
 @pytest.fixture
 def services() -> PolicyServices:
     return PolicyServices(pii_detector=EmailPhoneDetector())
-
-
-CompilePolicy = Callable[..., CompiledPolicy]
 
 
 @pytest.fixture

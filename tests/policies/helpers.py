@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from policies.compiled import CompiledPolicy
 from policies.services import PiiSpan
 
+CompilePolicy = Callable[..., CompiledPolicy]  # the compile_policy fixture: YAML text in, a policy out
 SHIPPED_POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
 

@@ -7,8 +7,7 @@ import pytest
 from gateway.core.errors import ContentFiltered
 from gateway.core.types import Action, Principal
 from policies.decision import evaluate
-from tests.policies.conftest import CompilePolicy
-from tests.policies.helpers import chat
+from tests.policies.helpers import CompilePolicy, chat
 
 
 def test_a_model_outside_the_allowed_list_is_blocked_naming_the_rule(

@@ -12,8 +12,7 @@ from policies.compiled import UnknownPolicy, compile_policies
 from policies.decision import evaluate
 from policies.loader import load_policies
 from policies.services import PolicyServices
-from tests.policies.conftest import CompilePolicy
-from tests.policies.helpers import SHIPPED_POLICIES, EmailPhoneDetector, chat
+from tests.policies.helpers import SHIPPED_POLICIES, CompilePolicy, EmailPhoneDetector, chat
 
 
 def test_a_clean_request_is_allowed_unchanged(compile_policy: CompilePolicy, principal: Principal) -> None:

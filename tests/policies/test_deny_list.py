@@ -6,8 +6,7 @@ import pytest
 
 from gateway.core.types import Action, Principal
 from policies.decision import evaluate
-from tests.policies.conftest import CompilePolicy
-from tests.policies.helpers import chat
+from tests.policies.helpers import CompilePolicy, chat
 
 RULES = {"no_codenames": {"type": "deny_list", "terms": ["Project Falcon", "c++"], "patterns": [r"\bacct-\d{6}\b"]}}
 

@@ -12,8 +12,7 @@ import pytest
 from gateway.core.types import Action, Principal
 from policies.decision import evaluate
 from policies.services import MissingService, PolicyServices
-from tests.policies.conftest import CompilePolicy
-from tests.policies.helpers import chat
+from tests.policies.helpers import CompilePolicy, chat
 
 RULES = {
     "input_pii": {

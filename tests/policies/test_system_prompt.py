@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from gateway.core.types import Action, Principal
 from policies.decision import evaluate
-from tests.policies.conftest import CompilePolicy
-from tests.policies.helpers import chat
+from tests.policies.helpers import CompilePolicy, chat
 
 HOUSE = "You are Acme's assistant. Be concise."
 
