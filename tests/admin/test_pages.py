@@ -65,6 +65,13 @@ def test_pages_carry_the_security_headers(make_client: Callable[[], TestClient])
     assert headers["referrer-policy"] == "same-origin" and headers["cache-control"] == "no-store"
 
 
+def test_pages_over_tls_carry_hsts_and_plain_http_pages_do_not(make_client: Callable[[], TestClient]) -> None:
+    client = make_client()
+    over_tls = client.get("https://127.0.0.1/admin/login")
+    assert over_tls.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+    assert "strict-transport-security" not in client.get("/admin/login").headers
+
+
 def test_a_form_without_the_csrf_token_is_refused(make_client: Callable[[], TestClient]) -> None:
     client = make_client()
     sign_in(client, "admin")
