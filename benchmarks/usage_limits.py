@@ -49,13 +49,13 @@ async def run(requests: int, concurrency: int, url: str, lease_seconds: float) -
         async def worker() -> None:
             for _ in queue:
                 started = time.perf_counter()
-                reservation = await limits.check_and_reserve(LimitRequest(1, 10, tokens=500, max_cost_nanos=50_000))
+                reservation = await limits.reserve(LimitRequest(1, 10, tokens=500, max_cost_nanos=50_000))
                 latencies.append(time.perf_counter() - started)
                 # As the app does: settled at once if leases allow, else after the response, unawaited.
                 if not limits.settle_here(reservation, 20_000, 300):
                     settles.append(asyncio.create_task(limits.settle(reservation, 20_000, 300)))
 
-        await limits.check_and_reserve(LimitRequest(1, 10))
+        await limits.reserve(LimitRequest(1, 10))
         started, cpu_started = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         await asyncio.gather(*settles)

@@ -75,10 +75,7 @@ class RequestBooks:
             self._state.price_of(deployment),
             default_max_output_tokens=self._state.config.limits.default_max_output_tokens,
         )
-        backend = self._state.limits
-        reservation = backend.reserve_from_leases(request, limits)
-        if reservation is None:
-            reservation = await backend.check_and_reserve(request, limits)
+        reservation = await self._state.limits.reserve(request, limits)
         self.reservation = reservation
         self.headers.update(reservation.headers)
 

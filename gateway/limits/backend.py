@@ -24,14 +24,9 @@ class LimitsUnavailable(ServiceUnavailable):
 class LimitsBackend(Protocol):
     """Budgets and rate limits: check and reserve before the call, settle after it."""
 
-    def reserve_from_leases(self, request: LimitRequest, limits: AppliedLimits) -> Reservation | None:
-        """The reservation from leases this process holds, if they cover the request (no await:
-        most requests of a busy process end here); else None, and the caller awaits
-        `check_and_reserve`."""
-        ...
-
-    async def check_and_reserve(self, request: LimitRequest, limits: AppliedLimits | None = None) -> Reservation:
-        """Check every rate limit and reserve the maximum cost on every budget, atomically.
+    async def reserve(self, request: LimitRequest, limits: AppliedLimits | None = None) -> Reservation:
+        """Check every rate limit and reserve the maximum cost on every budget, atomically, from
+        whatever the backend keeps (leases this process holds, or the shared store).
 
         `limits` are the rules in force for the request's team and key, if the caller has
         looked them up already (else the backend asks the catalog).

@@ -43,11 +43,7 @@ class InProcessLimits:
         self._tats: dict[str, float] = {}
         log.warning("budgets and rate limits are held in this process: run a single process, or configure Redis")
 
-    def reserve_from_leases(self, request: LimitRequest, limits: AppliedLimits) -> Reservation | None:
-        """None: with no shared store there are no leases; every check runs in `check_and_reserve`."""
-        return None
-
-    async def check_and_reserve(self, request: LimitRequest, limits: AppliedLimits | None = None) -> Reservation:
+    async def reserve(self, request: LimitRequest, limits: AppliedLimits | None = None) -> Reservation:
         if limits is None:
             limits = await self._catalog.limits_for(request.team_id, request.key_id)
         if not limits:

@@ -75,14 +75,24 @@ class RedisLimits:
         self._unreturned: list[tuple[Lease, int]] = []
         self._top_ups: set[asyncio.Task[None]] = set()
 
-    def reserve_from_leases(self, request: LimitRequest, limits: AppliedLimits) -> Reservation | None:
-        """Spend this process's leases for the request, if they cover it; else None.
+    async def reserve(self, request: LimitRequest, limits: AppliedLimits | None = None) -> Reservation:
+        """Spend this process's leases if they cover the request (most requests of a busy process
+        end here, with no round trip); else check and reserve through Redis.
 
-        A lease running low is topped up in the background. (Only here: a request that found the
-        leases short and waited for a refill starts none, so near a soft threshold requests soon
-        go to Redis, and settle there, where the crossing is seen.)
+        A lease running low is topped up in the background. (Only from here: a request that found
+        the leases short and waited for a refill starts none, so near a soft threshold requests
+        soon go to Redis, and settle there, where the crossing is seen.)
         """
-        return self._leases.take(request, limits, self._clock().timestamp(), self._start_top_up)
+        if limits is None:
+            limits = await self._catalog.limits_for(request.team_id, request.key_id)
+        if not limits:
+            return Reservation()
+        leased = self._leases.take(request, limits, self._clock().timestamp(), self._start_top_up)
+        if leased is not None:
+            return leased
+        reservation = await self._check_and_reserve(request, limits)
+        reservation.waited = True
+        return reservation
 
     def _start_top_up(self, request: LimitRequest, limits: AppliedLimits) -> None:
         """A lease runs low: top it up in the background. Requests that wait for a refill leave
@@ -111,18 +121,14 @@ class RedisLimits:
         own = [request.max_cost_nanos] * len(budgets) + [slot.cost for slot in rates]
         self._lease_granted(asks, reply, rates, now.timestamp(), kept=own)
 
-    async def check_and_reserve(self, request: LimitRequest, limits: AppliedLimits | None = None) -> Reservation:
-        if limits is None:
-            limits = await self._catalog.limits_for(request.team_id, request.key_id)
-        if not limits:
-            return Reservation()
+    async def _check_and_reserve(self, request: LimitRequest, limits: AppliedLimits) -> Reservation:
+        """The leases fell short: wait for a refill already under way, else check through Redis."""
         now = self._clock()
-        leased = self._leases.take(request, limits, now.timestamp())
-        if leased is None and (refills := self._leases.refills(request)):
+        if refills := self._leases.refills(request):
             await asyncio.wait(refills)  # one round trip refills the leases for every request short of them
             leased = self._leases.take(request, limits, now.timestamp())
-        if leased is not None:
-            return leased
+            if leased is not None:
+                return leased
         budgets = budget_slots(self._prefix, limits, now)
         rates = rate_slots(self._prefix, limits, request)
         if not self.health.should_try():

@@ -110,6 +110,7 @@ class Reservation:
     degraded: bool = False  # the store was unreachable and this request went through unchecked
     settled: bool = False
     leased: LeasePlan | None = None  # spent from this process's leases, not in Redis
+    waited: bool = False  # the leases fell short: it waited for Redis (a refill, or its own check)
 
 
 @dataclass(frozen=True, slots=True)

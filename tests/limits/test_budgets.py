@@ -33,9 +33,9 @@ async def test_a_spent_budget_refuses_with_insufficient_quota(engine: Engine, ma
     set_budget(engine, "team", 1, "0.02", "month")
     limits = make_backend()
     for _ in range(2):
-        await limits.settle(await limits.check_and_reserve(_request()), CENT, 0)
+        await limits.settle(await limits.reserve(_request()), CENT, 0)
     with pytest.raises(QuotaExceeded) as refused:
-        await limits.check_and_reserve(_request())
+        await limits.reserve(_request())
     error = refused.value
     assert (error.status_code, error.error_type, error.code) == (429, "insufficient_quota", "insufficient_quota")
     assert "monthly budget" in error.message and "$0.02" in error.message
@@ -46,19 +46,19 @@ async def test_the_reservation_is_the_worst_case_and_settling_keeps_only_the_rea
 ) -> None:
     set_budget(engine, "key", 10, "0.10", "day")
     limits = make_backend()
-    first = await limits.check_and_reserve(_request(max_cost_nanos=8 * CENT))
+    first = await limits.reserve(_request(max_cost_nanos=8 * CENT))
     with pytest.raises(QuotaExceeded):  # 8 cents reserved: a second worst case does not fit
-        await limits.check_and_reserve(_request(max_cost_nanos=8 * CENT))
+        await limits.reserve(_request(max_cost_nanos=8 * CENT))
     await limits.settle(first, CENT, 0)  # it really cost one cent
-    await limits.check_and_reserve(_request(max_cost_nanos=8 * CENT))
+    await limits.reserve(_request(max_cost_nanos=8 * CENT))
 
 
 async def test_a_failed_request_settled_at_zero_gives_its_reservation_back(engine: Engine, make_backend: Any) -> None:
     set_budget(engine, "key", 10, "0.01", "total")
     limits = make_backend()
-    reservation = await limits.check_and_reserve(_request())
+    reservation = await limits.reserve(_request())
     await limits.settle(reservation, 0, 0)
-    await limits.check_and_reserve(_request())
+    await limits.reserve(_request())
 
 
 async def test_fifty_concurrent_requests_overshoot_a_nearly_spent_budget_by_at_most_one(
@@ -71,7 +71,7 @@ async def test_fifty_concurrent_requests_overshoot_a_nearly_spent_budget_by_at_m
 
     async def one(number: int) -> bool:
         try:
-            reservation = await limits.check_and_reserve(_request(max_cost_nanos=request_cost))
+            reservation = await limits.reserve(_request(max_cost_nanos=request_cost))
         except QuotaExceeded:
             return False
         await asyncio.sleep(0)  # the upstream call: let every other request check meanwhile
@@ -87,20 +87,20 @@ async def test_fifty_concurrent_requests_overshoot_a_nearly_spent_budget_by_at_m
 async def test_a_new_period_starts_from_zero(engine: Engine, make_backend: Any, clock: Any) -> None:
     set_budget(engine, "key", 10, "0.01", "day")
     limits = make_backend()
-    await limits.settle(await limits.check_and_reserve(_request()), CENT, 0)
+    await limits.settle(await limits.reserve(_request()), CENT, 0)
     with pytest.raises(QuotaExceeded):
-        await limits.check_and_reserve(_request())
+        await limits.reserve(_request())
     clock.advance(hours=12)  # 00:00 UTC the next day
-    await limits.check_and_reserve(_request())
+    await limits.reserve(_request())
 
 
 async def test_a_total_budget_never_resets(engine: Engine, make_backend: Any, clock: Any) -> None:
     set_budget(engine, "key", 10, "0.01", "total")
     limits = make_backend()
-    await limits.settle(await limits.check_and_reserve(_request()), CENT, 0)
+    await limits.settle(await limits.reserve(_request()), CENT, 0)
     clock.advance(days=400)
     with pytest.raises(QuotaExceeded):
-        await limits.check_and_reserve(_request())
+        await limits.reserve(_request())
 
 
 async def test_the_soft_threshold_is_reported_once_per_period(engine: Engine, make_backend: Any, clock: Any) -> None:
@@ -108,13 +108,13 @@ async def test_the_soft_threshold_is_reported_once_per_period(engine: Engine, ma
     crossings: list[BudgetCrossing] = []
     limits = make_backend(on_soft_threshold=crossings.append)
     for _ in range(8):  # 4, then 5 cents crosses 50 %, then 6, 7 and 8 cents do not report again
-        await limits.settle(await limits.check_and_reserve(_request()), CENT, 0)
+        await limits.settle(await limits.reserve(_request()), CENT, 0)
     assert len(crossings) == 1
     assert crossings[0].spent_nanos == 5 * CENT and crossings[0].rule.webhook_url == "https://hooks.example/budget"
     assert crossings[0].period_label == "2025-W11"
     clock.advance(days=7)
     for _ in range(5):
-        await limits.settle(await limits.check_and_reserve(_request()), CENT, 0)
+        await limits.settle(await limits.reserve(_request()), CENT, 0)
     assert [c.period_label for c in crossings] == ["2025-W11", "2025-W12"]
 
 
@@ -125,16 +125,16 @@ async def test_spend_already_in_the_ledger_counts_against_the_budget(
     _spend_in_ledger(engine, clock, usd_to_nanos("0.995"))
     limits = make_backend()
     with pytest.raises(QuotaExceeded):
-        await limits.check_and_reserve(_request())
+        await limits.reserve(_request())
 
 
 async def test_a_key_budget_does_not_touch_other_keys(engine: Engine, make_backend: Any) -> None:
     set_budget(engine, "key", 10, "0.01", "month")
     limits = make_backend()
-    await limits.settle(await limits.check_and_reserve(_request(key_id=10)), CENT, 0)
+    await limits.settle(await limits.reserve(_request(key_id=10)), CENT, 0)
     with pytest.raises(QuotaExceeded):
-        await limits.check_and_reserve(_request(key_id=10))
-    await limits.check_and_reserve(_request(key_id=11))
+        await limits.reserve(_request(key_id=10))
+    await limits.reserve(_request(key_id=11))
 
 
 async def test_a_budget_refusal_reserves_no_rate_limit(engine: Engine, make_backend: Any) -> None:
@@ -143,7 +143,7 @@ async def test_a_budget_refusal_reserves_no_rate_limit(engine: Engine, make_back
     limits = make_backend()
     for _ in range(3):
         with pytest.raises(QuotaExceeded):
-            await limits.check_and_reserve(_request())
+            await limits.reserve(_request())
     set_budget(engine, "key", 10, "1", "month")
-    reservation = await limits.check_and_reserve(_request())
+    reservation = await limits.reserve(_request())
     assert reservation.headers["x-ratelimit-remaining-requests"] == "1"

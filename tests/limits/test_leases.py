@@ -33,10 +33,7 @@ def _limits(client: Redis, engine: Engine, prefix: str, clock: Any, **settings: 
 
 
 async def _reserve(limits: RedisLimits, request: LimitRequest) -> Reservation:
-    """As the books reserve: from the leases if they cover the request, else through Redis."""
-    rules = await limits._catalog.limits_for(request.team_id, request.key_id)
-    reservation = limits.reserve_from_leases(request, rules)
-    return reservation if reservation is not None else await limits.check_and_reserve(request, rules)
+    return await limits.reserve(request)
 
 
 async def _spend(limits: RedisLimits, actual: int = CENT, tokens: int = 10) -> Reservation:
@@ -80,11 +77,8 @@ async def test_a_lease_running_low_is_topped_up_before_requests_wait_for_it(
 
     async def request(number: int) -> None:
         nonlocal short
-        rules = await limits._catalog.limits_for(1, 10)
-        reservation = limits.reserve_from_leases(_request(), rules)
-        short += reservation is None and number % 1000 >= 100
-        if reservation is None:
-            reservation = await limits.check_and_reserve(_request(), rules)
+        reservation = await limits.reserve(_request())
+        short += reservation.waited and number % 1000 >= 100
         await asyncio.sleep(0.0005)  # the upstream call: other requests run meanwhile
         if not limits.settle_here(reservation, CENT, 10):
             await limits.settle(reservation, CENT, 10)
@@ -169,7 +163,7 @@ async def test_what_leases_hold_goes_back_when_idle_and_late_settles_go_to_redis
     limits = _limits(redis, engine, prefix, clock, lease_seconds=0.05)  # given back after 0.2 s unrefilled
     for _ in range(30):
         await _spend(limits, actual=CENT // 2)  # every request uses half what it reserved
-    late = await limits.check_and_reserve(_request())
+    late = await limits.reserve(_request())
     assert late.leased is not None
     key = f"{prefix}budget:team:1:month:2025-03"
     assert int(await redis.get(key) or 0) > 30 * CENT // 2 + CENT  # leases still held
@@ -191,7 +185,7 @@ async def test_a_budget_counter_lost_while_leased_is_rebuilt_from_the_ledger_alo
     key = f"{prefix}budget:team:1:month:2025-03"
     await redis.delete(key)  # as Redis restarted empty; the ledger (empty here) has nothing spent
     # Half the budget: more than the leases hold, even with a top-up granted meanwhile: to Redis.
-    await limits.check_and_reserve(_request(cost=5_000 * CENT))
+    await limits.reserve(_request(cost=5_000 * CENT))
     await limits.close()  # gives back what the leases hold now
     assert int(await redis.get(key) or 0) == 5_000 * CENT  # only the reservation: the lost lease was not subtracted
 

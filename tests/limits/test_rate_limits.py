@@ -24,12 +24,12 @@ async def test_rpm_admits_the_limit_then_refuses_with_openais_headers(engine: En
     limits = make_backend()
     remaining = []
     for _ in range(3):
-        reservation = await limits.check_and_reserve(_request())
+        reservation = await limits.reserve(_request())
         remaining.append(reservation.headers["x-ratelimit-remaining-requests"])
         assert reservation.headers["x-ratelimit-limit-requests"] == "3"
     assert remaining == ["2", "1", "0"]
     with pytest.raises(RateLimited) as refused:
-        await limits.check_and_reserve(_request())
+        await limits.reserve(_request())
     error = refused.value
     assert (error.status_code, error.code, error.error_type) == (429, "rate_limit_exceeded", "requests")
     assert error.headers["retry-after"] == "20"  # one request's share of the minute
@@ -44,12 +44,12 @@ async def test_a_request_is_admitted_again_once_its_share_of_the_minute_passed(
     set_rate_limit(engine, "key", 10, rpm=3, tpm=None)
     limits = make_backend()
     for _ in range(3):
-        await limits.check_and_reserve(_request())
+        await limits.reserve(_request())
     clock.advance(seconds=19.9)
     with pytest.raises(RateLimited):
-        await limits.check_and_reserve(_request())
+        await limits.reserve(_request())
     clock.advance(seconds=0.1)
-    reservation = await limits.check_and_reserve(_request())
+    reservation = await limits.reserve(_request())
     assert reservation.headers["x-ratelimit-remaining-requests"] == "0"
 
 
@@ -58,15 +58,15 @@ async def test_tpm_counts_prompt_and_max_tokens_and_settling_gives_back_the_unus
 ) -> None:
     set_rate_limit(engine, "team", 1, rpm=None, tpm=1000)
     limits = make_backend()
-    first = await limits.check_and_reserve(_request(tokens=600))
+    first = await limits.reserve(_request(tokens=600))
     assert first.headers["x-ratelimit-limit-tokens"] == "1000"
     assert first.headers["x-ratelimit-remaining-tokens"] == "400"
     with pytest.raises(RateLimited) as refused:
-        await limits.check_and_reserve(_request(tokens=600))
+        await limits.reserve(_request(tokens=600))
     assert refused.value.headers["x-ratelimit-remaining-tokens"] == "400"
     assert refused.value.headers["retry-after"] == "12"  # 200 tokens at 1000 per minute
     await limits.settle(first, 0, 100)  # the answer was short: 500 tokens come back
-    second = await limits.check_and_reserve(_request(tokens=600))
+    second = await limits.reserve(_request(tokens=600))
     assert second.headers["x-ratelimit-remaining-tokens"] == "300"
 
 
@@ -74,7 +74,7 @@ async def test_a_request_larger_than_the_whole_tpm_is_refused_as_too_large(engin
     set_rate_limit(engine, "key", 10, rpm=None, tpm=100)
     limits = make_backend()
     with pytest.raises(RateLimited) as refused:
-        await limits.check_and_reserve(_request(tokens=101))
+        await limits.reserve(_request(tokens=101))
     assert "Request too large" in refused.value.message
     assert "retry-after" not in refused.value.headers
 
@@ -83,7 +83,7 @@ async def test_the_tighter_of_team_and_key_limits_is_reported(engine: Engine, ma
     set_rate_limit(engine, "team", 1, rpm=100, tpm=None)
     set_rate_limit(engine, "key", 10, rpm=5, tpm=None)
     limits = make_backend()
-    reservation = await limits.check_and_reserve(_request())
+    reservation = await limits.reserve(_request())
     assert reservation.headers["x-ratelimit-limit-requests"] == "5"
     assert reservation.headers["x-ratelimit-remaining-requests"] == "4"
 
@@ -92,17 +92,17 @@ async def test_a_refused_request_uses_up_nothing(engine: Engine, make_backend: A
     set_rate_limit(engine, "key", 10, rpm=1, tpm=None)
     set_rate_limit(engine, "team", 1, rpm=10, tpm=None)
     limits = make_backend()
-    await limits.check_and_reserve(_request())
+    await limits.reserve(_request())
     for _ in range(5):
         with pytest.raises(RateLimited):
-            await limits.check_and_reserve(_request())
+            await limits.reserve(_request())
     assert int(set_rate_limit(engine, "key", 10, rpm=None, tpm=None).id or 0)  # key limit lifted
-    reservation = await limits.check_and_reserve(_request())
+    reservation = await limits.reserve(_request())
     assert reservation.headers["x-ratelimit-remaining-requests"] == "8"  # the team saw two requests, not seven
 
 
 async def test_no_limits_means_no_headers(make_backend: Any) -> None:
-    reservation = await make_backend().check_and_reserve(_request())
+    reservation = await make_backend().reserve(_request())
     assert reservation.headers == {}
 
 

@@ -57,7 +57,7 @@ async def test_two_gateway_processes_sharing_redis_enforce_one_budget_and_one_ra
     async def call(number: int) -> None:
         limits = gateways[number % 2]
         try:
-            reservation = await limits.check_and_reserve(_request())
+            reservation = await limits.reserve(_request())
         except (QuotaExceeded, RateLimited) as refusal:
             outcomes.append(type(refusal).__name__)
             return
@@ -88,7 +88,7 @@ async def test_budget_counters_lost_in_a_redis_restart_are_rebuilt_from_the_ledg
     limits = RedisLimits(redis, LimitsCatalog(engine, 0), prefix=prefix, ledger=engine, clock=clock)
     assert not [key async for key in redis.scan_iter(match=prefix + "*")]  # as after a restart: nothing
     with pytest.raises(QuotaExceeded):
-        await limits.check_and_reserve(_request())
+        await limits.reserve(_request())
     assert await _counter(redis, f"{prefix}budget:team:1:month:2025-03") == usd_to_nanos("0.995")
 
 
@@ -134,10 +134,10 @@ async def test_redis_down_follows_each_fail_mode_without_hanging(
     started = time.monotonic()
     if refused:
         with pytest.raises(LimitsUnavailable) as error:
-            await limits.check_and_reserve(_request())
+            await limits.reserve(_request())
         assert error.value.status_code == 503 and error.value.headers["retry-after"] == "1"
     else:
-        reservation = await limits.check_and_reserve(_request())
+        reservation = await limits.reserve(_request())
         assert reservation.degraded and reservation.headers == {}
     assert time.monotonic() - started < 1.0
     assert not health.up and degradations
@@ -151,10 +151,10 @@ async def test_the_defaults_refuse_budgeted_requests_and_let_rate_limited_ones_t
     health = StoreHealth(1.0)
     limits = _closed_port_backend(engine, prefix, LimitsSettings(), health)
     for _ in range(3):  # far over the RPM, but unchecked
-        assert (await limits.check_and_reserve(_request())).degraded
+        assert (await limits.reserve(_request())).degraded
     set_budget(engine, "team", 1, "1", "month")
     with pytest.raises(LimitsUnavailable):
-        await limits.check_and_reserve(_request())
+        await limits.reserve(_request())
     assert health.degradations[("rate_limit", "allowed")] == 3
     assert health.degradations[("budget", "refused")] == 1
 
@@ -167,16 +167,16 @@ async def test_enforcement_comes_back_by_itself_when_redis_does(
     health = StoreHealth(5.0, clock=lambda: now[0])
     client = create_redis(private_redis.url)
     limits = RedisLimits(client, LimitsCatalog(engine, 0), prefix=prefix, health=health)
-    await limits.check_and_reserve(_request())
+    await limits.reserve(_request())
     private_redis.stop()
-    assert (await limits.check_and_reserve(_request())).degraded
-    assert (await limits.check_and_reserve(_request())).degraded  # skipped: Redis is not even tried
+    assert (await limits.reserve(_request())).degraded
+    assert (await limits.reserve(_request())).degraded  # skipped: Redis is not even tried
     private_redis.start()  # an empty Redis, as after a restart: no counters, no cached script
     now[0] += 5.0
-    await limits.check_and_reserve(_request())
+    await limits.reserve(_request())
     assert health.up
     with pytest.raises(RateLimited):
-        await limits.check_and_reserve(_request())
+        await limits.reserve(_request())
     await client.aclose()
 
 
@@ -186,7 +186,7 @@ async def test_a_redis_without_the_script_gets_it_by_eval_once(engine: Engine, p
     no_leases = LimitsSettings(lease_seconds=0)  # every check goes to Redis
     limits = RedisLimits(client, LimitsCatalog(engine, 0), prefix=prefix, settings=no_leases)
     for _ in range(3):
-        await limits.check_and_reserve(_request())
+        await limits.reserve(_request())
     stats = await client.info("commandstats")
     assert stats["cmdstat_eval"]["calls"] == 1  # after the first NOSCRIPT
     assert stats["cmdstat_evalsha"]["calls"] == 3
