@@ -24,6 +24,8 @@ ACK_WAIT_SECONDS = 2.0
 
 
 class ChangeNotices:
+    """One process's end of the notices: handlers per topic, a listener, and `announce`."""
+
     def __init__(self, redis: Redis | None, prefix: str) -> None:
         self._redis = redis
         self._channel = f"{prefix}changes".encode()
@@ -31,21 +33,24 @@ class ChangeNotices:
         self._origin = secrets.token_hex(6)
         self._handlers: dict[str, list[Handler]] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._pubsub: PubSub | None = None
 
     def on(self, topic: str, handler: Handler) -> None:
         self._handlers.setdefault(topic, []).append(handler)
 
     async def start(self) -> None:
         if self._redis is not None:
-            pubsub = self._redis.pubsub()
-            await pubsub.subscribe(self._channel)
-            self._listener = asyncio.get_running_loop().create_task(self._listen(pubsub))
+            self._pubsub = self._redis.pubsub()
+            await self._pubsub.subscribe(self._channel)
+            self._listener = asyncio.get_running_loop().create_task(self._listen(self._pubsub))
 
     async def close(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
 
     async def announce(self, topic: str) -> None:
         """Run this process's handlers, then tell the others and wait until they have run theirs."""
