@@ -25,7 +25,6 @@ from pathlib import Path
 
 import yaml
 
-from gateway.accounting import RequestBooks
 from gateway.config import load_config
 from gateway.core.db import create_database_engine
 from gateway.core.keys import create_key, create_team
@@ -33,6 +32,7 @@ from gateway.core.migrate import upgrade_database
 from gateway.core.types import Principal
 from gateway.limits.admin import set_budget, set_rate_limit
 from gateway.offline import apply_offline_defaults
+from gateway.proxy.accounting import RequestBooks
 from gateway.state import GatewayState
 from gateway.usage.tokens import TokenUsage
 

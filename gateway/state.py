@@ -31,7 +31,6 @@ from gateway.core.outages import DatabaseOutages
 from gateway.core.redis import create_redis
 from gateway.core.scrub import Scrubber
 from gateway.core.settings import GatewaySettings
-from gateway.governance import Governance
 from gateway.limits.backend import LimitsBackend
 from gateway.limits.catalog import LimitsCatalog
 from gateway.limits.health import StoreHealth
@@ -41,6 +40,7 @@ from gateway.limits.redis_backend import RedisLimits
 from gateway.metrics import GatewayMetrics
 from gateway.pii_detector import PresidioDetector
 from gateway.prompt_uses import PromptUseCounter
+from gateway.proxy.governance import Governance
 from gateway.review_keys import answer_cipher
 from gateway.upstream.base import Deployment
 from gateway.upstream.registry import Providers

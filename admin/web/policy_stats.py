@@ -1,7 +1,7 @@
 """How often each policy rule fired, in monitor and in enforce mode, from the audit log.
 
 The gateway writes one audit entry per policy verdict: action `policy.<action>`, target
-`policy:<rule>`, details with `mode` and `policy` (gateway/governance.py); this groups them in SQL.
+`policy:<rule>`, details with `mode` and `policy` (gateway/proxy/governance.py); this groups them in SQL.
 """
 
 from __future__ import annotations

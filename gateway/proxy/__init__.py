@@ -1,1 +1,2 @@
-"""The doors of the gateway: each API's request format, checked and translated at the edge."""
+"""The request path, one module per step: the doors' request fields, the books, governance before
+the call, the answer and stream filtering, the event stream."""

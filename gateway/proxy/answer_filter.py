@@ -8,8 +8,8 @@ from typing import Any
 
 from filters.answer import answer_slots, apply_decision
 from filters.base import FilterContext
-from gateway.answer_review import queue_review
 from gateway.core.types import Action, Principal, Verdict
+from gateway.proxy.answer_review import queue_review
 from gateway.state import GatewayState
 
 REVIEW_HEADER = "x-gateway-review-id"

@@ -10,16 +10,16 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.accounting import END_USER_HEADER, RequestBooks
-from gateway.answer_filter import REVIEW_HEADER, filter_answer
 from gateway.core.errors import GatewayError, PermissionDenied
 from gateway.core.types import Principal
-from gateway.http_body import read_json_body
+from gateway.proxy.accounting import END_USER_HEADER, RequestBooks
+from gateway.proxy.answer_filter import REVIEW_HEADER, filter_answer
+from gateway.proxy.http_body import read_json_body
 from gateway.proxy.openai_requests import check_chat_request, model_of
+from gateway.proxy.stream_filter import StreamFilter
+from gateway.proxy.streaming import DONE, EventStreamResponse, sse_error, sse_event
 from gateway.routes.deps import authenticate
 from gateway.state import GatewayState
-from gateway.stream_filter import StreamFilter
-from gateway.streaming import DONE, EventStreamResponse, sse_error, sse_event
 from gateway.upstream.base import ChunkBatches, Deployment
 from gateway.usage.stream import StreamUsageTracker, client_wants_usage, with_usage_requested
 

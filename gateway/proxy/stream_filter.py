@@ -17,8 +17,8 @@ import orjson
 from filters.base import FilterContext, strongest
 from filters.pipeline import TextSlot
 from filters.stream_buffer import StreamGuard, stream_guard
-from gateway.answer_review import queue_review
 from gateway.core.types import Action, Principal, Verdict
+from gateway.proxy.answer_review import queue_review
 from gateway.state import GatewayState
 
 CONTENT = "content"

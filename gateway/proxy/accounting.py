@@ -11,9 +11,9 @@ from typing import Any
 from gateway.core.errors import GatewayError
 from gateway.core.ids import time_ordered_hex
 from gateway.core.types import Principal, Verdict
-from gateway.governance import PromptUse
 from gateway.limits.estimate import limit_request
 from gateway.limits.rules import Reservation
+from gateway.proxy.governance import PromptUse
 from gateway.state import GatewayState
 from gateway.upstream.base import Deployment
 from gateway.upstream.router import CallReport
