@@ -67,11 +67,18 @@ class PiiEngine:
         # Presidio's hash operator refuses salts under 16 bytes (and salts randomly without one).
         self.can_hash = len(self._salt.encode("utf-8")) >= 16
         self.entities = supported_entities(settings.mode)
+        # The spaCy pipes loaded (NER's alone, see pii_recognizers.NerOnlySpacyNlpEngine); none in patterns mode.
+        self.pipes: list[str] = nlp_engine.get_nlp(self.language).pipe_names if settings.mode == "ner" else []  # type: ignore[attr-defined]
         log.info("PII engine: mode=%s spaCy model=%s", self.mode, self.model_name or "none (patterns only)")
 
     def describe(self) -> dict[str, object]:
         """What is active, for /readyz and the start-up log."""
-        return {"mode": self.mode, "spacy_model": self.model_name, "entities": sorted(self.entities)}
+        return {
+            "mode": self.mode,
+            "spacy_model": self.model_name,
+            "spacy_pipes": self.pipes,
+            "entities": sorted(self.entities),
+        }
 
     def _search_set(self, entities: Collection[str]) -> list[str]:
         wanted = set(entities) & self.entities

@@ -12,7 +12,7 @@ from filters.blocklist import Blocklist, BlocklistEntry, VersionedBlocklist
 from filters.config import FiltersSettings, PiiEngineSettings, RunnerSettings
 from filters.pii_engine import PiiEngine
 from filters.pipeline import FilterPipeline
-from filters.registry import default_registry
+from filters.registry import FilterRegistry, default_registry
 from filters.resources import FilterResources
 from filters.runner import FilterRunner
 from filters.toxicity import ToxicityScorer
@@ -59,13 +59,14 @@ def make_pipeline(patterns_engine: PiiEngine, profanity_scorer: ProfanityScorer)
         engine: PiiEngine | None = None,
         scorer: ToxicityScorer | None = None,
         max_wait_ms: float = 2.0,
+        registry: FilterRegistry | None = None,
     ) -> FilterPipeline:
         settings = FiltersSettings.model_validate(config or {})
         source = VersionedBlocklist(Blocklist.from_entries(entries or [], "test"))
         resources = FilterResources(engine or patterns_engine, scorer or profanity_scorer, source)
         runner = FilterRunner(RunnerSettings(executor="thread", workers=2, max_wait_ms=max_wait_ms))
         runners.append(runner)
-        return FilterPipeline(settings, default_registry(), resources, runner)
+        return FilterPipeline(settings, registry or default_registry(), resources, runner)
 
     yield build
     for runner in runners:

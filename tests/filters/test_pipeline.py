@@ -169,11 +169,9 @@ class StuckFilter(BrokenFilter):
 
 
 def with_filter(make_pipeline: PipelineFactory, config: dict[str, Any], name: str, filter_: object) -> FilterPipeline:
-    pipeline = make_pipeline(config)
     registry = FilterRegistry()
     registry.register(name, lambda c, r: filter_)  # type: ignore[arg-type,return-value]
-    pipeline._registry = registry
-    return pipeline
+    return make_pipeline(config, registry=registry)
 
 
 async def test_a_failing_pii_filter_blocks_by_default(
