@@ -4,8 +4,7 @@ Its model is a TF-IDF vectorizer (lower-cased word unigrams, `\\b\\w\\w+\\b`, En
 out, l2 norm) feeding five calibrated linear SVMs whose sigmoid probabilities are averaged. Each
 is plain numbers, so a text's score is a sparse dot product over its tokens and five sigmoids:
 the same value `predict_proba` gives (tests check it to 1e-9 on a corpus), in microseconds instead
-of milliseconds, with no scikit-learn call on the request path. A running `TokenTally` makes the
-score incremental as a streamed answer grows.
+of milliseconds, with no scikit-learn call on the request path.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -92,41 +91,6 @@ class ProfanityWeights:
             self.score_tokens([token for first, last, token in known if first >= start and last <= end])
             for start, end in spans
         )
-
-
-@dataclass(slots=True)
-class TokenTally:
-    """The running sums of one text's TF-IDF vector against every classifier: adding tokens is
-    O(tokens), and the score can be read at any point."""
-
-    weights: ProfanityWeights
-    counts: Counter[str] = field(default_factory=Counter)
-    dots: list[float] = field(default_factory=list)
-    squared_norm: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.dots = [0.0] * len(self.weights.intercepts)
-
-    def add(self, tokens: list[str]) -> None:
-        """Count more known tokens of the text (from `ProfanityWeights.tokens`)."""
-        if not tokens:
-            return
-        idf, weighted, counts = self.weights.idf, self.weights.weighted, self.counts
-        for token, added in Counter(tokens).items():
-            before = counts[token]
-            counts[token] = before + added
-            self.squared_norm += ((before + added) ** 2 - before**2) * idf[token] ** 2
-        more = map(sum, zip(*map(weighted.__getitem__, tokens), strict=True))
-        self.dots = [dot + extra for dot, extra in zip(self.dots, more, strict=True)]
-
-    def score(self) -> float:
-        """The score of the text added so far (equal to `ProfanityWeights.score` of it)."""
-        norm = math.sqrt(self.squared_norm)
-        total = 0.0
-        for dot, intercept, (a, b) in zip(self.dots, self.weights.intercepts, self.weights.sigmoid, strict=True):
-            decision = (dot / norm if norm else 0.0) + intercept
-            total += _expit(-(a * decision + b))
-        return total / len(self.dots)
 
 
 def _expit(x: float) -> float:

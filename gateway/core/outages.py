@@ -32,7 +32,6 @@ class DatabaseOutages:
 
     def __init__(self) -> None:
         self._last_failure = float("-inf")
-        self.refused = 0  # requests answered 503 since the gateway started
 
     def seen(self, error: BaseException) -> DatabaseUnavailable:
         """Record one failure and return the client's error for it."""
@@ -40,7 +39,6 @@ class DatabaseOutages:
         if now - self._last_failure > OUTAGE_GAP_SECONDS:
             log.error("database unreachable (%s): answering 503 until it is back", type(error).__name__)
         self._last_failure = now
-        self.refused += 1
         return DatabaseUnavailable(
             "The gateway's database cannot be reached right now; try again shortly.",
             headers={"retry-after": str(RETRY_AFTER_SECONDS)},

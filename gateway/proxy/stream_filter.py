@@ -68,8 +68,8 @@ class StreamFilter:
 
     async def _feed(self, slot: Slot, text: str) -> str | None:
         """Feed one piece; the text to send now, or None when the choice was just blocked."""
-        self._received[slot].append(text)
-        step = await self._guard(slot).feed(text)
+        self._gather(slot, text)
+        step = await self._guard(slot).step()
         if step.blocked:
             self._blocked.add(slot[0])
             return None
