@@ -38,8 +38,8 @@ from gateway.core.audit import AuditEntry
 from gateway.core.db import create_database_engine
 from gateway.core.migrate import upgrade_database
 from gateway.core.models import utcnow
+from gateway.ledger.records import UsageRecord
 from gateway.limits.admin import set_budget
-from gateway.usage.records import UsageRecord
 
 PASSWORD = "benchmark password 123"
 TEAMS, KEYS_PER_TEAM, MODELS = 20, 10, ["gpt-4o", "gpt-4o-mini", "claude-3-5-haiku", "o3-mini", "llama-3-70b"]

@@ -30,11 +30,11 @@ from gateway.core.db import create_database_engine
 from gateway.core.keys import create_key, create_team
 from gateway.core.migrate import upgrade_database
 from gateway.core.types import Principal
+from gateway.ledger.tokens import TokenUsage
 from gateway.limits.admin import set_budget, set_rate_limit
 from gateway.offline import apply_offline_defaults
 from gateway.proxy.accounting import RequestBooks
 from gateway.state import GatewayState
-from gateway.usage.tokens import TokenUsage
 
 PROMPT = "Summarise the quarterly report in three short bullet points for the board."
 EVICTION_BUFFER = bytearray(8 * 1024 * 1024)

@@ -20,13 +20,13 @@ from sqlmodel import SQLModel
 
 from gateway.core.db import create_database_engine
 from gateway.core.redis import create_redis
+from gateway.ledger.records import UsageRecord  # noqa: F401 - registers the table
 from gateway.limits.admin import set_budget, set_rate_limit
 from gateway.limits.catalog import LimitsCatalog
 from gateway.limits.models import Budget, RateLimit  # noqa: F401 - registers the tables
 from gateway.limits.redis_backend import RedisLimits
 from gateway.limits.rules import LimitRequest
 from gateway.limits.settings import LimitsSettings
-from gateway.usage.records import UsageRecord  # noqa: F401 - registers the table
 
 
 async def run(requests: int, concurrency: int, url: str, lease_seconds: float) -> None:

@@ -22,8 +22,8 @@ from sqlmodel import SQLModel
 
 from gateway.core.db import create_database_engine
 from gateway.core.ids import time_ordered_hex
-from gateway.usage.records import UsageEvent, UsageRecord
-from gateway.usage.writer import LedgerWriter
+from gateway.ledger.records import UsageEvent, UsageRecord
+from gateway.ledger.writer import LedgerWriter
 
 
 def _event(number: int) -> UsageEvent:

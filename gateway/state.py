@@ -21,9 +21,7 @@ from filters.resources import FilterResources
 from filters.review_crypto import AnswerCipher
 from filters.runner import FilterRunner
 from filters.toxicity_backends import build_scorer
-from gateway.audit_sink import AuditSink
 from gateway.auth import KeyAuthenticator
-from gateway.budget_alerts import BudgetAlerts
 from gateway.config import AppConfig
 from gateway.core.db import create_database_engine
 from gateway.core.notices import LIMITS_CHANGED, ChangeNotices
@@ -31,6 +29,13 @@ from gateway.core.outages import DatabaseOutages
 from gateway.core.redis import create_redis
 from gateway.core.scrub import Scrubber
 from gateway.core.settings import GatewaySettings
+from gateway.ledger.audit import AuditSink
+from gateway.ledger.cost import Price, PriceBook
+from gateway.ledger.prompt_uses import PromptUseCounter
+from gateway.ledger.tables import AUDIT_TABLE, REVIEW_TABLE, USAGE_TABLE
+from gateway.ledger.tokens import TokenCounter
+from gateway.ledger.writer import LedgerWriter
+from gateway.limits.alerts import BudgetAlerts
 from gateway.limits.backend import LimitsBackend
 from gateway.limits.catalog import LimitsCatalog
 from gateway.limits.health import StoreHealth
@@ -38,17 +43,12 @@ from gateway.limits.ledger import rebuild_from_ledger
 from gateway.limits.memory_backend import InProcessLimits
 from gateway.limits.redis_backend import RedisLimits
 from gateway.metrics import GatewayMetrics
-from gateway.pii_detector import PresidioDetector
-from gateway.prompt_uses import PromptUseCounter
 from gateway.proxy.governance import Governance
-from gateway.review_keys import answer_cipher
+from gateway.proxy.pii_detector import PresidioDetector
+from gateway.proxy.review_keys import answer_cipher
 from gateway.upstream.base import Deployment
 from gateway.upstream.registry import Providers
 from gateway.upstream.router import Router
-from gateway.usage.cost import Price, PriceBook
-from gateway.usage.tables import AUDIT_TABLE, REVIEW_TABLE, USAGE_TABLE
-from gateway.usage.tokens import TokenCounter
-from gateway.usage.writer import LedgerWriter
 from policies.engine import PolicyEngine
 from policies.services import PolicyServices
 

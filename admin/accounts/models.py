@@ -1,6 +1,6 @@
 """Tables of the accounts room: users, their login sessions, and recent failed logins.
 
-Register this module with the app's table registry (gateway/tables.py) and the migrations.
+Register this module with the app's table registry (gateway/migrations/schema.py) and the migrations.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ from admin.context import Role, admin_context, require_role
 from gateway.core import keys
 from gateway.core.errors import InvalidRequest, NotFound
 from gateway.core.models import utcnow
-from gateway.usage import finance
+from gateway.ledger import finance
+from gateway.limits.status import budgets_status
 
 router = APIRouter(prefix="/admin/api/finance")
 GroupBy = Literal["team", "key", "model", "day"]
@@ -91,5 +92,5 @@ async def spend_csv(
 async def budgets(request: Request, team: str | None = None) -> JSONResponse:
     require_role(request, Role.FINANCE)
     team_id = await asyncio.to_thread(team_id_of, request, team)
-    rows = await asyncio.to_thread(finance.budgets_status, admin_context(request).engine, utcnow(), team_id=team_id)
+    rows = await asyncio.to_thread(budgets_status, admin_context(request).engine, utcnow(), team_id=team_id)
     return JSONResponse({"data": rows})

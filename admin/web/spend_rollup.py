@@ -1,6 +1,6 @@
 """Spend per team, key and model from one pass over the ledger (the finance page's main query).
 
-gateway/usage/finance.py groups by one dimension per query; the page needs three, so it groups
+gateway/ledger/finance.py groups by one dimension per query; the page needs three, so it groups
 once by (team, key, model) — at most teams * keys * models rows — and rolls up here, exactly, in
 integer nano-dollars. The per-day series still comes from finance.spend.
 """
@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from gateway.usage.finance import RECORDS
-from gateway.usage.records import nanos_to_usd
+from gateway.ledger.finance import RECORDS
+from gateway.ledger.records import nanos_to_usd
 
 SUMMED = ("requests", "prompt_tokens", "completion_tokens", "total_tokens", "cost_nanos")
 

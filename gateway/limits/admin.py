@@ -8,8 +8,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from gateway.core.db import session_scope
+from gateway.ledger.records import usd_to_nanos
 from gateway.limits.models import Budget, Period, RateLimit, Scope
-from gateway.usage.records import usd_to_nanos
 
 
 class InvalidLimit(ValueError):

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.core.types import Principal
+from gateway.ledger.cost import Price
 from gateway.limits.rules import LimitRequest
-from gateway.usage.cost import Price
 
 
 def limit_request(

@@ -17,11 +17,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from gateway.core.models import utcnow
+from gateway.ledger.records import UsageRecord
 from gateway.limits.catalog import LimitsCatalog
 from gateway.limits.periods import window_of
 from gateway.limits.plan import budget_slots
 from gateway.limits.rules import AppliedLimits, BudgetRule, BudgetSlot
-from gateway.usage.records import UsageRecord
 
 
 def ledger_spent_nanos(engine: Engine, rule: BudgetRule, since: datetime | None, until: datetime | None = None) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from gateway.core.models import utcnow
-from gateway.usage.records import nanos_to_usd
+from gateway.ledger.records import nanos_to_usd
 
 
 class Scope(StrEnum):

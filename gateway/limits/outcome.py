@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gateway.core.errors import QuotaExceeded, RateLimited
+from gateway.ledger.records import nanos_to_usd
 from gateway.limits.rules import BudgetSlot, LimitRequest, RateSlot, RateState, Reservation
-from gateway.usage.records import nanos_to_usd
 
 NEVER = -1.0
 PERIOD_WORDS = {"day": "daily", "week": "weekly", "month": "monthly", "total": "total"}

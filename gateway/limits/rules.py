@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
-from gateway.usage.records import nanos_to_usd
+from gateway.ledger.records import nanos_to_usd
 
 if TYPE_CHECKING:
     from gateway.limits.leases import LeasePlan

@@ -6,7 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from gateway.core.db import create_database_engine
-from gateway.tables import import_all_tables
+from gateway.migrations.schema import import_all_tables
 
 import_all_tables()
 target_metadata = SQLModel.metadata

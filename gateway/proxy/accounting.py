@@ -11,14 +11,14 @@ from typing import Any
 from gateway.core.errors import GatewayError
 from gateway.core.ids import time_ordered_hex
 from gateway.core.types import Principal, Verdict
+from gateway.ledger.records import UsageEvent
+from gateway.ledger.tokens import TokenUsage
 from gateway.limits.estimate import limit_request
 from gateway.limits.rules import Reservation
 from gateway.proxy.governance import PromptUse
 from gateway.state import GatewayState
 from gateway.upstream.base import Deployment
 from gateway.upstream.router import CallReport
-from gateway.usage.records import UsageEvent
-from gateway.usage.tokens import TokenUsage
 
 log = logging.getLogger(__name__)
 END_USER_HEADER = "x-gateway-end-user"

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from gateway.core.errors import GatewayError, PermissionDenied
 from gateway.core.types import Principal
+from gateway.ledger.stream import StreamUsageTracker, client_wants_usage, with_usage_requested
 from gateway.proxy.accounting import END_USER_HEADER, RequestBooks
 from gateway.proxy.answer_filter import REVIEW_HEADER, filter_answer
 from gateway.proxy.http_body import read_json_body
@@ -21,7 +22,6 @@ from gateway.proxy.streaming import DONE, EventStreamResponse, sse_error, sse_ev
 from gateway.routes.deps import authenticate
 from gateway.state import GatewayState
 from gateway.upstream.base import ChunkBatches, Deployment
-from gateway.usage.stream import StreamUsageTracker, client_wants_usage, with_usage_requested
 
 
 def authorise_model(state: GatewayState, principal: Principal, group: str) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from gateway.audit_sink import AuditSink
 from gateway.core.types import Principal, Verdict
+from gateway.ledger.audit import AuditSink
 from gateway.metrics import GatewayMetrics
 from policies.decision import Decision
 from policies.engine import PolicyEngine

@@ -8,12 +8,12 @@ from starlette.responses import Response
 
 from gateway.core.errors import GatewayError
 from gateway.fast_lane import Endpoint
+from gateway.ledger.tokens import TokenUsage, provider_usage
 from gateway.proxy.accounting import END_USER_HEADER, RequestBooks
 from gateway.proxy.chat import authorise_model, handle_chat, json_response
 from gateway.proxy.http_body import read_json_body
 from gateway.proxy.openai_requests import check_embeddings_request, model_of
 from gateway.routes.deps import authenticate, gateway_state
-from gateway.usage.tokens import TokenUsage, provider_usage
 
 router = APIRouter()
 

@@ -13,8 +13,8 @@ from filters.review_store import NewReview, create_review_item
 from gateway.core import keys
 from gateway.core.db import session_scope
 from gateway.core.models import utcnow
+from gateway.ledger.records import UsageRecord
 from gateway.limits.admin import set_budget
-from gateway.usage.records import UsageRecord
 from tests.admin.support import ROLE_NAMES, add_user
 from tests.helpers.gateway_process import GatewayProcess
 

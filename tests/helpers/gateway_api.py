@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from gateway.core.db import create_database_engine
-from gateway.usage.records import UsageRecord
+from gateway.ledger.records import UsageRecord
 from policies.loader import policy_fingerprint
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.servers import REDIS_URL, gateway_config

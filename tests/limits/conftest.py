@@ -19,12 +19,12 @@ from sqlmodel import SQLModel
 from gateway.core.db import create_database_engine
 from gateway.core.models import ApiKey, Team
 from gateway.core.redis import create_redis
+from gateway.ledger.records import UsageRecord
 from gateway.limits.backend import LimitsBackend
 from gateway.limits.catalog import LimitsCatalog
 from gateway.limits.memory_backend import InProcessLimits
 from gateway.limits.models import Budget, RateLimit
 from gateway.limits.redis_backend import RedisLimits
-from gateway.usage.records import UsageRecord
 from tests.helpers.servers import REDIS_URL
 
 TABLES = [SQLModel.metadata.tables[t.__tablename__] for t in (Team, ApiKey, UsageRecord, Budget, RateLimit)]

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from gateway.core.errors import QuotaExceeded
+from gateway.ledger.records import UsageEvent, usd_to_nanos
+from gateway.ledger.tables import USAGE_TABLE
 from gateway.limits.admin import set_budget, set_rate_limit
 from gateway.limits.rules import BudgetCrossing, LimitRequest
-from gateway.usage.records import UsageEvent, usd_to_nanos
-from gateway.usage.tables import USAGE_TABLE
 
 pytestmark = pytest.mark.anyio
 CENT = usd_to_nanos("0.01")

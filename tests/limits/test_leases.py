@@ -11,12 +11,12 @@ from sqlalchemy.engine import Engine
 
 from gateway.core.errors import QuotaExceeded, RateLimited
 from gateway.core.redis import create_redis
+from gateway.ledger.records import usd_to_nanos
 from gateway.limits.admin import set_budget, set_rate_limit
 from gateway.limits.catalog import LimitsCatalog
 from gateway.limits.redis_backend import RedisLimits
 from gateway.limits.rules import BudgetCrossing, LimitRequest, Reservation
 from gateway.limits.settings import LimitsSettings
-from gateway.usage.records import usd_to_nanos
 from tests.helpers.servers import REDIS_URL
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]

@@ -12,6 +12,8 @@ from sqlalchemy.engine import Engine
 
 from gateway.core.errors import QuotaExceeded, RateLimited
 from gateway.core.redis import create_redis
+from gateway.ledger.records import UsageEvent, usd_to_nanos
+from gateway.ledger.tables import USAGE_TABLE
 from gateway.limits.admin import set_budget, set_rate_limit
 from gateway.limits.backend import LimitsUnavailable
 from gateway.limits.catalog import LimitsCatalog
@@ -20,8 +22,6 @@ from gateway.limits.ledger import rebuild_from_ledger
 from gateway.limits.redis_backend import RedisLimits
 from gateway.limits.rules import LimitRequest
 from gateway.limits.settings import LimitsSettings
-from gateway.usage.records import UsageEvent, usd_to_nanos
-from gateway.usage.tables import USAGE_TABLE
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

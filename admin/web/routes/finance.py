@@ -21,8 +21,9 @@ from admin.web.guard import Allow
 from admin.web.pages import PageError, render
 from admin.web.spend_rollup import by_key, by_model, by_team, spend_cells
 from gateway.core import keys
-from gateway.usage.finance import budgets_status, spend, spend_csv
-from gateway.usage.records import nanos_to_usd
+from gateway.ledger.finance import spend, spend_csv
+from gateway.ledger.records import nanos_to_usd
+from gateway.limits.status import budgets_status
 
 router = APIRouter(prefix="/admin/finance")
 Finance = Annotated[SignedIn, Depends(Allow(Role.FINANCE))]

@@ -10,7 +10,7 @@ TABLE_MODULES = (
     "gateway.core.audit",
     "filters.review_store",
     "filters.blocklist_store",
-    "gateway.usage.records",
+    "gateway.ledger.records",
     "gateway.limits.models",
     "prompt_library.models",
     "admin.accounts.models",

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from gateway.usage.tokens import TokenCounter, TokenUsage, provider_usage, tool_call_texts
+from gateway.ledger.tokens import TokenCounter, TokenUsage, provider_usage, tool_call_texts
 
 # Chunks are parsed for their text only when it is needed (no usage reported, or the client left),
 # or once this many wait: most answers never pay for it, and a long one holds at most this many.

@@ -12,9 +12,9 @@ from sqlmodel import SQLModel
 
 from gateway.core.db import create_database_engine
 from gateway.core.models import ApiKey, Team
+from gateway.ledger.records import UsageRecord
 from gateway.limits.models import Budget, RateLimit
 from gateway.offline import apply_offline_defaults
-from gateway.usage.records import UsageRecord
 
 apply_offline_defaults()
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect, Engine
 
 from filters.review_store import ReviewItem
 from gateway.core.audit import AuditEntry
-from gateway.usage.records import UsageRecord
+from gateway.ledger.records import UsageRecord
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from gateway.core.settings import LitellmParams
-from gateway.usage.records import NANOS_PER_USD
+from gateway.ledger.records import NANOS_PER_USD
 
 log = logging.getLogger(__name__)
 

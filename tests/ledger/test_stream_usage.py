@@ -8,11 +8,11 @@ import orjson
 import pytest
 
 from gateway.core.settings import LitellmParams
+from gateway.ledger.stream import UNREAD_CHUNKS, StreamUsageTracker, client_wants_usage, with_usage_requested
+from gateway.ledger.tokens import TokenCounter
 from gateway.upstream.base import Deployment
 from gateway.upstream.circuit import Circuit
 from gateway.upstream.mock_provider import MockProvider
-from gateway.usage.stream import UNREAD_CHUNKS, StreamUsageTracker, client_wants_usage, with_usage_requested
-from gateway.usage.tokens import TokenCounter
 
 pytestmark = pytest.mark.anyio
 MESSAGES = [{"role": "user", "content": "tell me about the weather in Paris today"}]

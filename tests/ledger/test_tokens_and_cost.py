@@ -9,9 +9,9 @@ import pytest
 
 from gateway.core.settings import LitellmParams
 from gateway.core.types import Principal
+from gateway.ledger.cost import Price, PriceBook
+from gateway.ledger.tokens import CACHED_TEXTS, TokenCounter, encoding_name_for
 from gateway.limits.estimate import limit_request
-from gateway.usage.cost import Price, PriceBook
-from gateway.usage.tokens import CACHED_TEXTS, TokenCounter, encoding_name_for
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from gateway.usage.records import UsageEvent, UsageRecord
-from gateway.usage.spill import SpillFile, spilled_files
-from gateway.usage.tables import USAGE_TABLE
-from gateway.usage.writer import LedgerWriter
+from gateway.ledger.records import UsageEvent, UsageRecord
+from gateway.ledger.spill import SpillFile, spilled_files
+from gateway.ledger.tables import USAGE_TABLE
+from gateway.ledger.writer import LedgerWriter
 
 pytestmark = pytest.mark.anyio
 

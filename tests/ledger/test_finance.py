@@ -11,10 +11,11 @@ from sqlalchemy.engine import Engine
 
 from gateway.core.db import session_scope
 from gateway.core.models import ApiKey, Team
+from gateway.ledger.finance import ledger_rows, spend, spend_csv
+from gateway.ledger.records import UsageEvent
+from gateway.ledger.tables import USAGE_TABLE
 from gateway.limits.admin import set_budget
-from gateway.usage.finance import budgets_status, ledger_rows, spend, spend_csv
-from gateway.usage.records import UsageEvent
-from gateway.usage.tables import USAGE_TABLE
+from gateway.limits.status import budgets_status
 
 MARCH = datetime(2025, 3, 1, tzinfo=UTC)
 APRIL = datetime(2025, 4, 1, tzinfo=UTC)

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import orjson
 
-from gateway.usage.tables import USAGE_TABLE, LedgerTable
+from gateway.ledger.tables import USAGE_TABLE, LedgerTable
 
 log = logging.getLogger(__name__)
 SUFFIX = ".jsonl"

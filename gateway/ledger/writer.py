@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from gateway.usage.records import UsageEvent
-from gateway.usage.spill import LockedByAnotherWriter, SpillFile, read_spilled, spilled_files
-from gateway.usage.tables import USAGE_TABLE, LedgerTable
+from gateway.ledger.records import UsageEvent
+from gateway.ledger.spill import LockedByAnotherWriter, SpillFile, read_spilled, spilled_files
+from gateway.ledger.tables import USAGE_TABLE, LedgerTable
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
