@@ -33,8 +33,7 @@ from gateway.core.types import Principal
 from gateway.ledger.tokens import TokenUsage
 from gateway.limits.admin import set_budget, set_rate_limit
 from gateway.offline import apply_offline_defaults
-from gateway.proxy.accounting import RequestBooks
-from gateway.state import GatewayState
+from gateway.runtime import GatewayRuntime
 
 PROMPT = "Summarise the quarterly report in three short bullet points for the board."
 EVICTION_BUFFER = bytearray(8 * 1024 * 1024)
@@ -75,14 +74,14 @@ def _config(folder: Path, redis_url: str) -> Path:
     return path
 
 
-async def _principal(state: GatewayState, team: str) -> Principal:
+async def _principal(state: GatewayRuntime, team: str) -> Principal:
     key = await asyncio.to_thread(create_key, state.engine, team)
     return await state.authenticator.authenticate(key.secret)
 
 
 async def run(requests: int, redis_url: str, profile: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        state = GatewayState.build(load_config(_config(Path(folder), redis_url)))
+        state = GatewayRuntime.build(load_config(_config(Path(folder), redis_url)))
         await state.start()
         try:
             deployment = state.router.require_group("bench")[0]
@@ -90,7 +89,7 @@ async def run(requests: int, redis_url: str, profile: bool) -> None:
 
             def request_for(principal: Principal) -> Callable[[], Awaitable[None]]:
                 async def one() -> None:
-                    books = RequestBooks(state, "chat")
+                    books = state.accounting.open("chat")
                     books.identify(principal)
                     await books.reserve(
                         principal, BODY, deployment, lambda: state.counter.count_messages(BODY["messages"], "echo")

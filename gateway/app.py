@@ -29,8 +29,9 @@ from gateway.fast_lane import FastLane
 from gateway.http_errors import error_response, internal_error_response, method_not_allowed_response
 from gateway.logs import install_scrubber
 from gateway.offline import apply_offline_defaults
-from gateway.routes import health, openai_api, prompts, reviews
-from gateway.state import GatewayState
+from gateway.proxy import routes as proxy_routes
+from gateway.routes import health, prompts, reviews
+from gateway.runtime import GatewayRuntime
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +79,9 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state = GatewayState.build(resolved, outages)
-        install_scrubber(state.scrubber)
-        await state.start()
+        runtime = GatewayRuntime.build(resolved, outages)
+        install_scrubber(runtime.scrubber)
+        await runtime.start()
         # The models and libraries loaded at start-up are millions of long-lived objects; left in
         # the collected generations, each full collection stalled every request for ~0.4 s.
         gc.collect()
@@ -89,18 +90,18 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
         # promoted the objects of the requests then in flight, which the older collections then
         # walked again: about 4 % of the CPU at concurrency 64, more per request as concurrency rose.
         gc.set_threshold(20_000, 20, 20)
-        app.state.gateway = state
+        runtime.install(app)
         app.state.admin = AdminContext(
-            engine=state.engine,
+            engine=runtime.engine,
             admin_key=resolved.core.admin_key.get_secret_value() if resolved.core.admin_key else None,
             finance_key=resolved.core.finance_key.get_secret_value() if resolved.core.finance_key else None,
-            cipher=state.cipher,
-            announce_change=state.notices.announce,
+            cipher=runtime.cipher,
+            announce_change=runtime.notices.announce,
         )
         try:
             yield
         finally:
-            await state.close()
+            await runtime.close()
 
     app = FastAPI(title="LLM governance gateway", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_exception_handler(GatewayError, _on_gateway_error)
@@ -108,7 +109,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     for unreachable in UNREACHABLE:
         app.add_exception_handler(unreachable, _database_outage_handler(outages))
     app.add_exception_handler(Exception, _on_unexpected_error)
-    app.include_router(openai_api.router)
+    app.include_router(proxy_routes.router)
     app.include_router(health.router)
     app.include_router(admin_teams.router)
     app.include_router(admin_review.router)
@@ -119,5 +120,5 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(prompts.router)
     install_admin_ui(app)
     # Added last: the outermost of ours.
-    app.add_middleware(FastLane, endpoints=openai_api.FAST_ENDPOINTS, outages=outages)
+    app.add_middleware(FastLane, routes=proxy_routes.router.routes, outages=outages)
     return app

@@ -1,22 +1,32 @@
 """One request's books: its usage record and its budget/rate-limit reservation, from the first
-check to the ledger. Every request gets a record, allowed or refused, whatever way it ends."""
+check to the ledger. Every request gets a record, allowed or refused, whatever way it ends.
+
+`Accounting` is the service built once at start-up; it opens a `RequestBooks` per request and
+keeps the settlements that run after a response alive until shutdown.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Collection
 from typing import Any
 
 from gateway.core.errors import GatewayError
 from gateway.core.ids import time_ordered_hex
 from gateway.core.types import Principal, Verdict
+from gateway.ledger.cost import Price, PriceBook
+from gateway.ledger.prompt_uses import PromptUseCounter
 from gateway.ledger.records import UsageEvent
 from gateway.ledger.tokens import TokenUsage
+from gateway.ledger.writer import LedgerWriter
+from gateway.limits.backend import LimitsBackend
+from gateway.limits.catalog import LimitsCatalog
 from gateway.limits.estimate import limit_request
 from gateway.limits.rules import Reservation
+from gateway.metrics import GatewayMetrics
 from gateway.proxy.governance import PromptUse
-from gateway.state import GatewayState
 from gateway.upstream.base import Deployment
 from gateway.upstream.router import CallReport
 
@@ -24,9 +34,56 @@ log = logging.getLogger(__name__)
 END_USER_HEADER = "x-gateway-end-user"
 
 
+class Accounting:
+    def __init__(
+        self,
+        *,
+        catalog: LimitsCatalog,
+        limits: LimitsBackend,
+        prices: PriceBook,
+        default_max_output_tokens: int,
+        usage_writer: LedgerWriter,
+        prompt_uses: PromptUseCounter,
+        metrics: GatewayMetrics,
+        model_groups: Collection[str],
+    ) -> None:
+        self.catalog = catalog
+        self.limits = limits
+        self.default_max_output_tokens = default_max_output_tokens
+        self.usage_writer = usage_writer
+        self.prompt_uses = prompt_uses
+        self.metrics = metrics
+        self.model_groups = model_groups
+        self._prices = prices
+        self._price_cache: dict[str, Price] = {}
+        self._settlements: set[asyncio.Task[object]] = set()
+
+    def open(self, endpoint: str) -> RequestBooks:
+        return RequestBooks(self, endpoint)
+
+    def price_of(self, deployment: Deployment) -> Price:
+        """A deployment's price, looked up once (a request asks twice)."""
+        price = self._price_cache.get(deployment.id)
+        if price is None:
+            price = self._prices.price_for(deployment.params, deployment.model_info)
+            self._price_cache[deployment.id] = price
+        return price
+
+    def settle_later(self, reservation: Reservation, cost_nanos: int, tokens: int) -> None:
+        """Settle after the response; the task is kept until it ends (asyncio holds weak references)."""
+        task = asyncio.get_running_loop().create_task(self.limits.settle(reservation, cost_nanos, tokens))
+        self._settlements.add(task)
+        task.add_done_callback(self._settlements.discard)
+
+    async def drain(self, seconds: float) -> None:
+        """Wait for the settlements of the last requests (at shutdown), at most `seconds`."""
+        if self._settlements:
+            await asyncio.wait(self._settlements, timeout=seconds)
+
+
 class RequestBooks:
-    def __init__(self, state: GatewayState, endpoint: str) -> None:
-        self._state = state
+    def __init__(self, accounting: Accounting, endpoint: str) -> None:
+        self._accounts = accounting
         self._started = time.perf_counter()
         self.request_id = "req_" + time_ordered_hex()
         self.event = UsageEvent(request_id=self.request_id, requested_model="", endpoint=endpoint)
@@ -65,17 +122,18 @@ class RequestBooks:
 
         `prompt_tokens` is called only when a limit needs the count (counting costs time).
         """
-        limits = await self._state.catalog.limits_for(principal.team_id, principal.key_id)
+        accounts = self._accounts
+        limits = await accounts.catalog.limits_for(principal.team_id, principal.key_id)
         if not limits:
             return
         request = limit_request(
             principal,
             body,
             prompt_tokens(),
-            self._state.price_of(deployment),
-            default_max_output_tokens=self._state.config.limits.default_max_output_tokens,
+            accounts.price_of(deployment),
+            default_max_output_tokens=accounts.default_max_output_tokens,
         )
-        reservation = await self._state.limits.reserve(request, limits)
+        reservation = await accounts.limits.reserve(request, limits)
         self.reservation = reservation
         self.headers.update(reservation.headers)
 
@@ -84,7 +142,9 @@ class RequestBooks:
         event.prompt_tokens, event.completion_tokens = usage.prompt_tokens, usage.completion_tokens
         event.usage_counted = usage.counted
         if deployment is not None:
-            event.cost_nanos = self._state.price_of(deployment).cost_nanos(usage.prompt_tokens, usage.completion_tokens)
+            event.cost_nanos = self._accounts.price_of(deployment).cost_nanos(
+                usage.prompt_tokens, usage.completion_tokens
+            )
 
     def first_token(self) -> None:
         if self.event.ttft_ms is None:
@@ -96,8 +156,8 @@ class RequestBooks:
         error.headers.update(self.headers)
 
     def _count(self, elapsed: float) -> None:
-        metrics, event = self._state.metrics, self.event
-        model = event.requested_model if event.requested_model in self._state.router.groups else "-"
+        metrics, event = self._accounts.metrics, self.event
+        model = event.requested_model if event.requested_model in self._accounts.model_groups else "-"
         metrics.requests.labels(event.endpoint, model, str(event.status_code)).inc()
         metrics.latency.labels(event.endpoint).observe(elapsed)
         if event.retries:
@@ -122,13 +182,11 @@ class RequestBooks:
         elapsed = time.perf_counter() - self._started
         self.event.latency_ms = int(elapsed * 1000)
         self._count(elapsed)
+        accounts = self._accounts
         if self.reservation is not None:
-            limits, tokens = self._state.limits, self.event.prompt_tokens + self.event.completion_tokens
-            if not limits.settle_here(self.reservation, self.event.cost_nanos, tokens):
-                task = asyncio.get_running_loop().create_task(
-                    limits.settle(self.reservation, self.event.cost_nanos, tokens)
-                )
-                self._state.track(task)
-        self._state.usage_writer.submit(self.event)
+            tokens = self.event.prompt_tokens + self.event.completion_tokens
+            if not accounts.limits.settle_here(self.reservation, self.event.cost_nanos, tokens):
+                accounts.settle_later(self.reservation, self.event.cost_nanos, tokens)
+        accounts.usage_writer.submit(self.event)
         if self._prompt is not None and self.event.status_code == 200 and self.event.team_name is not None:
-            self._state.prompt_uses.count(self._prompt.version_id, self.event.team_name)
+            accounts.prompt_uses.count(self._prompt.version_id, self.event.team_name)

@@ -1,4 +1,4 @@
-"""Reading and checking request bodies before anything is sent upstream."""
+"""JSON bodies in and out: a request's read and checked before anything is sent upstream."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
+from starlette.responses import Response
 
 from gateway.core.errors import InvalidRequest, PayloadTooLarge
 
@@ -32,3 +33,7 @@ async def read_json_body(request: Request, limit: int) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
     return body
+
+
+def json_response(payload: object, headers: dict[str, str]) -> Response:
+    return Response(orjson.dumps(payload), media_type="application/json", headers=headers)

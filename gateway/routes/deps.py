@@ -1,19 +1,34 @@
-"""Request-scoped helpers shared by the routes."""
+"""FastAPI dependencies: each hands a route the one service it uses, built in the lifespan."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
-from gateway.auth import bearer_token
+from filters.review_crypto import AnswerCipher
 from gateway.core.types import Principal
-from gateway.state import GatewayState
+from gateway.proxy.access import Access
 
 
-def gateway_state(request: Request) -> GatewayState:
-    state: GatewayState = request.app.state.gateway
-    return state
+async def key_principal(request: Request) -> Principal:
+    """The calling key's principal (401 without a valid key)."""
+    access: Access = request.app.state.access
+    return await access.principal(request)
 
 
-async def authenticate(request: Request) -> Principal:
-    key = bearer_token(request.headers.get("authorization"), request.headers.get("api-key"))
-    return await gateway_state(request).authenticator.authenticate(key)
+def database(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def review_cipher(request: Request) -> AnswerCipher:
+    cipher: AnswerCipher = request.app.state.review_cipher
+    return cipher
+
+
+KeyPrincipal = Annotated[Principal, Depends(key_principal)]
+Database = Annotated[Engine, Depends(database)]
+ReviewCipher = Annotated[AnswerCipher, Depends(review_cipher)]

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.core.bodies import parse_body
-from gateway.routes.deps import authenticate, gateway_state
+from gateway.routes.deps import Database, KeyPrincipal
 from prompt_library import service
 from prompt_library.payloads import listing_payload, reuse_payload, version_payload
 
@@ -41,12 +41,16 @@ def _json(payload: object, status: int = 200) -> Response:
 
 @router.get("")
 async def list_prompts(
-    request: Request, q: str | None = None, tag: str | None = None, owner_team: str | None = None
+    request: Request,
+    principal: KeyPrincipal,
+    engine: Database,
+    q: str | None = None,
+    tag: str | None = None,
+    owner_team: str | None = None,
 ) -> Response:
-    principal = await authenticate(request)
     listings = await asyncio.to_thread(
         service.list_prompts,
-        gateway_state(request).engine,
+        engine,
         team=principal.team_name,
         query=q,
         tag=tag,
@@ -56,26 +60,23 @@ async def list_prompts(
 
 
 @router.get("/{name}")
-async def get_prompt(name: str, request: Request) -> Response:
-    principal = await authenticate(request)
-    listing = await asyncio.to_thread(service.get_prompt, gateway_state(request).engine, name, team=principal.team_name)
+async def get_prompt(name: str, principal: KeyPrincipal, engine: Database) -> Response:
+    listing = await asyncio.to_thread(service.get_prompt, engine, name, team=principal.team_name)
     return _json(listing_payload(listing, with_versions=True))
 
 
 @router.get("/{name}/reuse")
-async def get_reuse(name: str, request: Request) -> Response:
-    await authenticate(request)
-    figure = await asyncio.to_thread(service.reuse_figure, gateway_state(request).engine, name)
+async def get_reuse(name: str, principal: KeyPrincipal, engine: Database) -> Response:
+    figure = await asyncio.to_thread(service.reuse_figure, engine, name)
     return _json(reuse_payload(figure))
 
 
 @router.post("")
-async def propose_prompt(request: Request) -> Response:
-    principal = await authenticate(request)
+async def propose_prompt(request: Request, principal: KeyPrincipal, engine: Database) -> Response:
     data = await parse_body(request, PromptIn)
     version = await asyncio.to_thread(
         service.propose_prompt,
-        gateway_state(request).engine,
+        engine,
         name=data.id,
         owner_team=principal.team_name,
         author=f"key:{principal.key_prefix}",
@@ -89,12 +90,11 @@ async def propose_prompt(request: Request) -> Response:
 
 
 @router.post("/{name}/versions")
-async def propose_version(name: str, request: Request) -> Response:
-    principal = await authenticate(request)
+async def propose_version(name: str, request: Request, principal: KeyPrincipal, engine: Database) -> Response:
     data = await parse_body(request, VersionIn)
     version = await asyncio.to_thread(
         service.propose_version,
-        gateway_state(request).engine,
+        engine,
         name,
         team=principal.team_name,
         author=f"key:{principal.key_prefix}",
@@ -106,9 +106,6 @@ async def propose_version(name: str, request: Request) -> Response:
 
 
 @router.post("/{name}/versions/{version}/submit")
-async def submit_version(name: str, version: int, request: Request) -> Response:
-    principal = await authenticate(request)
-    row = await asyncio.to_thread(
-        service.submit_for_review, gateway_state(request).engine, name, version, team=principal.team_name
-    )
+async def submit_version(name: str, version: int, principal: KeyPrincipal, engine: Database) -> Response:
+    row = await asyncio.to_thread(service.submit_for_review, engine, name, version, team=principal.team_name)
     return _json({"id": name, **version_payload(row)})

@@ -7,22 +7,24 @@ import asyncio
 
 import orjson
 from fastapi import APIRouter
-from starlette.requests import Request
 from starlette.responses import Response
 
 from filters.review_store import ReviewNotFound, ReviewStatus, get_review_item
 from gateway.core.errors import NotFound
-from gateway.routes.deps import authenticate, gateway_state
+from gateway.routes.deps import Database, KeyPrincipal, ReviewCipher
 
 router = APIRouter()
 
 
 @router.get("/v1/gateway/reviews/{review_id}")
-async def read_review(review_id: str, request: Request) -> Response:
-    state = gateway_state(request)
-    principal = await authenticate(request)
+async def read_review(
+    review_id: str,
+    principal: KeyPrincipal,
+    engine: Database,
+    cipher: ReviewCipher,
+) -> Response:
     try:
-        item = await asyncio.to_thread(get_review_item, state.engine, review_id)
+        item = await asyncio.to_thread(get_review_item, engine, review_id)
     except ReviewNotFound:
         item = None
     # Another key's review is reported as missing, not as forbidden: ids must not be probed.
@@ -38,5 +40,5 @@ async def read_review(review_id: str, request: Request) -> Response:
         "decided_at": int(item.decided_at.timestamp()) if item.decided_at else None,
     }
     if item.status == ReviewStatus.APPROVED:
-        body["released"] = orjson.loads(state.cipher.decrypt(item.original))
+        body["released"] = orjson.loads(cipher.decrypt(item.original))
     return Response(orjson.dumps(body), media_type="application/json")

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from gateway.app import _on_gateway_error, _on_unexpected_error
+from gateway.app import _on_gateway_error, _on_http_error, _on_unexpected_error
 from gateway.core.errors import GatewayError, PermissionDenied
 from gateway.core.outages import DatabaseOutages
-from gateway.fast_lane import FastLane
+from gateway.fast_lane import FastLane, FastRoute
 
 
 async def refused(request: Request) -> Response:
@@ -22,20 +23,33 @@ async def crashed(request: Request) -> Response:
     raise RuntimeError("a bug")
 
 
-@pytest.fixture
-def client() -> TestClient:
-    app = FastAPI()
-    app.add_exception_handler(GatewayError, _on_gateway_error)
-    app.add_exception_handler(Exception, _on_unexpected_error)
+async def fast(request: Request) -> Response:
+    return PlainTextResponse(f"fast {request.method} {request.url.path}")
 
-    @app.get("/elsewhere")
+
+def _app(with_fast_lane: bool) -> TestClient:
+    router = APIRouter()
+    for path, endpoint in (("/refused", refused), ("/crashed", crashed), ("/fast", fast)):
+        router.routes.append(FastRoute(path, endpoint, methods=["POST"]))
+
+    @router.get("/elsewhere")
     async def elsewhere() -> Response:
         return PlainTextResponse("through FastAPI")
 
-    app.add_middleware(
-        FastLane, endpoints={("POST", "/refused"): refused, ("POST", "/crashed"): crashed}, outages=DatabaseOutages()
-    )
+    app = FastAPI()
+    app.add_exception_handler(GatewayError, _on_gateway_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected_error)
+    app.include_router(router)
+    if with_fast_lane:
+        app.add_middleware(FastLane, routes=router.routes, outages=DatabaseOutages())
     return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture(params=[True, False], ids=["fast-lane", "fastapi-routing"])
+def client(request: pytest.FixtureRequest) -> TestClient:
+    """A fast route is an ordinary route: the same answers with the fast lane and without it."""
+    return _app(with_fast_lane=request.param)
 
 
 def test_a_gateway_error_is_its_openai_error(client: TestClient) -> None:
@@ -60,3 +74,12 @@ def test_an_unexpected_error_is_the_apps_logged_500(client: TestClient, caplog: 
 def test_other_requests_go_on_into_the_app(client: TestClient) -> None:
     assert client.get("/elsewhere").text == "through FastAPI"
     assert client.get("/refused").json()["error"]["code"] == "method_not_allowed"
+
+
+def test_a_fast_route_answers_its_method_and_path(client: TestClient) -> None:
+    assert client.post("/fast").text == "fast POST /fast"
+
+
+def test_a_fast_route_has_a_fixed_path() -> None:
+    with pytest.raises(ValueError, match="fixed path"):
+        FastRoute("/items/{id}", fast, methods=["POST"])

@@ -8,43 +8,38 @@ from typing import Any
 
 from filters.answer import answer_slots, apply_decision
 from filters.base import FilterContext
+from filters.screening import Screening
 from gateway.core.types import Action, Principal, Verdict
-from gateway.proxy.answer_review import queue_review
-from gateway.state import GatewayState
-
-REVIEW_HEADER = "x-gateway-review-id"
 
 
 @dataclass(slots=True)
-class FilteredAnswer:
+class ScreenedAnswer:
     body: dict[str, Any]
     verdicts: list[Verdict]
     review_id: str | None = None
 
 
-async def filter_answer(
-    state: GatewayState,
+async def screen_answer(
+    screening: Screening,
     principal: Principal,
     answer: dict[str, Any],
     *,
     request_id: str,
     model: str,
     prompt_ref: str | None,
-) -> FilteredAnswer:
-    if not state.filters.is_active(principal.team_name):
-        return FilteredAnswer(answer, [])
+) -> ScreenedAnswer:
+    if not screening.pipeline.is_active(principal.team_name):
+        return ScreenedAnswer(answer, [])
     context = FilterContext(team=principal.team_name, model=model, request_id=request_id)
-    decision = await state.filters.check_answer(answer_slots(answer), context)
+    decision = await screening.pipeline.check_answer(answer_slots(answer), context)
     verdicts = decision.verdicts()
     if decision.action is Action.ALLOW:
-        return FilteredAnswer(answer, verdicts)
+        return ScreenedAnswer(answer, verdicts)
     delivered = apply_decision(answer, decision)
-    for verdict in verdicts:
-        state.metrics.filter_verdicts.labels(verdict.source, verdict.action.value).inc()
+    screening.counted(verdicts)
     if decision.action not in (Action.BLOCK, Action.FLAG):
-        return FilteredAnswer(delivered, verdicts)
-    review_id = await queue_review(
-        state,
+        return ScreenedAnswer(delivered, verdicts)
+    review_id = await screening.queue_review(
         principal,
         request_id=request_id,
         model=model,
@@ -55,4 +50,4 @@ async def filter_answer(
         streamed=False,
         prompt_ref=prompt_ref,
     )
-    return FilteredAnswer(delivered, verdicts, review_id)
+    return ScreenedAnswer(delivered, verdicts, review_id)

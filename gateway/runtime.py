@@ -1,4 +1,6 @@
-"""Everything a running gateway holds: built once in the app's lifespan and passed down."""
+"""The composition root: every part of a running gateway, built once in the app's lifespan,
+started and closed in order. Routes never see this object: `install` hands each the one service
+it uses (on `app.state`)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.engine import Engine
 
@@ -20,6 +24,7 @@ from filters.registry import default_registry
 from filters.resources import FilterResources
 from filters.review_crypto import AnswerCipher
 from filters.runner import FilterRunner
+from filters.screening import Screening
 from filters.toxicity_backends import build_scorer
 from gateway.auth import KeyAuthenticator
 from gateway.config import AppConfig
@@ -30,7 +35,7 @@ from gateway.core.redis import create_redis
 from gateway.core.scrub import Scrubber
 from gateway.core.settings import GatewaySettings
 from gateway.ledger.audit import AuditSink
-from gateway.ledger.cost import Price, PriceBook
+from gateway.ledger.cost import PriceBook
 from gateway.ledger.prompt_uses import PromptUseCounter
 from gateway.ledger.tables import AUDIT_TABLE, REVIEW_TABLE, USAGE_TABLE
 from gateway.ledger.tokens import TokenCounter
@@ -43,10 +48,16 @@ from gateway.limits.ledger import rebuild_from_ledger
 from gateway.limits.memory_backend import InProcessLimits
 from gateway.limits.redis_backend import RedisLimits
 from gateway.metrics import GatewayMetrics
+from gateway.proxy.access import Access
+from gateway.proxy.accounting import Accounting
+from gateway.proxy.answer_review import ReviewQueue
+from gateway.proxy.chat import ChatCompletions
+from gateway.proxy.embeddings import Embeddings
 from gateway.proxy.governance import Governance
+from gateway.proxy.models import ModelList
 from gateway.proxy.pii_detector import PresidioDetector
 from gateway.proxy.review_keys import answer_cipher
-from gateway.upstream.base import Deployment
+from gateway.routes.health import Readiness
 from gateway.upstream.registry import Providers
 from gateway.upstream.router import Router
 from policies.engine import PolicyEngine
@@ -57,7 +68,7 @@ POLICY_RELOAD_SECONDS = 2.0
 
 
 @dataclass
-class GatewayState:
+class GatewayRuntime:
     config: AppConfig
     engine: Engine
     redis: Redis | None
@@ -68,7 +79,6 @@ class GatewayState:
     router: Router
     cipher: AnswerCipher
     counter: TokenCounter
-    prices: PriceBook
     usage_writer: LedgerWriter
     audit_writer: LedgerWriter
     review_writer: LedgerWriter
@@ -84,16 +94,15 @@ class GatewayState:
     filter_runner: FilterRunner
     filters: FilterPipeline
     prompt_uses: PromptUseCounter
+    accounting: Accounting
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _background: set[asyncio.Task[object]] = field(default_factory=set)
-    _prices: dict[str, Price] = field(default_factory=dict)
 
     @property
     def settings(self) -> GatewaySettings:
         return self.config.core
 
     @classmethod
-    def build(cls, config: AppConfig, outages: DatabaseOutages | None = None) -> GatewayState:
+    def build(cls, config: AppConfig, outages: DatabaseOutages | None = None) -> GatewayRuntime:
         outages = outages or DatabaseOutages()
         settings = config.core
         scrubber = Scrubber(settings.secret_values())
@@ -142,6 +151,18 @@ class GatewayState:
         blocklist = VersionedBlocklist()
         runner = FilterRunner(config.filters.runner, config.filters)
         resources = FilterResources(pii_engine, build_scorer(config.filters.toxicity_scorer), blocklist)
+        router = Router(settings, providers, on_failure=lambda d: metrics.upstream_failures.labels(d.id).inc())
+        prompt_uses = PromptUseCounter(engine, outages=outages)
+        accounting = Accounting(
+            catalog=catalog,
+            limits=limits,
+            prices=PriceBook.from_litellm(),
+            default_max_output_tokens=config.limits.default_max_output_tokens,
+            usage_writer=usage_writer,
+            prompt_uses=prompt_uses,
+            metrics=metrics,
+            model_groups=router.groups,
+        )
         return cls(
             config=config,
             engine=engine,
@@ -150,10 +171,9 @@ class GatewayState:
             metrics=metrics,
             authenticator=KeyAuthenticator(engine, settings.key_cache_seconds, outages),
             providers=providers,
-            router=Router(settings, providers, on_failure=lambda d: metrics.upstream_failures.labels(d.id).inc()),
+            router=router,
             cipher=answer_cipher(settings),
             counter=TokenCounter(),
-            prices=PriceBook.from_litellm(),
             usage_writer=usage_writer,
             audit_writer=audit_writer,
             review_writer=review_writer,
@@ -168,20 +188,48 @@ class GatewayState:
             blocklist_reloader=BlocklistReloader(engine, blocklist, outages=outages),
             filter_runner=runner,
             filters=FilterPipeline(config.filters, default_registry(), resources, runner),
-            prompt_uses=PromptUseCounter(engine, outages=outages),
+            prompt_uses=prompt_uses,
+            accounting=accounting,
         )
 
-    def price_of(self, deployment: Deployment) -> Price:
-        """A deployment's price, looked up once (the request path asks twice per request)."""
-        price = self._prices.get(deployment.id)
-        if price is None:
-            price = self._prices[deployment.id] = self.prices.price_for(deployment.params, deployment.model_info)
-        return price
-
-    def track(self, task: asyncio.Task[object]) -> None:
-        """Keep a background task alive until it ends (asyncio holds only weak references)."""
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+    def install(self, app: FastAPI) -> None:
+        """Hand each route its service."""
+        settings = self.settings
+        access = Access(self.authenticator, self.router)
+        screening = Screening(
+            self.filters,
+            ReviewQueue(self.review_writer, self.cipher, timedelta(hours=settings.review_sla_hours), self.audit),
+            count_verdict=lambda v: self.metrics.filter_verdicts.labels(v.source, v.action.value).inc(),
+        )
+        app.state.access = access
+        app.state.engine = self.engine
+        app.state.review_cipher = self.cipher
+        app.state.metrics = self.metrics
+        app.state.chat_completions = ChatCompletions(
+            access=access,
+            governance=self.governance,
+            router=self.router,
+            counter=self.counter,
+            accounting=self.accounting,
+            screening=screening,
+            metrics=self.metrics,
+            max_request_bytes=settings.max_request_bytes,
+        )
+        app.state.embeddings = Embeddings(
+            access=access,
+            router=self.router,
+            counter=self.counter,
+            accounting=self.accounting,
+            max_request_bytes=settings.max_request_bytes,
+        )
+        app.state.model_list = ModelList(access, self.router)
+        policies = self.governance.policies
+        app.state.readiness = Readiness(
+            self.engine,
+            self.redis,
+            describe_filters=self.filters.describe,
+            describe_policies=lambda: {"version": policies.version, "problems": len(policies.problems)},
+        )
 
     async def start(self) -> None:
         if self.filters.uses_workers():
@@ -215,8 +263,7 @@ class GatewayState:
                 log.exception("policy reload failed")
 
     async def close(self) -> None:
-        if self._background:  # settlements of the last requests
-            await asyncio.wait(self._background, timeout=5)
+        await self.accounting.drain(seconds=5)  # settlements of the last requests
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -16,10 +16,9 @@ import orjson
 
 from filters.base import FilterContext, strongest
 from filters.pipeline import TextSlot
+from filters.screening import Screening
 from filters.stream_buffer import StreamGuard, stream_guard
 from gateway.core.types import Action, Principal, Verdict
-from gateway.proxy.answer_review import queue_review
-from gateway.state import GatewayState
 
 CONTENT = "content"
 TEXT_FIELDS = (CONTENT, "refusal")
@@ -30,11 +29,11 @@ def _arguments_field(position: int) -> str:
     return f"tool_calls.{position}.function.arguments"
 
 
-class StreamFilter:
+class StreamScreen:
     def __init__(
-        self, state: GatewayState, principal: Principal, *, request_id: str, model: str, prompt_ref: str | None
+        self, screening: Screening, principal: Principal, *, request_id: str, model: str, prompt_ref: str | None
     ) -> None:
-        self._state = state
+        self._screening = screening
         self._principal = principal
         self._request_id = request_id
         self._model = model
@@ -51,7 +50,7 @@ class StreamFilter:
         self.action = Action.ALLOW
         self.verdicts: list[Verdict] = []
         self.review_id: str | None = None
-        self._active = state.filters.is_active(principal.team_name)
+        self._active = screening.pipeline.is_active(principal.team_name)
 
     def _guard(self, slot: Slot) -> StreamGuard:
         guard = self._guards.get(slot)
@@ -63,7 +62,7 @@ class StreamFilter:
                 field=slot[1],
                 choice_index=slot[0],
             )
-            guard = self._guards[slot] = stream_guard(self._state.filters, context)
+            guard = self._guards[slot] = stream_guard(self._screening.pipeline, context)
         return guard
 
     async def _feed(self, slot: Slot, text: str) -> str | None:
@@ -223,19 +222,16 @@ class StreamFilter:
         slots = [TextSlot(index, field, "".join(pieces)) for (index, field), pieces in sorted(self._received.items())]
         if not slots:
             return
-        decision = await self._state.filters.check_answer(slots, self._context)
+        decision = await self._screening.pipeline.check_answer(slots, self._context)
         guard_actions = [guard.action for guard in self._guards.values()]
         self.action = strongest([decision.action, *guard_actions, *(Action.BLOCK for _ in self._blocked)])
-        self.verdicts = decision.verdicts()
-        for verdict in self.verdicts:
-            self._state.metrics.filter_verdicts.labels(verdict.source, verdict.action.value).inc()
+        self.verdicts = self._screening.counted(decision.verdicts())
         if self.action not in (Action.BLOCK, Action.FLAG):
             return
         findings = decision.findings() + decision.errors()
         for (index, field), guard in self._guards.items():
             findings += [{**f.as_record(), "choice": index, "field": field, "streamed": True} for f in guard.findings]
-        self.review_id = await queue_review(
-            self._state,
+        self.review_id = await self._screening.queue_review(
             self._principal,
             request_id=self._request_id,
             model=self._model,

@@ -1,0 +1,27 @@
+"""The first checks of every proxied request: which key is calling, and may its team use the model."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from gateway.auth import KeyAuthenticator, bearer_token
+from gateway.core.errors import PermissionDenied
+from gateway.core.types import Principal
+from gateway.upstream.router import Router
+
+
+class Access:
+    def __init__(self, authenticator: KeyAuthenticator, router: Router) -> None:
+        self._authenticator = authenticator
+        self._router = router
+
+    async def principal(self, request: Request) -> Principal:
+        key = bearer_token(request.headers.get("authorization"), request.headers.get("api-key"))
+        return await self._authenticator.authenticate(key)
+
+    def authorise_model(self, principal: Principal, group: str) -> None:
+        self._router.require_group(group)
+        if not principal.may_use(group):
+            raise PermissionDenied(
+                f"Your team '{principal.team_name}' is not allowed to use the model '{group}'.", param="model"
+            )

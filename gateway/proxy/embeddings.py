@@ -1,0 +1,54 @@
+"""An embeddings request from request to ledger: the checks, limits, the upstream call, the books."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.core.errors import GatewayError
+from gateway.ledger.tokens import TokenCounter, TokenUsage, provider_usage
+from gateway.proxy.access import Access
+from gateway.proxy.accounting import END_USER_HEADER, Accounting
+from gateway.proxy.http_body import json_response, read_json_body
+from gateway.proxy.openai_requests import check_embeddings_request, model_of
+from gateway.upstream.router import Router
+
+
+class Embeddings:
+    def __init__(
+        self, *, access: Access, router: Router, counter: TokenCounter, accounting: Accounting, max_request_bytes: int
+    ) -> None:
+        self._access = access
+        self._router = router
+        self._counter = counter
+        self._accounting = accounting
+        self._max_request_bytes = max_request_bytes
+
+    async def handle(self, request: Request) -> Response:
+        books = self._accounting.open("embeddings")
+        try:
+            principal = await self._access.principal(request)
+            books.identify(principal)
+            body = await read_json_body(request, self._max_request_bytes)
+            books.describe_request(body, request.headers.get(END_USER_HEADER))
+            group = check_embeddings_request(body, self._router.extra_params(model_of(body)))
+            self._access.authorise_model(principal, group)
+            deployment = self._router.require_group(group)[0]  # the group's first: the price budgets reserve at
+            model = deployment.params.upstream_model
+            await books.reserve(
+                principal, body, deployment, lambda: self._counter.count_embedding_input(body["input"], model)
+            )
+            result = await self._router.embeddings(group, body, books.route)
+            usage = provider_usage(result) or TokenUsage(
+                self._counter.count_embedding_input(body["input"], model), 0, counted=True
+            )
+            books.used(usage, books.route.deployment)
+            return json_response(result, books.headers)
+        except GatewayError as error:
+            books.failed(error)
+            raise
+        except Exception:
+            books.crashed()
+            raise
+        finally:
+            books.close()

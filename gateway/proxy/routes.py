@@ -1,0 +1,54 @@
+"""The OpenAI-compatible endpoints, declared once: chat completions and embeddings as fast routes
+(gateway.fast_lane), the model list as FastAPI routes. Each path also answers without the `/v1`
+prefix, as OpenAI's SDKs may be pointed at either."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.fast_lane import FastRoute
+from gateway.proxy.chat import ChatCompletions
+from gateway.proxy.embeddings import Embeddings
+from gateway.proxy.http_body import json_response
+from gateway.proxy.models import ModelList
+from gateway.routes.deps import KeyPrincipal
+
+router = APIRouter()
+
+
+async def chat_completions(request: Request) -> Response:
+    chat: ChatCompletions = request.app.state.chat_completions
+    return await chat.handle(request)
+
+
+async def embeddings(request: Request) -> Response:
+    service: Embeddings = request.app.state.embeddings
+    return await service.handle(request)
+
+
+for prefix in ("/v1", ""):
+    router.routes.append(FastRoute(f"{prefix}/chat/completions", chat_completions, methods=["POST"]))
+    router.routes.append(FastRoute(f"{prefix}/embeddings", embeddings, methods=["POST"]))
+
+
+def _model_list(request: Request) -> ModelList:
+    models: ModelList = request.app.state.model_list
+    return models
+
+
+Models = Annotated[ModelList, Depends(_model_list)]
+
+
+@router.get("/v1/models")
+@router.get("/models", include_in_schema=False)
+async def list_models(principal: KeyPrincipal, models: Models) -> Response:
+    return json_response(models.listing(principal), {})
+
+
+@router.get("/v1/models/{model_id:path}")
+async def get_model(model_id: str, principal: KeyPrincipal, models: Models) -> Response:
+    return json_response(models.one(principal, model_id), {})
