@@ -1,20 +1,30 @@
 """A lean HTTP/1.1 client for the fast path: pooled keep-alive connections on asyncio protocols,
 answers parsed by httptools (llhttp, the parser of Node.js).
 
-aiohttp's client cost about 115 µs of CPU and 200 µs of wall time per call here, the largest single
-cost of a plain proxied request. This client does only what an OpenAI-style upstream needs: a POST
-with a length, an answer with a length, chunked or ended by a close, gzip or deflate, streamed as it
-arrives. It never follows redirects: a key sent to `api_base` must not travel on to another host.
+aiohttp's client cost about 115 µs of CPU and 200 µs of wall time per call here (py-spy on
+`benchmarks.proxy`), the largest single cost of a plain proxied request. This client does only what
+an OpenAI-style upstream needs: a POST with a length, an answer with a length, chunked or ended by
+a close, gzip or deflate, streamed as it arrives. It never follows redirects: a key sent to
+`api_base` must not travel on to another host.
+
+Egress as any company client expects it: TLS verified against the system's CAs, or the bundle in
+`SSL_CERT_FILE` / `SSL_CERT_DIR`; `HTTPS_PROXY` / `HTTP_PROXY` (an http:// proxy, with optional
+user:password) and `NO_PROXY` read from the environment as curl and urllib read them. An https
+origin is reached through a CONNECT tunnel (TLS end to end, the proxy sees only the host name), a
+plain http one by sending the absolute URL to the proxy.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import ssl
 import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from typing import NamedTuple, cast
+from urllib import request as urllib_request
+from urllib.parse import unquote, urlsplit
 
 from httptools import HttpParserError, HttpResponseParser
 
@@ -44,10 +54,48 @@ class _StaleConnection(HttpClientError):
 
 
 class Target(NamedTuple):
-    """Where a POST goes: its origin, and its request head up to the Content-Length value."""
+    """Where a POST goes: its origin, and its request head up to the Content-Length value (with the
+    path, or with the absolute URL for a plain-http forward proxy)."""
 
     origin: Origin
     head: bytes
+    absolute_head: bytes
+
+
+class Proxy(NamedTuple):
+    host: str
+    port: int
+    authorization: bytes  # a `Proxy-Authorization` header line, or empty
+
+
+def parse_proxy(url: str) -> Proxy:
+    """An http:// proxy URL (`http://user:password@host:port`); raises ValueError for others."""
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError(f"only http:// proxies are supported, not {parts.scheme}://")
+    authorization = b""
+    if parts.username is not None:
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        authorization = b"Proxy-Authorization: Basic " + base64.b64encode(credentials) + b"\r\n"
+    return Proxy(parts.hostname, parts.port or 80, authorization)
+
+
+class ProxyRoutes:
+    """Which proxy, if any, an origin is reached through: the environment's, read once."""
+
+    def __init__(self, environment: Mapping[str, str] | None = None) -> None:
+        found = urllib_request.getproxies_environment() if environment is None else dict(environment)
+        self._proxies = {scheme: parse_proxy(found[scheme]) for scheme in ("http", "https") if found.get(scheme)}
+        self._bypass = {"no": found["no"]} if found.get("no") else {}
+
+    def proxy_for(self, origin: Origin) -> Proxy | None:
+        scheme, host, port = origin
+        proxy = self._proxies.get(scheme)
+        # urllib's own NO_PROXY matching (typeshed lacks the name): hosts, domain suffixes, ports, "*".
+        bypass = urllib_request.proxy_bypass_environment  # type: ignore[attr-defined]
+        if proxy is None or bypass(f"{host}:{port}", self._bypass):
+            return None
+        return proxy
 
 
 def post_target(url: str, headers: Mapping[str, str]) -> Target:
@@ -57,19 +105,23 @@ def post_target(url: str, headers: Mapping[str, str]) -> Target:
     port = parts.port or (443 if parts.scheme == "https" else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     lines = [
-        f"POST {path} HTTP/1.1",
         f"Host: {parts.netloc}",
         f"User-Agent: {USER_AGENT}",
         "Accept-Encoding: gzip, deflate",
         *(f"{name}: {value}" for name, value in headers.items()),
     ]
-    if any(ch in line for line in lines for ch in "\r\n\0"):
+    if any(ch in line for line in [path, *lines] for ch in "\r\n\0"):
         raise ValueError("a header or the path holds a line break")
     try:
-        head = ("\r\n".join(lines) + "\r\nContent-Length: ").encode("latin-1")
+        fields = ("\r\n".join(lines) + "\r\nContent-Length: ").encode("latin-1")
     except UnicodeEncodeError:
         raise ValueError("a header holds characters HTTP/1.1 cannot carry") from None
-    return Target((parts.scheme, parts.hostname, port), head)
+    absolute = f"{parts.scheme}://{parts.netloc}{path}"
+    return Target(
+        (parts.scheme, parts.hostname, port),
+        f"POST {path} HTTP/1.1\r\n".encode() + fields,
+        f"POST {absolute} HTTP/1.1\r\n".encode() + fields,
+    )
 
 
 class Response:
@@ -305,6 +357,7 @@ class _Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._response: Response | None = None
         self._paused = False
+        self.forward_proxy: Proxy | None = None  # set when requests go to a plain-http forward proxy
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
@@ -376,7 +429,9 @@ class Http1Client:
         max_connections_per_origin: int = 0,
         keepalive_seconds: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
+        proxies: ProxyRoutes | None = None,
     ) -> None:
+        self._proxies = proxies or ProxyRoutes()
         self._max = max_connections
         self._max_per_origin = max_connections_per_origin or max_connections
         self._keepalive = keepalive_seconds
@@ -390,10 +445,9 @@ class Http1Client:
 
     async def post(self, target: Target, body: bytes, *, connect_timeout: float, read_timeout: float) -> Response:
         """Sends the POST and returns once the answer's status and headers are in."""
-        request = b"".join((target.head, b"%d\r\n\r\n" % len(body), body))
         connection = await self._acquire(target.origin, connect_timeout)
         try:
-            return await connection.send(request, read_timeout)
+            return await connection.send(_request(connection, target, body), read_timeout)
         except _StaleConnection:
             # The server dropped idle connections (a restart, its own keep-alive limit): the
             # others it held are as stale. One more try, on a new connection.
@@ -401,7 +455,7 @@ class Http1Client:
                 stale.close()
         connection = await self._acquire(target.origin, connect_timeout)
         try:
-            return await connection.send(request, read_timeout)
+            return await connection.send(_request(connection, target, body), read_timeout)
         except _StaleConnection:
             raise HttpClientError("the connection closed before the answer began") from None
 
@@ -438,11 +492,19 @@ class Http1Client:
         self._live.add(connection)
         self._per_origin[origin] = self._per_origin.get(origin, 0) + 1
         tls = self._tls() if scheme == "https" else None
+        proxy = self._proxies.proxy_for(origin)
+        transport: asyncio.BaseTransport
         try:
             async with asyncio.timeout(connect_timeout):
-                transport, _ = await connection.loop.create_connection(
-                    lambda: connection, host, port, ssl=tls, server_hostname=host if tls else None
-                )
+                if proxy is None:
+                    transport, _ = await connection.loop.create_connection(
+                        lambda: connection, host, port, ssl=tls, server_hostname=host if tls else None
+                    )
+                elif tls is not None:
+                    transport = await _tunnel(connection, proxy, tls)
+                else:
+                    transport, _ = await connection.loop.create_connection(lambda: connection, proxy.host, proxy.port)
+                    connection.forward_proxy = proxy
         except TimeoutError:
             self._forget(connection)
             connection.close()
@@ -458,6 +520,8 @@ class Http1Client:
         return connection
 
     def _tls(self) -> ssl.SSLContext:
+        # The default context verifies certificates and host names, against the system's CAs or
+        # OpenSSL's SSL_CERT_FILE / SSL_CERT_DIR.
         if self._ssl_context is None:
             self._ssl_context = ssl.create_default_context()
         return self._ssl_context
@@ -519,3 +583,49 @@ class Http1Client:
         while self._waiters:
             self._wake_one()  # each finds the client closed
         await asyncio.sleep(0)  # lets the transports run their connection_lost
+
+
+def _request(connection: _Connection, target: Target, body: bytes) -> bytes:
+    length = b"%d\r\n\r\n" % len(body)
+    proxy = connection.forward_proxy
+    if proxy is None:
+        return b"".join((target.head, length, body))
+    return b"".join((target.absolute_head, length[:-2], proxy.authorization, b"\r\n", body))
+
+
+class _TunnelHandshake(asyncio.Protocol):
+    """Reads the proxy's answer to CONNECT, up to the blank line that ends its head."""
+
+    def __init__(self) -> None:
+        self.head: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._buffer = b""
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        if b"\r\n\r\n" in self._buffer and not self.head.done():
+            self.head.set_result(self._buffer)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.head.done():
+            self.head.set_exception(OSError("the proxy closed the connection"))
+
+
+async def _tunnel(connection: _Connection, proxy: Proxy, tls: ssl.SSLContext) -> asyncio.BaseTransport:
+    """A TLS connection to the origin through the proxy's CONNECT tunnel."""
+    _, host, port = connection.origin
+    loop = connection.loop
+    handshake = _TunnelHandshake()
+    transport, _ = await loop.create_connection(lambda: handshake, proxy.host, proxy.port)
+    authority = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    transport.write(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n".encode() + proxy.authorization + b"\r\n")
+    try:
+        head = await handshake.head
+        status_line = head.split(b"\r\n", 1)[0].split()
+        if len(status_line) < 2 or status_line[1] != b"200":
+            raise HttpClientError(f"the proxy refused the tunnel ({b' '.join(status_line[1:]).decode('latin-1')})")
+        upgraded = await loop.start_tls(transport, connection, tls, server_hostname=host)
+    except BaseException:
+        transport.close()
+        raise
+    assert upgraded is not None
+    return upgraded

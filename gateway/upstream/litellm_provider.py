@@ -27,6 +27,9 @@ class LitellmProvider:
         import litellm  # deferred: importing it takes seconds
 
         refuse_redirects()
+        # litellm's aiohttp transport reads HTTPS_PROXY / NO_PROXY only when told to; the fast
+        # path's client always does (SSL_CERT_FILE both read on their own).
+        litellm.aiohttp_trust_env = True
         self._litellm = litellm
         self._scrubber = scrubber
 

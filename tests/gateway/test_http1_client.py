@@ -4,21 +4,16 @@ timeouts, stale and broken connections, flow control and TLS."""
 from __future__ import annotations
 
 import asyncio
-import datetime
 import gzip
-import ipaddress
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from gateway.upstream.http1 import Http1Client, HttpClientError, HttpTimeout, post_target
+from tests.helpers.tls import make_certificates
 
 pytestmark = pytest.mark.anyio
 
@@ -449,9 +444,10 @@ async def test_a_large_fast_stream_read_slowly_arrives_whole(client: Http1Client
 
 
 async def test_https_with_a_trusted_certificate_and_not_without(tmp_path: Path, serve: Serve) -> None:
-    server = await serve(answer_each_request(b"secure"), tls=_tls_server_context(tmp_path))
+    certificates = make_certificates(tmp_path)
+    server = await serve(answer_each_request(b"secure"), tls=certificates.server_context())
     target = post_target(server.url("https"), {})
-    trusting = Http1Client(max_connections=4, ssl_context=ssl.create_default_context(cafile=tmp_path / "cert.pem"))
+    trusting = Http1Client(max_connections=4, ssl_context=ssl.create_default_context(cafile=certificates.ca_file))
     untrusting = Http1Client(max_connections=4)
     try:
         response = await trusting.post(target, b"{}", connect_timeout=2, read_timeout=5)
@@ -474,29 +470,3 @@ def test_targets_refuse_what_would_break_the_request_head() -> None:
     target = post_target("https://api.example.com/v1/chat/completions?api-version=1", {})
     assert target.origin == ("https", "api.example.com", 443)
     assert target.head.startswith(b"POST /v1/chat/completions?api-version=1 HTTP/1.1\r\nHost: api.example.com\r\n")
-
-
-def _tls_server_context(directory: Path) -> ssl.SSLContext:
-    """A self-signed certificate for 127.0.0.1, written to `directory` for the client to trust."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    (directory / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
-    return context

@@ -23,8 +23,11 @@ def free_port() -> int:
 
 
 class GatewayProcess:
-    def __init__(self, workdir: Path, config: dict[str, Any], workers: int = 1) -> None:
+    def __init__(
+        self, workdir: Path, config: dict[str, Any], workers: int = 1, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.workdir = workdir
+        self.extra_env = extra_env or {}
         workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = workdir / "gateway.yaml"
         self.config_path.write_text(yaml.safe_dump(config))
@@ -56,7 +59,7 @@ class GatewayProcess:
         return result
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "PYTHONUNBUFFERED": "1"}
+        return {**os.environ, "PYTHONUNBUFFERED": "1", **self.extra_env}
 
     def create_key(self, team: str, models: str | None = None) -> str:
         extra = ["--models", models] if models else []

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ssl
 import threading
 import time
 from collections import Counter
@@ -248,9 +249,10 @@ class MockUpstream:
 class RunningMockUpstream:
     """Runs a MockUpstream on a loopback port in a background thread with its own event loop."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
         self.mock = MockUpstream()
         self._port = port
+        self._ssl_context = ssl_context
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -260,7 +262,7 @@ class RunningMockUpstream:
         asyncio.set_event_loop(self._loop)
         runner = web.AppRunner(self.mock.app, access_log=None)
         self._loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", self._port)
+        site = web.TCPSite(runner, "127.0.0.1", self._port, ssl_context=self._ssl_context)
         self._loop.run_until_complete(site.start())
         server = site._server
         assert isinstance(server, asyncio.Server) and server.sockets
@@ -272,7 +274,8 @@ class RunningMockUpstream:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        scheme = "https" if self._ssl_context is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/v1"
 
     def __enter__(self) -> RunningMockUpstream:
         self._thread.start()
