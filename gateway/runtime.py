@@ -54,6 +54,7 @@ from gateway.proxy.answer_review import ReviewQueue
 from gateway.proxy.chat import ChatCompletions
 from gateway.proxy.embeddings import Embeddings
 from gateway.proxy.governance import Governance
+from gateway.proxy.messages_api import MessageTokens
 from gateway.proxy.models import ModelList
 from gateway.proxy.pii_detector import PresidioDetector
 from gateway.proxy.review_keys import answer_cipher
@@ -222,6 +223,7 @@ class GatewayRuntime:
             accounting=self.accounting,
             max_request_bytes=settings.max_request_bytes,
         )
+        app.state.message_tokens = MessageTokens(access, self.router, self.counter, settings.max_request_bytes)
         app.state.model_list = ModelList(access, self.router)
         policies = self.governance.policies
         app.state.readiness = Readiness(

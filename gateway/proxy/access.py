@@ -16,7 +16,9 @@ class Access:
         self._router = router
 
     async def principal(self, request: Request) -> Principal:
-        key = bearer_token(request.headers.get("authorization"), request.headers.get("api-key"))
+        """From `Authorization: Bearer`, Azure's `api-key` or Anthropic's `x-api-key`."""
+        headers = request.headers
+        key = bearer_token(headers.get("authorization"), headers.get("api-key") or headers.get("x-api-key"))
         return await self._authenticator.authenticate(key)
 
     def authorise_model(self, principal: Principal, group: str) -> None:

@@ -1,5 +1,9 @@
 """A chat completion from request to ledger: governance before the call, limits, the upstream call
-(plain or streamed), the answer's filters, and the books closed whatever way the request ends."""
+(plain or streamed), the answer's filters, and the books closed whatever way the request ends.
+
+Every API that asks for a chat (chat completions, Responses, Messages) takes this one path: its
+`Dialect` reads the request into a chat body and writes the filtered answer back in its shape.
+"""
 
 from __future__ import annotations
 
@@ -19,14 +23,16 @@ from gateway.ledger.tokens import TokenCounter
 from gateway.metrics import GatewayMetrics
 from gateway.proxy.access import Access
 from gateway.proxy.accounting import END_USER_HEADER, Accounting, RequestBooks
+from gateway.proxy.dialects import ChatDialect, Dialect, StreamEncoder
 from gateway.proxy.governance import Governance
 from gateway.proxy.http_body import json_response, read_json_body
 from gateway.proxy.openai_requests import check_chat_request, model_of
-from gateway.proxy.streaming import DONE, EventStreamResponse, sse_error, sse_event
+from gateway.proxy.streaming import EventStreamResponse
 from gateway.upstream.base import ChunkBatches, Deployment
 from gateway.upstream.router import Router
 
 REVIEW_HEADER = "x-gateway-review-id"
+CHAT = ChatDialect()
 
 
 class ChatCompletions:
@@ -51,13 +57,14 @@ class ChatCompletions:
         self._metrics = metrics
         self._max_request_bytes = max_request_bytes
 
-    async def handle(self, request: Request) -> Response:
-        books = self._accounting.open("chat")
+    async def handle(self, request: Request, dialect: Dialect = CHAT) -> Response:
+        books = self._accounting.open(dialect.endpoint)
         streaming = False
         try:
             principal = await self._access.principal(request)
             books.identify(principal)
-            body = await read_json_body(request, self._max_request_bytes)
+            translation = await dialect.read(await read_json_body(request, self._max_request_bytes), principal)
+            body = translation.chat_body
             books.describe_request(body, request.headers.get(END_USER_HEADER))
             prepared = await self._governance.render_prompt(body)
             if prepared.prompt is not None:
@@ -78,7 +85,7 @@ class ChatCompletions:
                 lambda: self._counter.count_messages(body["messages"], model, body.get("tools")),
             )
             if body.get("stream"):
-                response = await self._open_stream(books, principal, group, body)
+                response = await self._open_stream(books, principal, group, body, translation.stream_encoder())
                 streaming = True
                 return response
             answer = await self._router.chat(group, body, books.route)
@@ -94,7 +101,7 @@ class ChatCompletions:
             books.add_verdicts(screened.verdicts)
             if screened.review_id is not None:
                 books.headers[REVIEW_HEADER] = screened.review_id
-            return json_response(screened.body, books.headers)
+            return json_response(translation.answer(screened.body), books.headers)
         except GatewayError as error:
             books.failed(error)
             raise
@@ -106,7 +113,7 @@ class ChatCompletions:
                 books.close()
 
     async def _open_stream(
-        self, books: RequestBooks, principal: Principal, group: str, body: dict[str, Any]
+        self, books: RequestBooks, principal: Principal, group: str, body: dict[str, Any], encoder: StreamEncoder
     ) -> Response:
         books.event.streamed = True
         batches = await self._router.open_stream(group, with_usage_requested(body), books.route)
@@ -118,7 +125,7 @@ class ChatCompletions:
         screen = StreamScreen(
             self._screening, principal, request_id=books.request_id, model=group, prompt_ref=books.prompt_ref
         )
-        relay = StreamRelay(self._metrics, books, batches, tracker, screen, deployment)
+        relay = StreamRelay(self._metrics, books, batches, tracker, screen, deployment, encoder)
         return EventStreamResponse(relay.events(), headers=books.headers, on_close=relay.finish)
 
 
@@ -134,6 +141,7 @@ class StreamRelay:
         tracker: StreamUsageTracker,
         screen: StreamScreen,
         deployment: Deployment,
+        encoder: StreamEncoder,
     ) -> None:
         self._metrics = metrics
         self._books = books
@@ -141,6 +149,7 @@ class StreamRelay:
         self._tracker = tracker
         self._screen = screen
         self._deployment = deployment
+        self._encoder = encoder
         self._finished = False
         self._closed = False
         metrics.streams_open.inc()
@@ -153,15 +162,17 @@ class StreamRelay:
                 released = await self._screen.process(self._tracker.feed_batch(batch))
                 if released:
                     self._books.first_token()
-                    yield b"".join(sse_event(payload) for payload in released)
+                    frames = self._encoder.events(released)
+                    if frames:
+                        yield frames
             tail = await self._screen.close()
             self._books.add_verdicts(self._screen.verdicts)
             self._finished = True
-            yield b"".join(sse_event(payload) for payload in tail) + DONE
+            yield self._encoder.end(tail)
         except GatewayError as error:
             self._finished = True
             self._books.failed(error)
-            yield sse_error(error)
+            yield self._encoder.error(error)
 
     async def finish(self) -> None:
         """A client that left is charged for what was generated until then."""

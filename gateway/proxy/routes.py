@@ -1,6 +1,6 @@
-"""The OpenAI-compatible endpoints, declared once: chat completions and embeddings as fast routes
-(gateway.fast_lane), the model list as FastAPI routes. Each path also answers without the `/v1`
-prefix, as OpenAI's SDKs may be pointed at either."""
+"""The proxy's endpoints, declared once: chat completions, embeddings and Anthropic's Messages as
+fast routes (gateway.fast_lane), the model list as FastAPI routes. The OpenAI paths also answer
+without the `/v1` prefix, as OpenAI's SDKs may be pointed at either."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from gateway.fast_lane import FastRoute
 from gateway.proxy.chat import ChatCompletions
 from gateway.proxy.embeddings import Embeddings
 from gateway.proxy.http_body import json_response
+from gateway.proxy.messages_answers import error_response as messages_error
+from gateway.proxy.messages_api import MessagesDialect, MessageTokens
 from gateway.proxy.models import ModelList
 from gateway.routes.deps import KeyPrincipal
 
@@ -30,9 +32,26 @@ async def embeddings(request: Request) -> Response:
     return await service.handle(request)
 
 
+MESSAGES = MessagesDialect()
+
+
+async def messages(request: Request) -> Response:
+    chat: ChatCompletions = request.app.state.chat_completions
+    return await chat.handle(request, MESSAGES)
+
+
+async def count_message_tokens(request: Request) -> Response:
+    service: MessageTokens = request.app.state.message_tokens
+    return await service.handle(request)
+
+
 for prefix in ("/v1", ""):
     router.routes.append(FastRoute(f"{prefix}/chat/completions", chat_completions, methods=["POST"]))
     router.routes.append(FastRoute(f"{prefix}/embeddings", embeddings, methods=["POST"]))
+router.routes.append(FastRoute("/v1/messages", messages, methods=["POST"], errors=messages_error))
+router.routes.append(
+    FastRoute("/v1/messages/count_tokens", count_message_tokens, methods=["POST"], errors=messages_error)
+)
 
 
 def _model_list(request: Request) -> ModelList:

@@ -29,6 +29,7 @@ class GatewayProcess:
         self.workdir = workdir
         self.extra_env = extra_env or {}
         workdir.mkdir(parents=True, exist_ok=True)
+        self.config = config
         self.config_path = workdir / "gateway.yaml"
         self.config_path.write_text(yaml.safe_dump(config))
         self.port = free_port()

@@ -1,0 +1,75 @@
+"""The APIs a chat completion can be asked for in. Each request in another API's shape (Responses,
+Messages) is read into a chat completions body, goes through the one governed path of
+`gateway.proxy.chat`, and its answer (plain or streamed, already filtered) is written back in the
+caller's API. A `Dialect` reads a request; the `Translation` it returns writes the answer."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from gateway.core.errors import GatewayError
+from gateway.core.types import Principal
+from gateway.proxy.streaming import DONE, sse_error, sse_event
+
+
+class StreamEncoder(Protocol):
+    def events(self, payloads: list[bytes]) -> bytes:
+        """The caller's events for chat chunks the filters released."""
+        ...
+
+    def end(self, payloads: list[bytes]) -> bytes:
+        """The last released chunks (review id and usage among them), then the stream's end."""
+        ...
+
+    def error(self, error: GatewayError) -> bytes:
+        """The event that ends a stream that failed."""
+        ...
+
+
+class Translation(Protocol):
+    chat_body: dict[str, Any]
+
+    def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
+        """The filtered chat completion as the caller's API returns it."""
+        ...
+
+    def stream_encoder(self) -> StreamEncoder: ...
+
+
+class Dialect(Protocol):
+    endpoint: str  # as the ledger names it
+
+    async def read(self, body: dict[str, Any], principal: Principal) -> Translation:
+        """The request as a chat completions body; InvalidRequest for what its API does not define."""
+        ...
+
+
+class ChatEncoder:
+    """Chat completions' own stream: each chunk as a server-sent event, then `[DONE]`."""
+
+    def events(self, payloads: list[bytes]) -> bytes:
+        return b"".join(sse_event(payload) for payload in payloads)
+
+    def end(self, payloads: list[bytes]) -> bytes:
+        return self.events(payloads) + DONE
+
+    def error(self, error: GatewayError) -> bytes:
+        return sse_error(error)
+
+
+class ChatTranslation:
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.chat_body = body
+
+    def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
+        return completion
+
+    def stream_encoder(self) -> StreamEncoder:
+        return ChatEncoder()
+
+
+class ChatDialect:
+    endpoint = "chat"
+
+    async def read(self, body: dict[str, Any], principal: Principal) -> Translation:
+        return ChatTranslation(body)

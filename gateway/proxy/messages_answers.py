@@ -1,0 +1,192 @@
+"""Chat answers written as Anthropic's Messages API returns them: the message object, its event
+stream (message_start, content blocks with text and tool-input deltas, message_delta with the stop
+reason and usage, message_stop) and its errors. What is written has passed the filters already."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from gateway.core.errors import GatewayError
+
+STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    529: "overloaded_error",
+}
+REVIEW_FIELD = "gateway_review_id"
+
+
+def error_body(error: GatewayError) -> dict[str, Any]:
+    kind = ERROR_TYPES.get(error.status_code, "api_error")
+    return {"type": "error", "error": {"type": kind, "message": str(error)}}
+
+
+def error_response(error: GatewayError) -> Response:
+    return Response(
+        orjson.dumps(error_body(error)),
+        status_code=error.status_code,
+        media_type="application/json",
+        headers=error.headers,
+    )
+
+
+def _arguments(text: str | None) -> Any:
+    try:
+        return orjson.loads(text or "{}")
+    except orjson.JSONDecodeError:
+        return {}  # a model's malformed arguments: the tool gets none rather than a broken answer
+
+
+def usage(chat_usage: dict[str, Any] | None) -> dict[str, Any]:
+    chat_usage = chat_usage or {}
+    cached = (chat_usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+    return {
+        "input_tokens": int(chat_usage.get("prompt_tokens") or 0) - cached,
+        "output_tokens": int(chat_usage.get("completion_tokens") or 0),
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": cached,
+    }
+
+
+def message(completion: dict[str, Any], model: str) -> dict[str, Any]:
+    choice = (completion.get("choices") or [{}])[0]
+    reply = choice.get("message") or {}
+    content: list[dict[str, Any]] = []
+    text = reply.get("content") or reply.get("refusal")
+    if text:
+        content.append({"type": "text", "text": text})
+    for call in reply.get("tool_calls") or []:
+        function = call.get("function") or {}
+        content.append(
+            {
+                "type": "tool_use",
+                "id": call.get("id"),
+                "name": function.get("name"),
+                "input": _arguments(function.get("arguments")),
+            }
+        )
+    return {
+        "id": "msg_" + str(completion.get("id") or "").removeprefix("chatcmpl-"),
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": STOP_REASONS.get(choice.get("finish_reason") or "stop", "end_turn"),
+        "stop_sequence": None,
+        "usage": usage(completion.get("usage")),
+    }
+
+
+def _event(kind: str, payload: dict[str, Any]) -> bytes:
+    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps({"type": kind, **payload}) + b"\n\n"
+
+
+class MessagesEncoder:
+    """Writes a chat stream's released chunks as Messages events, block by block."""
+
+    def __init__(self, model: str) -> None:
+        self._model = model
+        self._started = False
+        self._block = -1  # index of the open content block, -1 for none
+        self._open: str | None = None  # "text" or the id of the open tool_use block
+        self._tools: dict[int, int] = {}  # chat tool call index -> content block index
+        self._stop_reason: str | None = None
+        self._usage: dict[str, Any] | None = None
+        self._review_id: str | None = None
+
+    def _start(self, chunk: dict[str, Any]) -> bytes:
+        self._started = True
+        frame: dict[str, Any] = {
+            "id": "msg_" + str(chunk.get("id") or "").removeprefix("chatcmpl-"),
+            "type": "message",
+            "role": "assistant",
+            "model": self._model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 0, "output_tokens": 0},
+        }
+        return _event("message_start", {"message": frame})
+
+    def _close_block(self) -> bytes:
+        if self._open is None:
+            return b""
+        self._open = None
+        return _event("content_block_stop", {"index": self._block})
+
+    def _text(self, text: str) -> bytes:
+        out = b""
+        if self._open != "text":
+            out += self._close_block()
+            self._block += 1
+            self._open = "text"
+            out += _event("content_block_start", {"index": self._block, "content_block": {"type": "text", "text": ""}})
+        return out + _event(
+            "content_block_delta", {"index": self._block, "delta": {"type": "text_delta", "text": text}}
+        )
+
+    def _tool_call(self, call: dict[str, Any]) -> bytes:
+        out = b""
+        position = int(call.get("index", 0))
+        function = call.get("function") or {}
+        if position not in self._tools:
+            out += self._close_block()
+            self._block += 1
+            self._tools[position] = self._block
+            self._open = f"tool:{position}"
+            block: dict[str, Any] = {
+                "type": "tool_use",
+                "id": call.get("id"),
+                "name": function.get("name") or "",
+                "input": {},
+            }
+            out += _event("content_block_start", {"index": self._block, "content_block": block})
+        arguments = function.get("arguments")
+        if arguments:
+            delta = {"type": "input_json_delta", "partial_json": arguments}
+            out += _event("content_block_delta", {"index": self._tools[position], "delta": delta})
+        return out
+
+    def _chunk(self, chunk: dict[str, Any]) -> bytes:
+        out = b"" if self._started else self._start(chunk)
+        if chunk.get("usage"):
+            self._usage = chunk["usage"]
+        if chunk.get(REVIEW_FIELD):
+            self._review_id = chunk[REVIEW_FIELD]
+        for choice in chunk.get("choices") or []:
+            if int(choice.get("index", 0)) != 0:
+                continue  # Messages has one answer per request
+            delta = choice.get("delta") or {}
+            text = delta.get("content") or delta.get("refusal")
+            if text:
+                out += self._text(text)
+            for call in delta.get("tool_calls") or []:
+                out += self._tool_call(call)
+            if choice.get("finish_reason"):
+                self._stop_reason = STOP_REASONS.get(choice["finish_reason"], "end_turn")
+                out += self._close_block()
+        return out
+
+    def events(self, payloads: list[bytes]) -> bytes:
+        return b"".join(self._chunk(orjson.loads(payload)) for payload in payloads)
+
+    def end(self, payloads: list[bytes]) -> bytes:
+        out = self.events(payloads) + self._close_block()
+        if not self._started:
+            out += self._start({})
+        delta: dict[str, Any] = {"delta": {"stop_reason": self._stop_reason or "end_turn", "stop_sequence": None}}
+        delta["usage"] = usage(self._usage)
+        if self._review_id is not None:
+            delta[REVIEW_FIELD] = self._review_id
+        return out + _event("message_delta", delta) + _event("message_stop", {})
+
+    def error(self, error: GatewayError) -> bytes:
+        return _event("error", {"error": error_body(error)["error"]})
