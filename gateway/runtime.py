@@ -58,6 +58,7 @@ from gateway.proxy.messages_api import MessageTokens
 from gateway.proxy.models import ModelList
 from gateway.proxy.pii_detector import PresidioDetector
 from gateway.proxy.review_keys import answer_cipher
+from gateway.proxy.stored_responses import STORED_RESPONSES_TABLE, ResponseStore
 from gateway.routes.health import Readiness
 from gateway.upstream.registry import Providers
 from gateway.upstream.router import Router
@@ -83,6 +84,7 @@ class GatewayRuntime:
     usage_writer: LedgerWriter
     audit_writer: LedgerWriter
     review_writer: LedgerWriter
+    responses_writer: LedgerWriter
     audit: AuditSink
     catalog: LimitsCatalog
     limits: LimitsBackend
@@ -127,6 +129,9 @@ class GatewayRuntime:
         usage_writer = LedgerWriter(engine, spill_dir, table=USAGE_TABLE, on_database_state=database_state("usage"))
         audit_writer = LedgerWriter(engine, spill_dir, table=AUDIT_TABLE, on_database_state=database_state("audit"))
         review_writer = LedgerWriter(engine, spill_dir, table=REVIEW_TABLE, on_database_state=database_state("review"))
+        responses_writer = LedgerWriter(
+            engine, spill_dir, table=STORED_RESPONSES_TABLE, on_database_state=database_state("responses")
+        )
         audit = AuditSink(audit_writer)
         catalog = LimitsCatalog(engine, config.limits.catalog_refresh_seconds, outages=outages)
         alerts = BudgetAlerts(metrics)
@@ -178,6 +183,7 @@ class GatewayRuntime:
             usage_writer=usage_writer,
             audit_writer=audit_writer,
             review_writer=review_writer,
+            responses_writer=responses_writer,
             audit=audit,
             catalog=catalog,
             limits=limits,
@@ -223,6 +229,9 @@ class GatewayRuntime:
             accounting=self.accounting,
             max_request_bytes=settings.max_request_bytes,
         )
+        app.state.response_store = ResponseStore(
+            self.engine, self.responses_writer, self.cipher, timedelta(days=settings.stored_response_days)
+        )
         app.state.message_tokens = MessageTokens(access, self.router, self.counter, settings.max_request_bytes)
         app.state.model_list = ModelList(access, self.router)
         policies = self.governance.policies
@@ -241,6 +250,7 @@ class GatewayRuntime:
         await self.usage_writer.start()
         await self.audit_writer.start()
         await self.review_writer.start()
+        await self.responses_writer.start()
         self.prompt_uses.start()
         await self.blocklist_reloader.refresh()
         self.blocklist_reloader.start()
@@ -278,6 +288,7 @@ class GatewayRuntime:
         await self.usage_writer.close()
         await self.audit_writer.close()
         await self.review_writer.close()
+        await self.responses_writer.close()
         self.filter_runner.close()
         await self.limits.close()
         if self.redis is not None:

@@ -199,6 +199,9 @@ class GatewaySettings(_Strict):
         default_factory=list, description="Fernet keys for reviewed answers at rest; the first encrypts"
     )
     review_sla_hours: float = Field(default=24.0, gt=0)
+    stored_response_days: float = Field(
+        default=30.0, gt=0, description="how long a Responses API answer stays readable and continuable"
+    )
     upstream: UpstreamPoolSettings = Field(default_factory=UpstreamPoolSettings)
     policies_dir: str | None = Field(default=None, description="policy YAML files; default: the shipped ones")
     # Sections owned by other rooms, validated by them at start-up (gateway.config), kept raw here.

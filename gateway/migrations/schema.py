@@ -11,6 +11,7 @@ TABLE_MODULES = (
     "filters.review_store",
     "filters.blocklist_store",
     "gateway.ledger.records",
+    "gateway.proxy.stored_responses",
     "gateway.limits.models",
     "prompt_library.models",
     "admin.accounts.models",

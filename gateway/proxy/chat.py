@@ -101,7 +101,7 @@ class ChatCompletions:
             books.add_verdicts(screened.verdicts)
             if screened.review_id is not None:
                 books.headers[REVIEW_HEADER] = screened.review_id
-            return json_response(translation.answer(screened.body), books.headers)
+            return json_response(await translation.answer(screened.body), books.headers)
         except GatewayError as error:
             books.failed(error)
             raise
@@ -168,7 +168,7 @@ class StreamRelay:
             tail = await self._screen.close()
             self._books.add_verdicts(self._screen.verdicts)
             self._finished = True
-            yield self._encoder.end(tail)
+            yield await self._encoder.end(tail)
         except GatewayError as error:
             self._finished = True
             self._books.failed(error)

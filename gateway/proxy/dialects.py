@@ -17,7 +17,7 @@ class StreamEncoder(Protocol):
         """The caller's events for chat chunks the filters released."""
         ...
 
-    def end(self, payloads: list[bytes]) -> bytes:
+    async def end(self, payloads: list[bytes]) -> bytes:
         """The last released chunks (review id and usage among them), then the stream's end."""
         ...
 
@@ -29,7 +29,7 @@ class StreamEncoder(Protocol):
 class Translation(Protocol):
     chat_body: dict[str, Any]
 
-    def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
+    async def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
         """The filtered chat completion as the caller's API returns it."""
         ...
 
@@ -50,7 +50,7 @@ class ChatEncoder:
     def events(self, payloads: list[bytes]) -> bytes:
         return b"".join(sse_event(payload) for payload in payloads)
 
-    def end(self, payloads: list[bytes]) -> bytes:
+    async def end(self, payloads: list[bytes]) -> bytes:
         return self.events(payloads) + DONE
 
     def error(self, error: GatewayError) -> bytes:
@@ -61,7 +61,7 @@ class ChatTranslation:
     def __init__(self, body: dict[str, Any]) -> None:
         self.chat_body = body
 
-    def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
+    async def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
         return completion
 
     def stream_encoder(self) -> StreamEncoder:

@@ -25,7 +25,7 @@ class MessagesTranslation:
         self._model = body["model"]
         self.chat_body = chat_body(body)
 
-    def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
+    async def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
         return message(completion, self._model)
 
     def stream_encoder(self) -> StreamEncoder:

@@ -1,7 +1,8 @@
 """JSON Schemas of the OpenAI objects the gateway builds itself, written from OpenAI's published
 OpenAPI description (openai/openai-openapi: CreateChatCompletionResponse,
-CreateChatCompletionStreamResponse, ChatCompletionResponseMessage, CompletionUsage, ErrorResponse):
-the required fields, their types and their enumerations. Extra fields are allowed, as there."""
+CreateChatCompletionStreamResponse, ChatCompletionResponseMessage, CompletionUsage, ErrorResponse,
+Response, OutputMessage, OutputTextContent, FunctionToolCall, ResponseUsage and the Response*Event
+schemas): the required fields, their types and their enumerations. Extra fields are allowed, as there."""
 
 from __future__ import annotations
 
@@ -119,6 +120,148 @@ ERROR_RESPONSE = {
             },
         }
     },
+}
+
+OUTPUT_TEXT = {
+    "type": "object",
+    "required": ["type", "text", "annotations", "logprobs"],
+    "properties": {
+        "type": {"enum": ["output_text"]},
+        "text": {"type": "string"},
+        "annotations": {"type": "array"},
+        "logprobs": {"type": "array"},
+    },
+}
+OUTPUT_MESSAGE = {
+    "type": "object",
+    "required": ["id", "type", "role", "content", "status"],
+    "properties": {
+        "id": {"type": "string"},
+        "type": {"enum": ["message"]},
+        "role": {"enum": ["assistant"]},
+        "status": {"enum": ["in_progress", "completed", "incomplete"]},
+        "content": {
+            "type": "array",
+            "items": {
+                "anyOf": [
+                    OUTPUT_TEXT,
+                    {
+                        "type": "object",
+                        "required": ["type", "refusal"],
+                        "properties": {"type": {"enum": ["refusal"]}, "refusal": {"type": "string"}},
+                    },
+                ]
+            },
+        },
+    },
+}
+FUNCTION_TOOL_CALL = {
+    "type": "object",
+    "required": ["type", "call_id", "name", "arguments"],
+    "properties": {
+        "type": {"enum": ["function_call"]},
+        "id": {"type": "string"},
+        "call_id": {"type": "string"},
+        "name": {"type": "string"},
+        "arguments": {"type": "string"},
+        "status": {"enum": ["in_progress", "completed", "incomplete"]},
+    },
+}
+OUTPUT_ITEM = {"anyOf": [OUTPUT_MESSAGE, FUNCTION_TOOL_CALL]}
+RESPONSE_USAGE = {
+    "type": "object",
+    "required": ["input_tokens", "input_tokens_details", "output_tokens", "output_tokens_details", "total_tokens"],
+    "properties": {
+        "input_tokens": {"type": "integer"},
+        "input_tokens_details": {"type": "object", "required": ["cached_tokens"]},
+        "output_tokens": {"type": "integer"},
+        "output_tokens_details": {"type": "object", "required": ["reasoning_tokens"]},
+        "total_tokens": {"type": "integer"},
+    },
+}
+RESPONSE = {
+    "type": "object",
+    "required": [
+        "id", "object", "created_at", "error", "incomplete_details", "instructions", "model", "tools", "output",
+        "parallel_tool_calls", "metadata", "tool_choice", "temperature", "top_p",
+    ],
+    "properties": {
+        "id": {"type": "string"},
+        "object": {"enum": ["response"]},
+        "created_at": {"type": "number"},
+        "status": {"enum": ["completed", "failed", "in_progress", "cancelled", "queued", "incomplete"]},
+        "incomplete_details": {
+            "anyOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "properties": {"reason": {"enum": ["max_output_tokens", "content_filter"]}},
+                },
+            ]
+        },
+        "output": {"type": "array", "items": OUTPUT_ITEM},
+        "usage": {"anyOf": [{"type": "null"}, RESPONSE_USAGE]},
+        "tools": {"type": "array"},
+        "metadata": {"anyOf": [{"type": "null"}, {"type": "object"}]},
+    },
+}  # fmt: skip
+
+
+def _event(kind: str, **properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["type", "sequence_number", *properties],
+        "properties": {"type": {"enum": [kind]}, "sequence_number": {"type": "integer"}, **properties},
+    }
+
+
+_INDEX = {"type": "integer"}
+_STRING = {"type": "string"}
+RESPONSE_EVENTS: dict[str, dict[str, Any]] = {
+    "response.created": _event("response.created", response=RESPONSE),
+    "response.in_progress": _event("response.in_progress", response=RESPONSE),
+    "response.completed": _event("response.completed", response=RESPONSE),
+    "response.incomplete": _event("response.incomplete", response=RESPONSE),
+    "response.failed": _event("response.failed", response=RESPONSE),
+    "response.output_item.added": _event("response.output_item.added", output_index=_INDEX, item=OUTPUT_ITEM),
+    "response.output_item.done": _event("response.output_item.done", output_index=_INDEX, item=OUTPUT_ITEM),
+    "response.content_part.added": _event(
+        "response.content_part.added",
+        item_id=_STRING,
+        output_index=_INDEX,
+        content_index=_INDEX,
+        part={"type": "object"},
+    ),
+    "response.content_part.done": _event(
+        "response.content_part.done",
+        item_id=_STRING,
+        output_index=_INDEX,
+        content_index=_INDEX,
+        part={"type": "object"},
+    ),
+    "response.output_text.delta": _event(
+        "response.output_text.delta",
+        item_id=_STRING,
+        output_index=_INDEX,
+        content_index=_INDEX,
+        delta=_STRING,
+        logprobs={"type": "array"},
+    ),
+    "response.output_text.done": _event(
+        "response.output_text.done",
+        item_id=_STRING,
+        output_index=_INDEX,
+        content_index=_INDEX,
+        text=_STRING,
+        logprobs={"type": "array"},
+    ),
+    "response.function_call_arguments.delta": _event(
+        "response.function_call_arguments.delta", item_id=_STRING, output_index=_INDEX, delta=_STRING
+    ),
+    "response.function_call_arguments.done": _event(
+        "response.function_call_arguments.done", item_id=_STRING, output_index=_INDEX, arguments=_STRING
+    ),
+    "error": _event("error", code={"type": ["string", "null"]}, message=_STRING, param={"type": ["string", "null"]}),
 }
 
 

@@ -1,0 +1,353 @@
+"""Chat answers written as OpenAI's Responses API returns them: the response object (output
+messages and function calls, status, usage) and its event stream (response.created, output items
+and content parts added, text and argument deltas, their done events, response.completed or
+response.incomplete). What is written has passed the filters already."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from gateway.core.errors import GatewayError
+
+REVIEW_FIELD = "gateway_review_id"
+INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
+
+
+def usage(chat_usage: dict[str, Any] | None) -> dict[str, Any]:
+    chat_usage = chat_usage or {}
+    prompt = int(chat_usage.get("prompt_tokens") or 0)
+    completion = int(chat_usage.get("completion_tokens") or 0)
+    cached = (chat_usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+    reasoning = (chat_usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0
+    return {
+        "input_tokens": prompt,
+        "input_tokens_details": {"cached_tokens": cached},
+        "output_tokens": completion,
+        "output_tokens_details": {"reasoning_tokens": reasoning},
+        "total_tokens": prompt + completion,
+    }
+
+
+def _tools(request: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "function",
+            "name": tool["name"],
+            "description": tool.get("description"),
+            "parameters": tool.get("parameters"),
+            "strict": tool.get("strict"),
+        }
+        for tool in request.get("tools") or []
+    ]
+
+
+class ResponseFrame:
+    """The fields of a response that come from its request, and its identity."""
+
+    def __init__(self, request: dict[str, Any], response_id: str) -> None:
+        self.id = response_id
+        self.created_at = int(time.time())
+        self._request = request
+
+    def response(self, status: str, output: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        request = self._request
+        text = request.get("text") or {}
+        return {
+            "id": self.id,
+            "object": "response",
+            "created_at": self.created_at,
+            "status": status,
+            "error": None,
+            "incomplete_details": None,
+            "instructions": request.get("instructions"),
+            "max_output_tokens": request.get("max_output_tokens"),
+            "model": request["model"],
+            "output": output,
+            "parallel_tool_calls": request.get("parallel_tool_calls", True),
+            "previous_response_id": request.get("previous_response_id"),
+            "reasoning": {"effort": (request.get("reasoning") or {}).get("effort"), "summary": None},
+            "store": request.get("store", True),
+            "temperature": request.get("temperature", 1.0),
+            "text": {"format": text.get("format") or {"type": "text"}, "verbosity": text.get("verbosity", "medium")},
+            "tool_choice": request.get("tool_choice", "auto"),
+            "tools": _tools(request),
+            "top_p": request.get("top_p", 1.0),
+            "truncation": request.get("truncation", "disabled"),
+            "user": request.get("user"),
+            "metadata": request.get("metadata") or {},
+            "usage": None,
+            **extra,
+        }
+
+    def finished(self, output: list[dict[str, Any]], finish_reason: str | None, chat_usage: Any) -> dict[str, Any]:
+        reason = INCOMPLETE_REASONS.get(finish_reason or "")
+        status = "incomplete" if reason else "completed"
+        return self.response(
+            status,
+            output,
+            incomplete_details={"reason": reason} if reason else None,
+            usage=usage(chat_usage),
+            completed_at=int(time.time()) if status == "completed" else None,
+        )
+
+
+def _text_part(text: str) -> dict[str, Any]:
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def _message(item_id: str, text: str | None, refusal: str | None, status: str = "completed") -> dict[str, Any]:
+    content = [_text_part(text)] if text else []
+    if refusal:
+        content.append({"type": "refusal", "refusal": refusal})
+    return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
+
+
+def _function_call(call: dict[str, Any], status: str = "completed") -> dict[str, Any]:
+    function = call.get("function") or {}
+    return {
+        "type": "function_call",
+        "id": "fc_" + str(call.get("id") or ""),
+        "call_id": call.get("id"),
+        "name": function.get("name") or "",
+        "arguments": function.get("arguments") or "",
+        "status": status,
+    }
+
+
+def answer_output(completion: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """The first choice's output items, and its finish reason."""
+    choice = (completion.get("choices") or [{}])[0]
+    reply = choice.get("message") or {}
+    output: list[dict[str, Any]] = []
+    if reply.get("content") or reply.get("refusal"):
+        item_id = "msg_" + str(completion.get("id") or "").removeprefix("chatcmpl-")
+        output.append(_message(item_id, reply.get("content"), reply.get("refusal")))
+    output += [_function_call(call) for call in reply.get("tool_calls") or []]
+    return output, choice.get("finish_reason")
+
+
+def response_object(frame: ResponseFrame, completion: dict[str, Any]) -> dict[str, Any]:
+    output, finish_reason = answer_output(completion)
+    return frame.finished(output, finish_reason, completion.get("usage"))
+
+
+Store = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class ResponsesEncoder:
+    """Writes a chat stream's released chunks as Responses events; at the end the whole response,
+    stored first (when the request asked for it) so that its id can be continued at once."""
+
+    def __init__(self, frame: ResponseFrame, store: Store | None) -> None:
+        self._frame = frame
+        self._store = store
+        self._sequence = 0
+        self._started = False
+        self._output: list[dict[str, Any]] = []  # items so far; the open one is last
+        self._text: list[str] = []
+        self._refusal: list[str] = []
+        self._message_open = False
+        self._calls: dict[int, dict[str, Any]] = {}  # chat tool call index -> its output item
+        self._arguments: dict[int, list[str]] = {}
+        self._open_call: int | None = None
+        self._finish_reason: str | None = None
+        self._usage: Any = None
+        self._review_id: str | None = None
+
+    def _event(self, kind: str, **payload: Any) -> bytes:
+        data = {"type": kind, "sequence_number": self._sequence, **payload}
+        self._sequence += 1
+        return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+    def _start(self) -> bytes:
+        self._started = True
+        response = self._frame.response("in_progress", [])
+        return self._event("response.created", response=response) + self._event(
+            "response.in_progress", response=response
+        )
+
+    def _message_id(self) -> str:
+        return "msg_" + self._frame.id.removeprefix("resp_")
+
+    def _open_message(self) -> bytes:
+        out = self._close_call()
+        if self._message_open:
+            return out
+        self._message_open = True
+        index = len(self._output)
+        self._output.append(_message(self._message_id(), None, None, status="in_progress"))
+        return out + self._event("response.output_item.added", output_index=index, item=self._output[-1])
+
+    def _text_delta(self, text: str) -> bytes:
+        out = self._open_message()
+        index = len(self._output) - 1
+        if not self._text:
+            out += self._event(
+                "response.content_part.added",
+                item_id=self._message_id(),
+                output_index=index,
+                content_index=0,
+                part=_text_part(""),
+            )
+        self._text.append(text)
+        return out + self._event(
+            "response.output_text.delta",
+            item_id=self._message_id(),
+            output_index=index,
+            content_index=0,
+            delta=text,
+            logprobs=[],
+        )
+
+    def _refusal_delta(self, text: str) -> bytes:
+        out = self._open_message()
+        index = len(self._output) - 1
+        content_index = 1 if self._text else 0
+        if not self._refusal:
+            out += self._event(
+                "response.content_part.added",
+                item_id=self._message_id(),
+                output_index=index,
+                content_index=content_index,
+                part={"type": "refusal", "refusal": ""},
+            )
+        self._refusal.append(text)
+        return out + self._event(
+            "response.refusal.delta",
+            item_id=self._message_id(),
+            output_index=index,
+            content_index=content_index,
+            delta=text,
+        )
+
+    def _close_message(self) -> bytes:
+        if not self._message_open:
+            return b""
+        self._message_open = False
+        index = len(self._output) - 1
+        text, refusal = "".join(self._text), "".join(self._refusal)
+        item_id = self._message_id()
+        out = b""
+        if self._text:
+            out += self._event(
+                "response.output_text.done",
+                item_id=item_id,
+                output_index=index,
+                content_index=0,
+                text=text,
+                logprobs=[],
+            )
+            out += self._event(
+                "response.content_part.done",
+                item_id=item_id,
+                output_index=index,
+                content_index=0,
+                part=_text_part(text),
+            )
+        if self._refusal:
+            content_index = 1 if self._text else 0
+            out += self._event(
+                "response.refusal.done",
+                item_id=item_id,
+                output_index=index,
+                content_index=content_index,
+                refusal=refusal,
+            )
+            out += self._event(
+                "response.content_part.done",
+                item_id=item_id,
+                output_index=index,
+                content_index=content_index,
+                part={"type": "refusal", "refusal": refusal},
+            )
+        self._output[index] = _message(item_id, text or None, refusal or None)
+        return out + self._event("response.output_item.done", output_index=index, item=self._output[index])
+
+    def _call_delta(self, call: dict[str, Any]) -> bytes:
+        position = int(call.get("index", 0))
+        function = call.get("function") or {}
+        out = b""
+        if position not in self._calls:
+            out += self._close_message() + self._close_call()
+            item = _function_call(call, status="in_progress")
+            self._calls[position] = item
+            self._arguments[position] = []
+            self._open_call = position
+            self._output.append(item)
+            out += self._event("response.output_item.added", output_index=len(self._output) - 1, item=item)
+        item = self._calls[position]
+        arguments = function.get("arguments")
+        if arguments:
+            self._arguments[position].append(arguments)
+            out += self._event(
+                "response.function_call_arguments.delta",
+                item_id=item["id"],
+                output_index=self._output.index(item),
+                delta=arguments,
+            )
+        return out
+
+    def _close_call(self) -> bytes:
+        if self._open_call is None:
+            return b""
+        position, self._open_call = self._open_call, None
+        item = self._calls[position]
+        index = self._output.index(item)
+        arguments = "".join(self._arguments[position])
+        done = {**item, "arguments": arguments, "status": "completed"}
+        self._output[index] = self._calls[position] = done
+        return self._event(
+            "response.function_call_arguments.done",
+            item_id=item["id"],
+            output_index=index,
+            name=item["name"],
+            arguments=arguments,
+        ) + self._event("response.output_item.done", output_index=index, item=done)
+
+    def _chunk(self, chunk: dict[str, Any]) -> bytes:
+        out = b"" if self._started else self._start()
+        if chunk.get("usage"):
+            self._usage = chunk["usage"]
+        if chunk.get(REVIEW_FIELD):
+            self._review_id = chunk[REVIEW_FIELD]
+        for choice in chunk.get("choices") or []:
+            if int(choice.get("index", 0)) != 0:
+                continue  # a response has one answer
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                out += self._text_delta(delta["content"])
+            if delta.get("refusal"):
+                out += self._refusal_delta(delta["refusal"])
+            for call in delta.get("tool_calls") or []:
+                out += self._call_delta(call)
+            if choice.get("finish_reason"):
+                self._finish_reason = choice["finish_reason"]
+        return out
+
+    def events(self, payloads: list[bytes]) -> bytes:
+        return b"".join(self._chunk(orjson.loads(payload)) for payload in payloads)
+
+    async def end(self, payloads: list[bytes]) -> bytes:
+        out = self.events(payloads)
+        if not self._started:
+            out += self._start()
+        out += self._close_message() + self._close_call()
+        extra = {REVIEW_FIELD: self._review_id} if self._review_id else {}
+        response = {**self._frame.finished(self._output, self._finish_reason, self._usage), **extra}
+        if self._store is not None:
+            await self._store(response)
+        kind = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
+        return out + self._event(kind, response=response)
+
+    def error(self, error: GatewayError) -> bytes:
+        body = error.body()["error"]
+        failed = self._frame.response(
+            "failed", self._output, error={"code": "server_error", "message": body["message"]}
+        )
+        return self._event("error", code=body["code"], message=body["message"], param=body["param"]) + self._event(
+            "response.failed", response=failed
+        )

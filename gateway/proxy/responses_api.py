@@ -1,0 +1,68 @@
+"""OpenAI's Responses API (`POST /v1/responses`, `GET /v1/responses/{id}`), as the openai SDKs and
+agents call it: read into a chat completion, it takes the one governed path of
+`gateway.proxy.chat`, whatever provider serves the model; a stored response can be continued with
+`previous_response_id` by keys of the same team."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from gateway.core.types import Principal
+from gateway.proxy.dialects import StreamEncoder
+from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder, response_object
+from gateway.proxy.responses_requests import chat_body, chat_messages, check_responses_request
+from gateway.proxy.stored_responses import ResponseStore
+
+
+def _assistant_turn(output: list[dict[str, Any]]) -> dict[str, Any]:
+    """A response's output as the chat message that continues the conversation."""
+    text = "".join(part.get("text", "") for item in output if item["type"] == "message" for part in item["content"])
+    calls = [
+        {"id": item["call_id"], "type": "function", "function": {"name": item["name"], "arguments": item["arguments"]}}
+        for item in output
+        if item["type"] == "function_call"
+    ]
+    turn: dict[str, Any] = {"role": "assistant", "content": text or None}
+    if calls:
+        turn["tool_calls"] = calls
+    elif not text:
+        turn["content"] = ""
+    return turn
+
+
+class ResponsesTranslation:
+    def __init__(
+        self, body: dict[str, Any], principal: Principal, history: list[dict[str, Any]], store: ResponseStore
+    ) -> None:
+        self.chat_body = chat_body(body, history)
+        self._frame = ResponseFrame(body, "resp_" + secrets.token_hex(16))
+        self._principal = principal
+        self._turns = history + chat_messages(None, body.get("input"))
+        self._store = store if body.get("store", True) else None
+
+    async def _save(self, response: dict[str, Any]) -> None:
+        if self._store is not None:
+            conversation = [*self._turns, _assistant_turn(response["output"])]
+            await self._store.save(self._principal, response, conversation)
+
+    async def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
+        response = response_object(self._frame, completion)
+        await self._save(response)
+        return response
+
+    def stream_encoder(self) -> StreamEncoder:
+        return ResponsesEncoder(self._frame, self._save if self._store is not None else None)
+
+
+class ResponsesDialect:
+    endpoint = "responses"
+
+    def __init__(self, store: ResponseStore) -> None:
+        self._store = store
+
+    async def read(self, body: dict[str, Any], principal: Principal) -> ResponsesTranslation:
+        check_responses_request(body)
+        previous = body.get("previous_response_id")
+        history = await self._store.conversation(principal, previous) if previous else []
+        return ResponsesTranslation(body, principal, history, self._store)

@@ -1,0 +1,279 @@
+"""OpenAI's Responses request, checked against its documented fields and read into a chat
+completions body: instructions, input as text or as items (messages with text and images, function
+calls and their outputs), function tools, tool choice, the text format, reasoning effort and the
+token limit. Built-in tools (web search, file search, computer use) and background runs are not
+served here: a 400 names them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.proxy.fields import (
+    Check,
+    anything,
+    array_of,
+    boolean,
+    check_fields,
+    either,
+    integer,
+    invalid_value,
+    nullable,
+    number,
+    shape,
+    string,
+    string_map,
+    tagged,
+)
+
+input_text = shape({"type": string(), "text": string()}, ("text",))
+input_image = shape(
+    {"type": string(), "image_url": string(), "file_id": string(), "detail": string("auto", "low", "high", "original")},
+    ("image_url",),
+)
+output_text = shape({"type": string(), "text": string(), "annotations": anything, "logprobs": anything}, ("text",))
+refusal = shape({"type": string(), "refusal": string()}, ("refusal",))
+input_content = either(
+    "a string or an array of content parts",
+    {str: string(), list: array_of(tagged("type", {"input_text": input_text, "input_image": input_image}))},
+)
+assistant_content = either(
+    "a string or an array of content parts",
+    {str: string(), list: array_of(tagged("type", {"output_text": output_text, "refusal": refusal}))},
+)
+_message_fields = {"type": string("message"), "content": input_content, "id": string(), "status": string()}
+message_item = tagged(
+    "role",
+    {
+        "user": shape({**_message_fields, "role": string()}, ("content",)),
+        "system": shape({**_message_fields, "role": string()}, ("content",)),
+        "developer": shape({**_message_fields, "role": string()}, ("content",)),
+        "assistant": shape({**_message_fields, "role": string(), "content": assistant_content}, ("content",)),
+    },
+)
+function_call_item = shape(
+    {
+        "type": string(),
+        "id": string(),
+        "call_id": string(),
+        "name": string(),
+        "arguments": string(),
+        "status": string("in_progress", "completed", "incomplete"),
+    },
+    ("call_id", "name", "arguments"),
+)
+function_call_output_item = shape(
+    {
+        "type": string(),
+        "id": string(),
+        "call_id": string(),
+        "output": either(
+            "a string or an array of content parts",
+            {str: string(), list: array_of(tagged("type", {"input_text": input_text}))},
+        ),
+        "status": string("in_progress", "completed", "incomplete"),
+    },
+    ("call_id", "output"),
+)
+_typed_items = tagged(
+    "type",
+    {"message": message_item, "function_call": function_call_item, "function_call_output": function_call_output_item},
+)
+
+
+def _input_item(value: Any, path: str) -> None:
+    """An item is a message when it has a role and no type other than `message` (the easy form)."""
+    if isinstance(value, dict) and "role" in value and value.get("type", "message") == "message":
+        message_item(value, path)
+    else:
+        _typed_items(value, path)
+
+
+function_tool = shape(
+    {
+        "type": string(),
+        "name": string(max_length=64),
+        "description": nullable(string()),
+        "parameters": anything,
+        "strict": boolean,
+    },
+    ("name",),
+)
+tool_choice = either(
+    "a string or an object",
+    {
+        str: string("none", "auto", "required"),
+        dict: tagged("type", {"function": shape({"type": string(), "name": string()}, ("name",))}),
+    },
+)
+text_format = tagged(
+    "type",
+    {
+        "text": shape({"type": string()}),
+        "json_object": shape({"type": string()}),
+        "json_schema": shape(
+            {
+                "type": string(),
+                "name": string(max_length=64),
+                "description": string(),
+                "schema": anything,
+                "strict": boolean,
+            },
+            ("name", "schema"),
+        ),
+    },
+)
+
+RESPONSES_FIELDS: dict[str, Check] = {
+    "model": string(),
+    "input": either("a string or an array of input items", {str: string(), list: array_of(_input_item)}),
+    "instructions": string(),
+    "tools": array_of(tagged("type", {"function": function_tool}), max_items=128),
+    "tool_choice": tool_choice,
+    "parallel_tool_calls": boolean,
+    "max_output_tokens": integer(1),
+    "temperature": number(0, 2),
+    "top_p": number(0, 1),
+    "top_logprobs": integer(0, 20),
+    "text": shape({"format": text_format, "verbosity": string("low", "medium", "high")}),
+    "reasoning": shape(
+        {
+            "effort": string("none", "minimal", "low", "medium", "high", "xhigh"),
+            "summary": string("auto", "concise", "detailed"),
+        }
+    ),
+    "metadata": string_map(max_keys=16, max_key_length=64, max_value_length=512),
+    "user": string(),
+    "safety_identifier": string(max_length=64),
+    "prompt_cache_key": string(),
+    "service_tier": string("auto", "default", "flex", "scale", "priority"),
+    "store": boolean,
+    "stream": boolean,
+    "stream_options": shape({"include_obfuscation": boolean}),
+    "previous_response_id": string(),
+    "truncation": string("auto", "disabled"),
+    "include": array_of(string()),
+    "prompt": anything,  # a library prompt reference {id, version, variables}, checked where it is rendered
+    "background": boolean,
+}
+
+
+# Fields whose name and meaning are the same in both APIs.
+PASSED_AS_THEY_ARE = (
+    "temperature",
+    "top_p",
+    "top_logprobs",
+    "parallel_tool_calls",
+    "metadata",
+    "user",
+    "safety_identifier",
+    "prompt_cache_key",
+    "service_tier",
+    "prompt",
+)
+
+
+def check_responses_request(body: dict[str, Any]) -> None:
+    check_fields(body, RESPONSES_FIELDS, ("model",), "")
+    if body.get("background"):
+        raise invalid_value("background", "background responses are not served by this gateway.")
+    if body.get("input") is None and body.get("prompt") is None:
+        raise invalid_value("input", "a response needs an input (or a library prompt).")
+
+
+def _parts(content: str | list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+    if isinstance(content, str):
+        return content
+    parts: list[dict[str, Any]] = []
+    for part in content:
+        if part["type"] == "input_image":
+            image: dict[str, Any] = {"url": part["image_url"]}
+            if part.get("detail") in ("low", "high", "auto"):
+                image["detail"] = part["detail"]
+            parts.append({"type": "image_url", "image_url": image})
+        else:
+            parts.append({"type": "text", "text": part.get("text", part.get("refusal", ""))})
+    return parts
+
+
+def _output_text(output: str | list[dict[str, Any]]) -> str:
+    return output if isinstance(output, str) else "".join(part["text"] for part in output)
+
+
+def chat_messages(instructions: str | None, items: str | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The conversation as chat messages; consecutive function calls become one assistant turn."""
+    messages: list[dict[str, Any]] = []
+    if instructions:
+        messages.append({"role": "system", "content": instructions})
+    if isinstance(items, str):
+        return [*messages, {"role": "user", "content": items}]
+    for item in items or []:
+        kind = item.get("type", "message")
+        if kind == "function_call":
+            call = {
+                "id": item["call_id"],
+                "type": "function",
+                "function": {"name": item["name"], "arguments": item["arguments"]},
+            }
+            last = messages[-1] if messages else None
+            if last is not None and last["role"] == "assistant" and last.get("tool_calls") is not None:
+                last["tool_calls"].append(call)
+            else:
+                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        elif kind == "function_call_output":
+            messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": _output_text(item["output"])})
+        else:
+            content = _parts(item["content"])
+            if item["role"] == "assistant" and isinstance(content, list):
+                content = "".join(part["text"] for part in content)
+            messages.append({"role": item["role"], "content": content})
+    return messages
+
+
+def _response_format(text_format: dict[str, Any]) -> dict[str, Any]:
+    if text_format["type"] != "json_schema":
+        return {"type": text_format["type"]}
+    schema = {key: text_format[key] for key in ("name", "description", "schema", "strict") if key in text_format}
+    return {"type": "json_schema", "json_schema": schema}
+
+
+def chat_body(body: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
+    """A checked Responses request as a chat completions body, after the `history` of the
+    conversation its `previous_response_id` names (instructions are not carried over, as OpenAI's)."""
+    messages = chat_messages(body.get("instructions"), None) + history + chat_messages(None, body.get("input"))
+    chat: dict[str, Any] = {"model": body["model"], "messages": messages}
+    for name in PASSED_AS_THEY_ARE:
+        if body.get(name) is not None:
+            chat[name] = body[name]
+    if body.get("top_logprobs"):
+        chat["logprobs"] = True
+    if body.get("max_output_tokens") is not None:
+        chat["max_completion_tokens"] = body["max_output_tokens"]
+    if body.get("tools"):
+        chat["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    key: tool[key]
+                    for key in ("name", "description", "parameters", "strict")
+                    if tool.get(key) is not None
+                },
+            }
+            for tool in body["tools"]
+        ]
+    choice = body.get("tool_choice")
+    if choice is not None:
+        chat["tool_choice"] = (
+            choice if isinstance(choice, str) else {"type": "function", "function": {"name": choice["name"]}}
+        )
+    text = body.get("text") or {}
+    if text.get("format"):
+        chat["response_format"] = _response_format(text["format"])
+    if text.get("verbosity"):
+        chat["verbosity"] = text["verbosity"]
+    effort = (body.get("reasoning") or {}).get("effort")
+    if effort:
+        chat["reasoning_effort"] = effort
+    if body.get("stream"):
+        chat["stream"] = True
+        chat["stream_options"] = {"include_usage": True}  # the last event reports usage
+    return chat
