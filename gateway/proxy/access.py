@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Depends
 from starlette.requests import Request
 
 from gateway.auth import KeyAuthenticator, bearer_token
@@ -27,3 +30,12 @@ class Access:
             raise PermissionDenied(
                 f"Your team '{principal.team_name}' is not allowed to use the model '{group}'.", param="model"
             )
+
+
+async def key_principal(request: Request) -> Principal:
+    """A FastAPI dependency: the calling key's principal (401 without a valid key)."""
+    access: Access = request.app.state.access
+    return await access.principal(request)
+
+
+KeyPrincipal = Annotated[Principal, Depends(key_principal)]

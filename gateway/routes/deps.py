@@ -9,14 +9,6 @@ from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
 from filters.review_crypto import AnswerCipher
-from gateway.core.types import Principal
-from gateway.proxy.access import Access
-
-
-async def key_principal(request: Request) -> Principal:
-    """The calling key's principal (401 without a valid key)."""
-    access: Access = request.app.state.access
-    return await access.principal(request)
 
 
 def database(request: Request) -> Engine:
@@ -29,6 +21,5 @@ def review_cipher(request: Request) -> AnswerCipher:
     return cipher
 
 
-KeyPrincipal = Annotated[Principal, Depends(key_principal)]
 Database = Annotated[Engine, Depends(database)]
 ReviewCipher = Annotated[AnswerCipher, Depends(review_cipher)]

@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.core.bodies import parse_body
-from gateway.routes.deps import Database, KeyPrincipal
+from gateway.proxy.access import KeyPrincipal
+from gateway.routes.deps import Database
 from prompt_library import service
 from prompt_library.payloads import listing_payload, reuse_payload, version_payload
 

@@ -11,7 +11,8 @@ from starlette.responses import Response
 
 from filters.review_store import ReviewNotFound, ReviewStatus, get_review_item
 from gateway.core.errors import NotFound
-from gateway.routes.deps import Database, KeyPrincipal, ReviewCipher
+from gateway.proxy.access import KeyPrincipal
+from gateway.routes.deps import Database, ReviewCipher
 
 router = APIRouter()
 
