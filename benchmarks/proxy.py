@@ -5,8 +5,10 @@ default filters (the headline) and with filters off, loads each at concurrency 1
 plain and streamed, all with the same 590-character answer with nothing to find, and prints
 requests/s, p50, p99, CPU per request and each gateway's ratio to the passthrough. Then streams
 from an upstream that paces its chunks (time to first content, to the end, content events), and
-with `--findings` the cost of answers with something to find. Uses wrk when installed.
-Run: `.venv/bin/python -m benchmarks.proxy [--seconds 3] [--rounds 3] [--findings]`.
+with `--findings` the cost of answers with something to find. With `--apis responses,messages`
+each gateway is also loaded through the Responses and Messages APIs, and each is compared with
+the same gateway's chat completions. Uses wrk when installed.
+Run: `.venv/bin/python -m benchmarks.proxy [--seconds 3] [--rounds 3] [--findings] [--apis ...]`.
 """
 
 from __future__ import annotations
@@ -167,6 +169,18 @@ FINDINGS = {
 }
 
 
+def api_body(api: str, stream: bool) -> bytes:
+    """The same question in each API's shape (the answer, and so the filters' work, is the same)."""
+    if api == "responses":
+        return orjson.dumps({"model": "bench", "input": SAFE_TEXT, "stream": stream})
+    if api == "messages":
+        return orjson.dumps({"model": "bench", "max_tokens": 1024, "messages": [SAFE_PROMPT], "stream": stream})
+    return orjson.dumps({"model": "bench", "messages": [SAFE_PROMPT], "stream": stream})
+
+
+API_PATHS = {"chat": "/v1/chat/completions", "responses": "/v1/responses", "messages": "/v1/messages"}
+
+
 @dataclass
 class Variant:
     """One gateway set-up; `against` names the target its ratio is taken against."""
@@ -316,7 +330,9 @@ def main() -> None:
     parser.add_argument("--paced-answers", type=int, default=5, help="streamed answers per target, paced")
     parser.add_argument("--findings", action="store_true", help="also measure answers with something to find")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--apis", default="", help="also load each gateway through: responses, messages")
     args = parser.parse_args()
+    apis = [api for api in args.apis.split(",") if api]
     use_wrk = args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk") is not None)
     root = Path(__file__).resolve().parent.parent
     work = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
@@ -344,8 +360,12 @@ def main() -> None:
             process, url, key = _gateway(root, work, variant, upstream, paced)
             processes.append(process)
             targets[variant.name] = (url, {"Authorization": f"Bearer {key}"}, process.pid)
+            for api in apis:
+                api_url = url.removesuffix(API_PATHS["chat"]) + API_PATHS[api]
+                targets[f"{variant.name} {api}"] = (api_url, {"x-api-key": key}, process.pid)
         body_of = {
-            stream: orjson.dumps({"model": "bench", "messages": [SAFE_PROMPT], "stream": stream})
+            (name, stream): api_body(name.rsplit(" ", 1)[1] if " " in name else "chat", stream)
+            for name in targets
             for stream in (False, True)
         }
         results: list[Result] = []
@@ -361,10 +381,11 @@ def main() -> None:
                     for name in names[shift:] + names[:shift]:
                         url, auth, pid = targets[name]
                         headers = {"Content-Type": "application/json", **auth}
+                        body = body_of[(name, stream)]
                         if round_number == 0:
-                            measure(url, body_of[stream], headers, concurrency, 1.0, use_wrk)  # warm-up
+                            measure(url, body, headers, concurrency, 1.0, use_wrk)  # warm-up
                         samples[name].append(
-                            measure_with_cpu(pid, url, body_of[stream], headers, concurrency, args.seconds, use_wrk)
+                            measure_with_cpu(pid, url, body, headers, concurrency, args.seconds, use_wrk)
                         )
                         # The next target starts once this one has finished its after-work (a gateway
                         # writes its last ledger batch): else whichever comes next pays for it.
@@ -384,6 +405,8 @@ def main() -> None:
                 url, auth, pid = targets[name]
                 findings[name] = measure_findings(url, auth, pid, args.seconds, use_wrk)
         _print(results, chosen, "wrk" if use_wrk else "asyncio", args.rounds)
+        if apis:
+            _print_apis(results, chosen, apis)
         _print_paced(paced_results, args.pace_ms)
         for name, costs in findings.items():
             _print_findings(name, costs)
@@ -413,6 +436,24 @@ def _print(results: list[Result], chosen: list[Variant], loadgen: str, rounds: i
                 )
     upstream = [by_key[("upstream", s, c)] for s in (False, True) for c in concurrencies]
     print("\nupstream alone rps: " + ", ".join(f"{r.rps:.0f}" for r in upstream))
+
+
+def _print_apis(results: list[Result], chosen: list[Variant], apis: list[str]) -> None:
+    print("\nthe same gateway through the other APIs, against its chat completions\n")
+    by_key = {(r.target, r.stream, r.concurrency): r for r in results}
+    print("| gateway | API | mode | conc. | rps | chat rps | rps ratio | CPU µs/req | chat CPU µs/req |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for variant in chosen:
+        for api in apis:
+            for stream in (False, True):
+                for concurrency in sorted({r.concurrency for r in results}):
+                    result = by_key[(f"{variant.name} {api}", stream, concurrency)]
+                    chat = by_key[(variant.name, stream, concurrency)]
+                    print(
+                        f"| {variant.name} | {api} | {'stream' if stream else 'plain'} | {concurrency} "
+                        f"| {result.rps:.0f} | {chat.rps:.0f} | **{result.rps / chat.rps:.2f}** "
+                        f"| {result.cpu_us:.0f} | {chat.cpu_us:.0f} |"
+                    )
 
 
 def _print_paced(results: list[Paced], pace_ms: float) -> None:
