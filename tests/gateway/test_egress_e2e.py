@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import anthropic
 import pytest
 from openai import OpenAI
 from openai.types.chat import ChatCompletionMessageParam
@@ -56,6 +57,19 @@ def _gateway(folder: Path, upstream: RunningMockUpstream, env: dict[str, str]) -
     return gateway.start()
 
 
+def _ask_every_door(gateway: GatewayProcess, key: str, model: str) -> list[str]:
+    """The answer through chat completions (plain, streamed), Responses and Messages."""
+    client = OpenAI(base_url=gateway.base_url, api_key=key, max_retries=0, timeout=30)
+    claude = anthropic.Anthropic(base_url=gateway.root_url, api_key=key, max_retries=0, timeout=30)
+    message = claude.messages.create(model=model, max_tokens=50, messages=[{"role": "user", "content": "hello"}])
+    return [
+        _ask(gateway, key, model, stream=False),
+        _ask(gateway, key, model, stream=True),
+        client.responses.create(model=model, input="hello").output_text,
+        message.content[0].text if message.content[0].type == "text" else "",
+    ]
+
+
 def _ask(gateway: GatewayProcess, key: str, model: str, stream: bool) -> str:
     client = OpenAI(base_url=gateway.base_url, api_key=key, max_retries=0, timeout=30)
     messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hello"}]
@@ -75,8 +89,7 @@ def test_upstream_calls_go_through_the_proxy_and_trust_the_bundle(
         )
         try:
             key = gateway.create_key("egress")
-            assert _ask(gateway, key, model, stream=False) == "Mock answer: hello"
-            assert _ask(gateway, key, model, stream=True) == "Mock answer: hello"
+            assert _ask_every_door(gateway, key, model) == ["Mock answer: hello"] * 4
         finally:
             gateway.stop()
     assert proxy.tunnels and set(proxy.tunnels) == {f"127.0.0.1:{tls_upstream.port}"}
