@@ -120,21 +120,19 @@ named_choice = tagged(
     },
 )
 tool_choice = either("a string or an object", {str: string("none", "auto", "required"), dict: named_choice})
+# The output formats both chat completions and Responses take (Responses flattens json_schema).
+PLAIN_FORMATS: dict[str, Check] = {"text": shape({"type": string()}), "json_object": shape({"type": string()})}
+JSON_SCHEMA_FIELDS: dict[str, Check] = {
+    "name": string(max_length=64),
+    "description": string(),
+    "schema": anything,
+    "strict": boolean,
+}
 response_format = tagged(
     "type",
     {
-        "text": shape({"type": string()}),
-        "json_object": shape({"type": string()}),
-        "json_schema": shape(
-            {
-                "type": string(),
-                "json_schema": shape(
-                    {"name": string(max_length=64), "description": string(), "schema": anything, "strict": boolean},
-                    ("name",),
-                ),
-            },
-            ("json_schema",),
-        ),
+        **PLAIN_FORMATS,
+        "json_schema": shape({"type": string(), "json_schema": shape(JSON_SCHEMA_FIELDS, ("name",))}, ("json_schema",)),
     },
 )
 stop = either("a string or an array of strings", {str: string(), list: array_of(string(), max_items=4)})

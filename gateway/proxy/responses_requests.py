@@ -24,6 +24,7 @@ from gateway.proxy.fields import (
     string_map,
     tagged,
 )
+from gateway.proxy.openai_requests import JSON_SCHEMA_FIELDS, PLAIN_FORMATS
 
 input_text = shape({"type": string(), "text": string()}, ("text",))
 input_image = shape(
@@ -107,20 +108,7 @@ tool_choice = either(
 )
 text_format = tagged(
     "type",
-    {
-        "text": shape({"type": string()}),
-        "json_object": shape({"type": string()}),
-        "json_schema": shape(
-            {
-                "type": string(),
-                "name": string(max_length=64),
-                "description": string(),
-                "schema": anything,
-                "strict": boolean,
-            },
-            ("name", "schema"),
-        ),
-    },
+    {**PLAIN_FORMATS, "json_schema": shape({"type": string(), **JSON_SCHEMA_FIELDS}, ("name", "schema"))},
 )
 
 RESPONSES_FIELDS: dict[str, Check] = {
