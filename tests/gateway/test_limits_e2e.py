@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import anthropic
 import httpx
 import openai
 import pytest
@@ -86,6 +87,26 @@ def test_spent_budget_answers_429_insufficient_quota_as_openai_does(gateway: Gat
     row = ledger.row(refused.value.response.headers["x-request-id"])
     assert (row.team_name, row.status_code, row.error_code) == (member.team, 429, "insufficient_quota")
     assert row.cost_nanos == 0
+
+
+def test_a_spent_budget_refuses_the_responses_and_messages_apis_too(gateway: GatewayProcess, ledger: Ledger) -> None:
+    member = new_team_key(gateway, "spent-doors", models=["gpt-test"])
+    set_limit(gateway, "budgets", key_prefix=member.prefix, amount_usd="0.00002", period="total")
+    let_catalogs_refresh()
+    client = member.client(gateway)
+    claude = anthropic.Anthropic(base_url=gateway.root_url, api_key=member.key, max_retries=0, timeout=30)
+    client.responses.create(model="gpt-test", input="a b", max_output_tokens=5)
+    with pytest.raises(openai.RateLimitError) as refused:
+        for _ in range(5):  # the first answer's settlement may still be on its way
+            client.responses.create(model="gpt-test", input="a b", max_output_tokens=5)
+    assert refused.value.code == "insufficient_quota"
+    row = ledger.row(refused.value.response.headers["x-request-id"])
+    assert (row.endpoint, row.status_code, row.error_code) == ("responses", 429, "insufficient_quota")
+    with pytest.raises(anthropic.RateLimitError) as also_refused:
+        claude.messages.create(model="gpt-test", max_tokens=5, messages=[{"role": "user", "content": "a b"}])
+    assert also_refused.value.body["error"]["type"] == "rate_limit_error"  # type: ignore[index]
+    row = ledger.row(also_refused.value.response.headers["x-request-id"])
+    assert (row.endpoint, row.status_code) == ("messages", 429)
 
 
 # --- rate limits ---------------------------------------------------------------------------------
