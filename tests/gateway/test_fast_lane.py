@@ -27,10 +27,15 @@ async def fast(request: Request) -> Response:
     return PlainTextResponse(f"fast {request.method} {request.url.path}")
 
 
+def own_format(error: GatewayError) -> Response:
+    return PlainTextResponse(f"own format: {error}", status_code=error.status_code)
+
+
 def _app(with_fast_lane: bool) -> TestClient:
     router = APIRouter()
     for path, endpoint in (("/refused", refused), ("/crashed", crashed), ("/fast", fast)):
         router.routes.append(FastRoute(path, endpoint, methods=["POST"]))
+    router.routes.append(FastRoute("/refused-in-own-format", refused, methods=["POST"], errors=own_format))
 
     @router.get("/elsewhere")
     async def elsewhere() -> Response:
@@ -78,6 +83,11 @@ def test_other_requests_go_on_into_the_app(client: TestClient) -> None:
 
 def test_a_fast_route_answers_its_method_and_path(client: TestClient) -> None:
     assert client.post("/fast").text == "fast POST /fast"
+
+
+def test_a_fast_route_writes_its_errors_in_its_apis_format(client: TestClient) -> None:
+    response = client.post("/refused-in-own-format")
+    assert (response.status_code, response.text) == (403, "own format: not for your team")
 
 
 def test_a_fast_route_has_a_fixed_path() -> None:
