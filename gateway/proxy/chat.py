@@ -168,7 +168,7 @@ class StreamRelay:
             tail = await self._screen.close()
             self._books.add_verdicts(self._screen.verdicts)
             self._finished = True
-            yield await self._encoder.end(tail)
+            yield self._encoder.end(tail)
         except GatewayError as error:
             self._finished = True
             self._books.failed(error)

@@ -17,7 +17,7 @@ class StreamEncoder(Protocol):
         """The caller's events for chat chunks the filters released."""
         ...
 
-    async def end(self, payloads: list[bytes]) -> bytes:
+    def end(self, payloads: list[bytes]) -> bytes:
         """The last released chunks (review id and usage among them), then the stream's end."""
         ...
 
@@ -50,7 +50,7 @@ class ChatEncoder:
     def events(self, payloads: list[bytes]) -> bytes:
         return b"".join(sse_event(payload) for payload in payloads)
 
-    async def end(self, payloads: list[bytes]) -> bytes:
+    def end(self, payloads: list[bytes]) -> bytes:
         return self.events(payloads) + DONE
 
     def error(self, error: GatewayError) -> bytes:

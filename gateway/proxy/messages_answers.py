@@ -178,7 +178,7 @@ class MessagesEncoder:
     def events(self, payloads: list[bytes]) -> bytes:
         return b"".join(self._chunk(orjson.loads(payload)) for payload in payloads)
 
-    async def end(self, payloads: list[bytes]) -> bytes:
+    def end(self, payloads: list[bytes]) -> bytes:
         out = self.events(payloads) + self._close_block()
         if not self._started:
             out += self._start({})

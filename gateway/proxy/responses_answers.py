@@ -6,7 +6,7 @@ response.incomplete). What is written has passed the filters already."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -135,12 +135,12 @@ def response_object(frame: ResponseFrame, completion: dict[str, Any]) -> dict[st
     return frame.finished(output, finish_reason, completion.get("usage"))
 
 
-Store = Callable[[dict[str, Any]], Awaitable[None]]
+Store = Callable[[dict[str, Any]], None]
 
 
 class ResponsesEncoder:
     """Writes a chat stream's released chunks as Responses events; at the end the whole response,
-    stored first (when the request asked for it) so that its id can be continued at once."""
+    stored first (when the request asked for it)."""
 
     def __init__(self, frame: ResponseFrame, store: Store | None) -> None:
         self._frame = frame
@@ -331,7 +331,7 @@ class ResponsesEncoder:
     def events(self, payloads: list[bytes]) -> bytes:
         return b"".join(self._chunk(orjson.loads(payload)) for payload in payloads)
 
-    async def end(self, payloads: list[bytes]) -> bytes:
+    def end(self, payloads: list[bytes]) -> bytes:
         out = self.events(payloads)
         if not self._started:
             out += self._start()
@@ -339,7 +339,7 @@ class ResponsesEncoder:
         extra = {REVIEW_FIELD: self._review_id} if self._review_id else {}
         response = {**self._frame.finished(self._output, self._finish_reason, self._usage), **extra}
         if self._store is not None:
-            await self._store(response)
+            self._store(response)
         kind = "response.incomplete" if response["status"] == "incomplete" else "response.completed"
         return out + self._event(kind, response=response)
 

@@ -41,14 +41,14 @@ class ResponsesTranslation:
         self._turns = history + chat_messages(None, body.get("input"))
         self._store = store if body.get("store", True) else None
 
-    async def _save(self, response: dict[str, Any]) -> None:
+    def _save(self, response: dict[str, Any]) -> None:
         if self._store is not None:
             conversation = [*self._turns, _assistant_turn(response["output"])]
-            await self._store.save(self._principal, response, conversation)
+            self._store.save(self._principal, response, conversation)
 
     async def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
         response = response_object(self._frame, completion)
-        await self._save(response)
+        self._save(response)
         return response
 
     def stream_encoder(self) -> StreamEncoder:

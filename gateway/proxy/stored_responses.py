@@ -1,11 +1,19 @@
 """Responses kept for `previous_response_id` and `GET /v1/responses/{id}`: the conversation so far
-and the response object, encrypted at rest with the review items' cipher, written before the
-response is handed out (queued durably while the database is away), read only by the team that
-made them, and forgotten after `stored_response_days`."""
+and the response object, encrypted at rest with the review items' cipher, read only by the team
+that made them, and forgotten after `stored_response_days`.
+
+They go to the database in the ledger writer's batches (durable: spilled to disk while the database
+is away), as a write per response cost more CPU than the rest of the request. So that an id can be
+continued at once, this process remembers the responses it made lately, and a lookup that misses
+the database looks again once a batch of another process has had time to land.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,8 +22,8 @@ from sqlalchemy import Column, DateTime, LargeBinary
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel
 
-from filters.review_crypto import AnswerCipher
-from gateway.core.errors import NotFound
+from filters.review_crypto import AnswerCipher, UndecryptableAnswer
+from gateway.core.errors import GatewayError, NotFound
 from gateway.core.models import utcnow
 from gateway.core.types import Principal
 from gateway.ledger.tables import LedgerTable
@@ -35,6 +43,17 @@ class StoredResponse(SQLModel, table=True):
 
 
 STORED_RESPONSES_TABLE = LedgerTable("responses", StoredResponse.__table__, "id")  # type: ignore[attr-defined]
+log = logging.getLogger(__name__)
+RECENT_RESPONSES = 10_000  # remembered per process, for continuations that come at once
+BATCH_LANDING_SECONDS = 0.5  # longer than a writer's linger (0.2 s) and its insert
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    team_id: int
+    expires_at: datetime
+    conversation: list[dict[str, Any]]
+    response: dict[str, Any]
 
 
 def _utc(moment: datetime) -> datetime:
@@ -47,40 +66,54 @@ class ResponseStore:
         self._writer = writer
         self._cipher = cipher
         self._retention = retention
+        self._recent: OrderedDict[str, _Kept] = OrderedDict()
 
-    async def save(self, principal: Principal, response: dict[str, Any], conversation: list[dict[str, Any]]) -> None:
+    def save(self, principal: Principal, response: dict[str, Any], conversation: list[dict[str, Any]]) -> None:
         now = utcnow()
-        row = {
-            "id": response["id"],
-            "team_id": principal.team_id,
-            "key_id": principal.key_id,
-            "created_at": now,
-            "expires_at": now + self._retention,
-            "conversation": self._cipher.encrypt(orjson.dumps(conversation).decode()),
-            "response": self._cipher.encrypt(orjson.dumps(response).decode()),
-        }
-        await self._writer.write_now(row)
+        kept = _Kept(principal.team_id, now + self._retention, conversation, response)
+        self._recent[response["id"]] = kept
+        if len(self._recent) > RECENT_RESPONSES:
+            self._recent.popitem(last=False)
+        self._writer.submit_row(
+            {
+                "id": response["id"],
+                "team_id": principal.team_id,
+                "key_id": principal.key_id,
+                "created_at": now,
+                "expires_at": kept.expires_at,
+                "conversation": self._cipher.encrypt(orjson.dumps(conversation).decode()),
+                "response": self._cipher.encrypt(orjson.dumps(response).decode()),
+            }
+        )
 
-    def _read(self, response_id: str, team_id: int) -> StoredResponse | None:
+    def _read(self, response_id: str) -> _Kept | None:
         with Session(self._engine) as session:
             stored = session.get(StoredResponse, response_id)
-        if stored is None or stored.team_id != team_id or _utc(stored.expires_at) <= utcnow():
-            return None
-        return stored
-
-    async def _find(self, principal: Principal, response_id: str, param: str | None) -> StoredResponse:
-        stored = await asyncio.to_thread(self._read, response_id, principal.team_id)
         if stored is None:
+            return None
+        try:
+            conversation, response = (self._cipher.decrypt(stored.conversation), self._cipher.decrypt(stored.response))
+        except UndecryptableAnswer:
+            log.error("stored response %s cannot be decrypted: every process needs the same review keys", response_id)
+            raise GatewayError(
+                "The stored response cannot be read by this gateway.", code="response_unreadable"
+            ) from None
+        return _Kept(stored.team_id, _utc(stored.expires_at), orjson.loads(conversation), orjson.loads(response))
+
+    async def _find(self, principal: Principal, response_id: str, param: str | None) -> _Kept:
+        kept = self._recent.get(response_id)
+        if kept is None:
+            kept = await asyncio.to_thread(self._read, response_id)
+        if kept is None:
+            await asyncio.sleep(BATCH_LANDING_SECONDS)  # made a moment ago by another process?
+            kept = await asyncio.to_thread(self._read, response_id)
+        if kept is None or kept.team_id != principal.team_id or kept.expires_at <= utcnow():
             # Another team's response is reported as missing, not forbidden: ids must not be probed.
             raise NotFound(f"Response with id '{response_id}' not found.", param=param, code="response_not_found")
-        return stored
+        return kept
 
     async def conversation(self, principal: Principal, response_id: str) -> list[dict[str, Any]]:
-        stored = await self._find(principal, response_id, "previous_response_id")
-        messages: list[dict[str, Any]] = orjson.loads(self._cipher.decrypt(stored.conversation))
-        return messages
+        return (await self._find(principal, response_id, "previous_response_id")).conversation
 
     async def response(self, principal: Principal, response_id: str) -> dict[str, Any]:
-        stored = await self._find(principal, response_id, None)
-        response: dict[str, Any] = orjson.loads(self._cipher.decrypt(stored.response))
-        return response
+        return (await self._find(principal, response_id, None)).response

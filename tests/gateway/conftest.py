@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from filters.review_crypto import AnswerCipher
 from gateway.config import shipped_policies_dir
 from tests.helpers.gateway_api import Ledger, priced_config, start_together, stop_all
 from tests.helpers.gateway_process import GatewayProcess
@@ -40,7 +41,9 @@ def gateway_pair(
     shared_database: str,
 ) -> Iterator[tuple[GatewayProcess, GatewayProcess]]:
     """Two processes on one SQLite database and one Redis prefix (each has its own working folder)."""
-    config = priced_config(mock_upstream.url, shared_database, policies_dir=str(policies_dir))
+    # One review key for both, as every process of a deployment must share (GATEWAY_REVIEW_KEYS).
+    review_key = AnswerCipher.new_key()
+    config = priced_config(mock_upstream.url, shared_database, policies_dir=str(policies_dir), review_keys=[review_key])
     first = GatewayProcess(tmp_path_factory.mktemp("gateway-a"), config)
     second = GatewayProcess(tmp_path_factory.mktemp("gateway-b"), config)
     first.cli("db", "upgrade")
