@@ -14,6 +14,7 @@ import orjson
 from gateway.core.errors import GatewayError
 
 REVIEW_FIELD = "gateway_review_id"
+TEXT_DELTA_START = b'{"type":"response.output_text.delta","sequence_number":'
 INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
 
@@ -144,6 +145,7 @@ class ResponsesEncoder:
 
     def __init__(self, frame: ResponseFrame, store: Store | None) -> None:
         self._frame = frame
+        self._item_id = "msg_" + frame.id.removeprefix("resp_")
         self._store = store
         self._sequence = 0
         self._started = False
@@ -171,7 +173,7 @@ class ResponsesEncoder:
         )
 
     def _message_id(self) -> str:
-        return "msg_" + self._frame.id.removeprefix("resp_")
+        return self._item_id
 
     def _open_message(self) -> bytes:
         out = self._close_call()
@@ -194,14 +196,13 @@ class ResponsesEncoder:
                 part=_text_part(""),
             )
         self._text.append(text)
-        return out + self._event(
-            "response.output_text.delta",
-            item_id=self._message_id(),
-            output_index=index,
-            content_index=0,
-            delta=text,
-            logprobs=[],
-        )
+        # The stream's most frequent event, written from a template (about a third of its CPU when
+        # each one was a dict for orjson; benchmarks.proxy --apis responses).
+        head = b"event: response.output_text.delta\ndata: " + TEXT_DELTA_START
+        middle = b',"item_id":"%s","output_index":%d,"content_index":0,"delta":' % (self._message_id().encode(), index)
+        event = b"".join((head, b"%d" % self._sequence, middle, orjson.dumps(text), b',"logprobs":[]}\n\n'))
+        self._sequence += 1
+        return out + event
 
     def _refusal_delta(self, text: str) -> bytes:
         out = self._open_message()
