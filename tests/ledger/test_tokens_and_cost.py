@@ -6,6 +6,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import pytest
+import tiktoken
 
 from gateway.core.settings import LitellmParams
 from gateway.core.types import Principal
@@ -110,24 +111,49 @@ def test_costs_round_as_the_decimal_sums_do(input_price: str, output_price: str)
         assert price.max_cost_nanos(prompt, completion) == int(exact.to_integral_value(rounding=ROUND_CEILING))
 
 
-def test_a_counted_text_is_remembered_and_long_texts_are_not() -> None:
+class RecordingEncoding:
+    """A tiktoken encoding that notes each text it encodes: a remembered count encodes nothing."""
+
+    def __init__(self, encoding: tiktoken.Encoding, encoded: list[str]) -> None:
+        self.encoding = encoding
+        self.encoded = encoded
+
+    def encode(self, text: str, **options: Any) -> list[int]:
+        self.encoded.append(text)
+        return self.encoding.encode(text, **options)
+
+
+@pytest.fixture
+def encoded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the TokenCounters made in a test hand to tiktoken to encode."""
+    texts: list[str] = []
+    load = tiktoken.get_encoding
+    monkeypatch.setattr(tiktoken, "get_encoding", lambda name: RecordingEncoding(load(name), texts))
+    return texts
+
+
+def test_a_counted_text_is_remembered_and_long_texts_are_not(encoded: list[str]) -> None:
     counter = TokenCounter()
-    assert counter.count_text("You are a careful assistant.", "gpt-4o") == 6
-    assert counter._remembered == {("o200k_base", "You are a careful assistant."): 6}
-    counter._remembered[("o200k_base", "You are a careful assistant.")] = 99  # a second count reads it
-    assert counter.count_text("You are a careful assistant.", "gpt-4o") == 99
+    prompt = "You are a careful assistant."
+    assert counter.count_text(prompt, "gpt-4o") == counter.count_text(prompt, "gpt-4o") == 6
+    assert encoded == [prompt]
     long_text = "word " * 5_000  # over CACHED_TEXT_CHARS
     assert counter.count_text(long_text, "gpt-4o") == counter.count_text(long_text, "gpt-4o") > 1_000
-    assert len(counter._remembered) == 1
+    assert encoded == [prompt, long_text, long_text]
 
 
-def test_the_remembered_counts_are_bounded_the_oldest_going_first() -> None:
+def test_the_remembered_counts_are_bounded_the_oldest_going_first(encoded: list[str]) -> None:
     counter = TokenCounter()
-    for number in range(CACHED_TEXTS + 10):
-        counter.count_text(f"text {number}", "gpt-4o")
-    assert len(counter._remembered) == CACHED_TEXTS
-    assert ("o200k_base", "text 9") not in counter._remembered
-    assert ("o200k_base", "text 10") in counter._remembered
+    texts = [f"text {number}" for number in range(CACHED_TEXTS + 10)]
+    for text in texts:
+        counter.count_text(text, "gpt-4o")
+    encoded.clear()
+    for text in texts[10:]:  # the last CACHED_TEXTS are all remembered
+        counter.count_text(text, "gpt-4o")
+    assert encoded == []
+    for text in texts[:10]:  # the first ten were forgotten
+        counter.count_text(text, "gpt-4o")
+    assert encoded == texts[:10]
 
 
 def test_the_worst_case_answer_is_max_tokens_else_the_models_output_limit() -> None:
