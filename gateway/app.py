@@ -69,6 +69,15 @@ async def _on_unexpected_error(request: Request, error: Exception) -> Response:
     return internal_error_response()
 
 
+def install_error_handlers(app: FastAPI, outages: DatabaseOutages) -> None:
+    """Every error answers as its OpenAI error body; a database outage as a 503 (a page in a browser)."""
+    app.add_exception_handler(GatewayError, _on_gateway_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    for unreachable in UNREACHABLE:
+        app.add_exception_handler(unreachable, _database_outage_handler(outages))
+    app.add_exception_handler(Exception, _on_unexpected_error)
+
+
 def create_app(config: AppConfig | None = None) -> FastAPI:
     """Build the app; without a config, read the file named by GATEWAY_CONFIG (or the defaults)."""
     apply_offline_defaults()
@@ -104,11 +113,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
             await runtime.close()
 
     app = FastAPI(title="LLM governance gateway", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.add_exception_handler(GatewayError, _on_gateway_error)
-    app.add_exception_handler(HTTPException, _on_http_error)
-    for unreachable in UNREACHABLE:
-        app.add_exception_handler(unreachable, _database_outage_handler(outages))
-    app.add_exception_handler(Exception, _on_unexpected_error)
+    install_error_handlers(app, outages)
     app.include_router(proxy_routes.router)
     app.include_router(health.router)
     app.include_router(admin_teams.router)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from gateway.app import _on_gateway_error, _on_http_error, _on_unexpected_error
+from gateway.app import install_error_handlers
 from gateway.core.errors import GatewayError, PermissionDenied
 from gateway.core.outages import DatabaseOutages
 from gateway.fast_lane import FastLane, FastRoute
@@ -42,12 +41,11 @@ def _app(with_fast_lane: bool) -> TestClient:
         return PlainTextResponse("through FastAPI")
 
     app = FastAPI()
-    app.add_exception_handler(GatewayError, _on_gateway_error)
-    app.add_exception_handler(HTTPException, _on_http_error)
-    app.add_exception_handler(Exception, _on_unexpected_error)
+    outages = DatabaseOutages()
+    install_error_handlers(app, outages)
     app.include_router(router)
     if with_fast_lane:
-        app.add_middleware(FastLane, routes=router.routes, outages=DatabaseOutages())
+        app.add_middleware(FastLane, routes=router.routes, outages=outages)
     return TestClient(app, raise_server_exceptions=False)
 
 
