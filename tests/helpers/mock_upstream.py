@@ -148,7 +148,7 @@ class MockUpstream:
                 headers={"Retry-After": "0"},
             )
         if model == "slow":
-            await asyncio.sleep(30)
+            await asyncio.sleep(30)  # past any timeout the tests give the gateway
         if model == "reset":
             assert request.transport is not None
             request.transport.abort()
@@ -174,7 +174,7 @@ class MockUpstream:
             if model == "slow-stream":
                 for number in range(200):
                     await response.write(_chunk(body, {"content": f"tick{number} "}))
-                    await asyncio.sleep(0.05)
+                    await asyncio.sleep(0.05)  # a slow model: clients leave mid-stream
             elif model == "error-stream":
                 await response.write(_chunk(body, {"role": "assistant", "content": "Safe"}))
                 await response.write(_chunk(body, {"content": " start"}))
@@ -264,10 +264,7 @@ class RunningMockUpstream:
         self._loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, "127.0.0.1", self._port, ssl_context=self._ssl_context)
         self._loop.run_until_complete(site.start())
-        server = site._server
-        assert isinstance(server, asyncio.Server) and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
-        self._runner = runner
+        self.port = runner.addresses[0][1]
         self._ready.set()
         self._loop.run_forever()
         self._loop.run_until_complete(runner.cleanup())
