@@ -22,6 +22,7 @@ from gateway.ledger.records import UsageRecord
 from policies.loader import policy_fingerprint
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.servers import REDIS_URL, gateway_config
+from tests.helpers.waiting import wait_until
 
 ADMIN = {"Authorization": "Bearer admin-test-key"}
 FINANCE = {"Authorization": "Bearer finance-test-key"}
@@ -133,17 +134,15 @@ class Ledger:
 
     def rows(self, request_ids: Iterable[str], timeout: float = 20) -> dict[str, UsageRecord]:
         wanted = set(request_ids)
-        deadline = time.monotonic() + timeout
         found: dict[str, UsageRecord] = {}
-        while True:
+
+        def every_row() -> bool:
             with Session(self.engine) as session:
                 statement = select(UsageRecord).where(col(UsageRecord.request_id).in_(wanted))
-                found = {row.request_id: row for row in session.exec(statement)}
-            if len(found) == len(wanted) or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        missing = wanted - set(found)
-        assert not missing, f"{len(missing)} of {len(wanted)} usage records never reached the ledger"
+                found.update((row.request_id, row) for row in session.exec(statement))
+            return len(found) == len(wanted)
+
+        wait_until(every_row, timeout=timeout, waiting_for=f"{len(wanted)} usage records to reach the ledger")
         return found
 
     def row(self, request_id: str, timeout: float = 20) -> UsageRecord:
@@ -162,14 +161,14 @@ def wait_for_policies(gateways: Iterable[GatewayProcess], directory: Path, timeo
     expected = policy_fingerprint(directory)
     started = time.monotonic()
     pending = list(gateways)
-    while pending:
-        pending = [
+
+    def every_gateway_serves_it() -> bool:
+        pending[:] = [
             gateway
             for gateway in pending
             if httpx.get(f"{gateway.root_url}/readyz", timeout=5).json()["policies"]["version"] != expected
         ]
-        if pending and time.monotonic() - started > timeout:
-            raise AssertionError(f"{len(pending)} gateway(s) still serve an older policy version after {timeout} s")
-        if pending:
-            time.sleep(0.1)
+        return not pending
+
+    wait_until(every_gateway_serves_it, timeout=timeout, waiting_for="every gateway to serve the new policy version")
     return time.monotonic() - started

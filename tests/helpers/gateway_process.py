@@ -6,12 +6,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
+
+from tests.helpers.waiting import wait_until
 
 GATEWAY = [sys.executable, "-m", "gateway.cli"]
 
@@ -85,17 +86,18 @@ class GatewayProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"gateway exited at start:\n{self.log_path.read_text()}")
-            try:
-                if httpx.get(f"{self.root_url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"gateway did not start:\n{self.log_path.read_text()}")
+        try:
+            wait_until(self._answers_health, timeout=60, waiting_for="the gateway to answer /healthz")
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}:\n{self.log()}") from None
+        return self
+
+    def _answers_health(self) -> bool:
+        assert self.process is not None and self.process.poll() is None, "the gateway exited at start"
+        try:
+            return httpx.get(f"{self.root_url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
