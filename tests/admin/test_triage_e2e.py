@@ -4,7 +4,6 @@ it, and the gateway blocks the next answer with that phrase."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,22 +14,9 @@ from playwright.sync_api import BrowserContext, expect
 
 from tests.admin.seed import UIGateway
 from tests.admin.test_browser import shot, signed_in_page
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.browser
-
-
-def stored_review(ui_gateway: UIGateway, review_id: str) -> None:
-    """Wait until the batched writer stored the review item."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        response = httpx.get(
-            f"{ui_gateway.process.root_url}/admin/api/review/{review_id}",
-            headers={"Authorization": "Bearer admin-test-key"},
-        )
-        if response.status_code == 200:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"review {review_id} was never stored")
 
 
 def test_reviewer_blocklists_a_phrase_from_a_flagged_answer_and_the_next_answer_is_blocked(
@@ -43,7 +29,11 @@ def test_reviewer_blocklists_a_phrase_from_a_flagged_answer_and_the_next_answer_
     )
     assert raw.parse().choices[0].finish_reason == "stop"  # flagged, so delivered
     review_id = raw.headers["x-gateway-review-id"]
-    stored_review(ui_gateway, review_id)
+    stored = httpx.get(
+        f"{ui_gateway.process.root_url}/admin/api/review/{review_id}",
+        headers={"Authorization": "Bearer admin-test-key"},
+    )
+    assert stored.status_code == 200, stored.text  # stored before its id was handed out
 
     page = signed_in_page(open_browser, "reviewer")
     page.goto("/admin/review?status=pending")
@@ -54,12 +44,10 @@ def test_reviewer_blocklists_a_phrase_from_a_flagged_answer_and_the_next_answer_
     page.get_by_role("button", name=re.compile("Reject and blocklist")).click()
     expect(page.locator(".notice")).to_contain_text("The decision was recorded")
 
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    def blocked() -> bool:
         answer = client.chat.completions.create(
             model="gpt-test", messages=[{"role": "user", "content": "status of Falcon-Nine?"}]
         )
-        if answer.choices[0].finish_reason == "content_filter":
-            return
-        time.sleep(0.2)
-    pytest.fail("the blocklisted phrase still passed 10 s after the decision")
+        return answer.choices[0].finish_reason == "content_filter"
+
+    wait_until(blocked, timeout=10, interval=0.2, waiting_for="the blocklisted phrase to be blocked")

@@ -4,8 +4,7 @@ traceback; what memory can serve is served, and no usage record is lost."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
 from tests.helpers.servers import POSTGRES_ADMIN_URL, create_database, drop_database
 from tests.helpers.tcp_proxy import TcpProxy
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -47,13 +47,6 @@ def outage(tmp_path_factory: pytest.TempPathFactory, mock_upstream: RunningMockU
     drop_database(name)
 
 
-def _poll(check: Callable[[], bool], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)
-
-
 def _ledger_outages(gateway: GatewayProcess) -> float:
     metrics = httpx.get(f"{gateway.root_url}/metrics", timeout=10).text
     return sum(
@@ -73,7 +66,7 @@ def test_with_the_database_away_every_route_answers_503_and_nothing_is_lost(outa
     try:
         served = [chat(gateway, cached, ask(f"during the outage {number}")) for number in range(5)]
         assert [response.status_code for response in served] == [200] * 5
-        _poll(lambda: _ledger_outages(gateway) > 0)  # the usage writer met the outage too
+        wait_until(lambda: _ledger_outages(gateway) > 0, timeout=20, waiting_for="the usage writer to meet the outage")
         refusals = {
             "uncached key": chat(gateway, uncached, ask("cold")),
             "bogus key": httpx.post(
@@ -111,6 +104,10 @@ def test_with_the_database_away_every_route_answers_503_and_nothing_is_lost(outa
     log = gateway.log()[len(log_before) :]
     assert log.count("database unreachable") == 1, log
     assert "Traceback" not in log and str(outage.proxy.port) not in log
-    _poll(lambda: chat(gateway, uncached, ask("after")).status_code == 200)
+    wait_until(
+        lambda: chat(gateway, uncached, ask("after")).status_code == 200,
+        timeout=20,
+        waiting_for="the uncached key to be served again",
+    )
     rows = outage.ledger.rows([response.headers["x-request-id"] for response in served], timeout=60)
     assert len(rows) == 5

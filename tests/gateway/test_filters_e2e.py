@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from openai import OpenAI
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
 from tests.helpers.servers import gateway_config
+from tests.helpers.waiting import wait_until
 
 ADMIN = {"Authorization": "Bearer admin-test-key"}
 EMAIL = "jane.doe@example.com"
@@ -227,17 +227,18 @@ def test_blocklisting_a_phrase_blocks_it_in_every_process(two_gateways: tuple[Ga
         headers=ADMIN,
     )
     assert decided.json()["status"] == "rejected"
-    deadline = time.monotonic() + 10
     blocked: set[str] = set()
-    while time.monotonic() < deadline and blocked != {"first", "second"}:
+
+    def blocked_by_both() -> bool:
         for name, client in (("first", one), ("second", two)):
             answer = client.chat.completions.create(
                 model="gpt-test", messages=[{"role": "user", "content": "tell me about PROJECT  bluebird"}]
             )
             if answer.choices[0].finish_reason == "content_filter":
                 blocked.add(name)
-        time.sleep(0.2)
-    assert blocked == {"first", "second"}
+        return blocked == {"first", "second"}
+
+    wait_until(blocked_by_both, timeout=10, interval=0.2, waiting_for="both processes to block the phrase")
 
 
 def test_a_team_with_every_filter_off_gets_answers_untouched(sqlite_gateway: GatewayProcess) -> None:

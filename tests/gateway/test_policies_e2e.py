@@ -8,7 +8,6 @@ Input PII runs through the gateway's own (real) Presidio engine.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from gateway.core.audit import AuditEntry
 from tests.helpers.gateway_api import ADMIN, Ledger, TeamKey, ask, chat, new_team_key, wait_for_policies
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
+from tests.helpers.waiting import wait_until
 
 MODES = ("enforce", "monitor")
 SYSTEM_TEXT = "You are the Acme test assistant."
@@ -223,13 +223,14 @@ def test_team_policy_inherits_the_default_and_overrides_one_rule(loaded: Path, g
 
 
 def audit_entries(ledger: Ledger, team: str, count: int, timeout: float = 15) -> list[AuditEntry]:
-    deadline = time.monotonic() + timeout
-    while True:
+    """The team's audit entries once there are `count` of them (they are written off the request path)."""
+
+    def entries() -> list[AuditEntry] | None:
         with Session(ledger.engine) as session:
-            entries = list(session.exec(select(AuditEntry).where(AuditEntry.team == team)))
-        if len(entries) >= count or time.monotonic() > deadline:
-            return entries
-        time.sleep(0.1)
+            found = list(session.exec(select(AuditEntry).where(AuditEntry.team == team)))
+        return found if len(found) >= count else None
+
+    return wait_until(entries, timeout=timeout, waiting_for=f"{count} audit entries of team {team}")
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -267,10 +268,11 @@ def test_invalid_edit_is_refused_and_the_last_valid_version_keeps_serving(
     broken = loaded / "t-broken.yaml"
     broken.write_text(policy_file("t-broken", {"max_input_tokens": {"limit": -5}}))
     try:
-        deadline = time.monotonic() + 10
-        while httpx.get(f"{gateway.root_url}/readyz").json()["policies"]["problems"] == 0:
-            assert time.monotonic() < deadline, "the gateway never reported the broken policy file"
-            time.sleep(0.1)
+        wait_until(
+            lambda: httpx.get(f"{gateway.root_url}/readyz").json()["policies"]["problems"],
+            timeout=10,
+            waiting_for="the gateway to report the broken policy file",
+        )
         assert httpx.get(f"{gateway.root_url}/readyz").json()["policies"]["version"] == ready["version"]
         member = member_of(gateway, "t-deny_list-enforce")
         assert send(gateway, member, BLOCKING_RULES["deny_list"][1], False).status_code == 400

@@ -9,7 +9,6 @@ reference, and the upstream receives the rendered messages.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from tests.admin.support import add_user, csrf_token, sign_in
 from tests.helpers.gateway_api import ADMIN, Ledger, TeamKey, chat, new_team_key
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
+from tests.helpers.waiting import wait_until
 
 SEEDS = Path(__file__).resolve().parents[2] / "prompt_library" / "seeds"
 TEMPLATE = [
@@ -119,11 +119,12 @@ def test_prompt_lifecycle_from_draft_to_deprecated(
     assert by_reference(gateway, reader, name, {"customer": "Ada"}).status_code == 200
     # Deprecated, version 2 can no longer be used (after the gateway's 5 s prompt cache).
     assert review(gateway, name, 2, "deprecate", reason="superseded").json()["state"] == "deprecated"
-    deadline = time.monotonic() + 10
-    while by_reference(gateway, reader, name, {"customer": "Ada"}, version=2).status_code == 200:
-        assert time.monotonic() < deadline, "a deprecated version was still served after 10 s"
-        time.sleep(0.2)
-    refused = by_reference(gateway, reader, name, {"customer": "Ada"}, version=2)
+
+    def version_2_refused() -> httpx.Response | None:
+        response = by_reference(gateway, reader, name, {"customer": "Ada"}, version=2)
+        return None if response.status_code == 200 else response
+
+    refused = wait_until(version_2_refused, timeout=10, interval=0.2, waiting_for="the deprecated version's refusal")
     assert (refused.status_code, refused.json()["error"]["param"]) == (400, "prompt.version")
     with Session(ledger.engine) as session:
         actions = session.exec(
@@ -236,9 +237,12 @@ def test_reuse_figure_counts_teams_and_requests_per_version(
     ids = [by_reference(gateway, member, name, {"customer": "A"}).headers["x-request-id"] for member in (reader, other)]
     ids.append(by_reference(gateway, reader, name, {"customer": "B"}).headers["x-request-id"])
     ledger.rows(ids)
-    deadline = time.monotonic() + 5  # uses may be counted in batches, off the request path
-    while reuse_figure(ledger.engine, name).requests < 3 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(  # uses may be counted in batches, off the request path
+        lambda: reuse_figure(ledger.engine, name).requests >= 3,
+        timeout=5,
+        interval=0.2,
+        waiting_for="three counted uses of the prompt",
+    )
     figure = library(gateway, reader, "GET", f"/{name}/reuse").json()
     assert (figure["teams"], figure["requests"], figure["requests_by_version"]) == (2, 3, {"1": 3})
     assert figure["teams_list"] == sorted([reader.team, other.team])

@@ -14,6 +14,7 @@ from openai import OpenAI
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
 from tests.helpers.servers import PROVIDER_SECRET
+from tests.helpers.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -274,9 +275,12 @@ def test_client_disconnect_mid_stream_cancels_the_upstream(
         for line in response.iter_lines():
             if line.startswith("data: "):
                 break  # one chunk arrived: leave
-    deadline = time.monotonic() + 5
-    while state.streams_cancelled == cancelled_before and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(
+        lambda: state.streams_cancelled != cancelled_before,
+        timeout=5,
+        interval=0.05,
+        waiting_for="the upstream stream to be cancelled",
+    )
     assert state.streams_cancelled == cancelled_before + 1
 
 

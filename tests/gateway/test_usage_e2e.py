@@ -38,6 +38,7 @@ from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
 from tests.helpers.servers import POSTGRES_ADMIN_URL, create_database, drop_database
 from tests.helpers.tcp_proxy import TcpProxy
+from tests.helpers.waiting import wait_until
 
 
 @dataclass
@@ -248,10 +249,12 @@ def test_client_that_leaves_mid_stream_is_charged_for_what_was_generated(
     assert row.prompt_tokens > 0
     assert row.completion_tokens >= received.count(b"tick")  # at least what reached the client
     assert row.cost_nanos == expected_cost(row.prompt_tokens, row.completion_tokens)
-    deadline = time.monotonic() + 10
-    while mock_upstream.mock.state.streams_cancelled == cancelled_before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert mock_upstream.mock.state.streams_cancelled > cancelled_before  # the provider stops too
+    wait_until(  # the provider stops too
+        lambda: mock_upstream.mock.state.streams_cancelled > cancelled_before,
+        timeout=10,
+        interval=0.05,
+        waiting_for="the upstream stream to be cancelled",
+    )
 
 
 # --- finance API on both databases -------------------------------------------------------------
@@ -395,17 +398,16 @@ def test_sigterm_under_load_flushes_every_record(module_gateways: tuple[Served, 
     workers = [threading.Thread(target=load, args=(number,)) for number in range(8)]
     for worker in workers:
         worker.start()
-    deadline = time.monotonic() + 30
-    while len(ids) < 40 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert gateway.process is not None
-    gateway.process.terminate()
-    # uvicorn re-raises the signal once its graceful shutdown (the app's lifespan) has finished
-    assert gateway.process.wait(60) in (0, -signal.SIGTERM)
-    assert "Application shutdown complete" in gateway.log()
-    stop.set()
-    for worker in workers:
-        worker.join()
-    assert len(ids) >= 40
+    try:
+        wait_until(lambda: len(ids) >= 40, timeout=30, interval=0.05, waiting_for="40 answers under load")
+        assert gateway.process is not None
+        gateway.process.terminate()
+        # uvicorn re-raises the signal once its graceful shutdown (the app's lifespan) has finished
+        assert gateway.process.wait(60) in (0, -signal.SIGTERM)
+        assert "Application shutdown complete" in gateway.log()
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
     rows = target.ledger.rows(ids, timeout=5)  # the process is gone: the rows are already there
     assert len(rows) == len(ids)
