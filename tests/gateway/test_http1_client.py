@@ -14,6 +14,7 @@ import pytest
 
 from gateway.upstream.http1 import Http1Client, HttpClientError, HttpTimeout, post_target
 from tests.helpers.tls import make_certificates
+from tests.helpers.waiting import wait_until_async
 
 pytestmark = pytest.mark.anyio
 
@@ -136,7 +137,7 @@ LAST_CHUNK = b"0\r\n\r\n"
 def answer_each_request(body: bytes = b'{"ok":true}', delay: float = 0.0) -> Behaviour:
     async def behaviour(peer: Peer) -> None:
         while await peer.read_request() is not None:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(delay)  # a slow upstream: requests overlap
             await peer.send(sized(body))
 
     return behaviour
@@ -271,8 +272,7 @@ async def test_a_connection_that_breaks_mid_answer_is_an_error_not_a_retry(clien
 async def test_a_refused_connection_names_the_reason_and_no_address(client: Http1Client, serve: Serve) -> None:
     server = await serve(answer_each_request())
     url = server.url()
-    server.stop()  # nothing listens there any more
-    await asyncio.sleep(0.05)
+    server.stop()  # closes the listening socket before it returns: nothing listens there any more
     with pytest.raises(HttpClientError) as caught:
         await client.post(post_target(url, {}), b"{}", connect_timeout=2, read_timeout=2)
     assert str(caught.value) == "could not connect (ConnectionRefusedError)"
@@ -299,7 +299,7 @@ async def test_a_slow_but_steady_stream_outlasts_the_read_timeout(client: Http1C
         await peer.read_request()
         await peer.send(CHUNKED_HEAD)
         for n in range(6):
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.1)  # each gap under the read timeout, the whole stream over it
             await peer.send(chunk(b"data: %d\n\n" % n))
         await peer.send(LAST_CHUNK)
         await peer.read_request()
@@ -377,9 +377,11 @@ async def test_a_waiter_cancelled_at_the_limit_does_not_block_the_next(serve: Se
     limited = Http1Client(max_connections=1)
     try:
         first = asyncio.create_task(post(limited, server))
-        await asyncio.sleep(0.02)
+        await wait_until_async(
+            lambda: server.requests, timeout=2, waiting_for="the first request to hold the connection"
+        )
         cancelled = asyncio.create_task(post(limited, server))
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0)  # the task runs up to its wait for the one connection
         cancelled.cancel()
         assert await asyncio.wait_for(post(limited, server), 2) == b"ok"
         assert await first == b"ok"
@@ -418,7 +420,11 @@ async def test_a_stream_released_after_done_is_drained_and_its_connection_reused
         async for _data in response.iter_chunks():
             break
         response.release()
-        await asyncio.sleep(0.1)
+        await wait_until_async(
+            lambda: response.complete,  # noqa: B023  (awaited in this same iteration)
+            timeout=2,
+            waiting_for="the released stream's drain",
+        )
     assert server.connections == 1
 
 
@@ -438,7 +444,7 @@ async def test_a_large_fast_stream_read_slowly_arrives_whole(client: Http1Client
     total = 0
     async for data in response.iter_chunks():
         total += len(data)
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0.001)  # a slow reader: the client pauses the socket
     response.release()
     assert total == 64 * len(block)
 

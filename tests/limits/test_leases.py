@@ -18,6 +18,7 @@ from gateway.limits.redis_backend import RedisLimits
 from gateway.limits.rules import BudgetCrossing, LimitRequest, Reservation
 from gateway.limits.settings import LimitsSettings
 from tests.helpers.servers import REDIS_URL
+from tests.helpers.waiting import wait_until_async
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 CENT = usd_to_nanos("0.01")
@@ -165,10 +166,16 @@ async def test_what_leases_hold_goes_back_when_idle_and_late_settles_go_to_redis
         await _spend(limits, actual=CENT // 2)  # every request uses half what it reserved
     late = await limits.reserve(_request())
     assert late.leased is not None
+    leases = late.leased.leases
     key = f"{prefix}budget:team:1:month:2025-03"
     assert int(await redis.get(key) or 0) > 30 * CENT // 2 + CENT  # leases still held
-    await asyncio.sleep(1.0)  # two looks: the leftover goes back, then the unused lease is forgotten
-    assert int(await redis.get(key) or 0) == 30 * CENT // 2 + CENT  # exact, but for the one in flight
+
+    async def given_back_and_forgotten() -> bool:
+        # Two looks: the leftover goes back (exact, but for the one in flight), then the lease is forgotten.
+        spent = int(await redis.get(key) or 0)
+        return spent == 30 * CENT // 2 + CENT and all(lease.returned for lease in leases)
+
+    await wait_until_async(given_back_and_forgotten, timeout=5, waiting_for="the idle leases to be given back")
     assert not limits.settle_here(late, CENT // 2, 10)
     await limits.settle(late, CENT // 2, 10)
     assert int(await redis.get(key) or 0) == 31 * CENT // 2

@@ -61,7 +61,7 @@ async def test_the_calls_of_one_turn_go_out_in_one_round_trip_and_each_gets_its_
 async def test_a_call_nobody_hurries_rides_along_with_the_next_urgent_one(redis: Redis, key: str) -> None:
     batcher = ScriptBatcher(redis, linger_seconds=10)  # longer than the test: only the urgent call sends it
     settle = asyncio.ensure_future(batcher.run(INCR, [key], [5], urgent=False))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # an urgent call would have left by now: this one must still wait
     assert not settle.done()
     assert await batcher.run(INCR, [key], [1]) == 6
     assert await settle == 5
