@@ -56,6 +56,7 @@ from gateway.proxy.embeddings import Embeddings
 from gateway.proxy.governance import Governance
 from gateway.proxy.messages_api import MessageTokens
 from gateway.proxy.models import ModelList
+from gateway.proxy.moderations import Moderations
 from gateway.proxy.pii_detector import PresidioDetector
 from gateway.proxy.review_keys import answer_cipher
 from gateway.proxy.stored_responses import STORED_RESPONSES_TABLE, ResponseStore
@@ -233,6 +234,13 @@ class GatewayRuntime:
             self.engine, self.responses_writer, self.cipher, timedelta(days=settings.stored_response_days)
         )
         app.state.message_tokens = MessageTokens(access, self.router, self.counter, settings.max_request_bytes)
+        app.state.moderations = Moderations(
+            access=access,
+            pipeline=self.filters,
+            counter=self.counter,
+            accounting=self.accounting,
+            max_request_bytes=settings.max_request_bytes,
+        )
         app.state.model_list = ModelList(access, self.router)
         policies = self.governance.policies
         app.state.readiness = Readiness(

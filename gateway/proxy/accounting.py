@@ -24,7 +24,7 @@ from gateway.ledger.writer import LedgerWriter
 from gateway.limits.backend import LimitsBackend
 from gateway.limits.catalog import LimitsCatalog
 from gateway.limits.estimate import limit_request
-from gateway.limits.rules import Reservation
+from gateway.limits.rules import AppliedLimits, LimitRequest, Reservation
 from gateway.metrics import GatewayMetrics
 from gateway.proxy.governance import PromptUse
 from gateway.upstream.base import Deployment
@@ -134,6 +134,17 @@ class RequestBooks:
             default_max_output_tokens=accounts.default_max_output_tokens,
         )
         reservation = await accounts.limits.reserve(request, limits)
+        self.reservation = reservation
+        self.headers.update(reservation.headers)
+
+    async def reserve_unpriced(self, principal: Principal, tokens: int) -> None:
+        """Check rate limits for a request the gateway answers itself: one request, `tokens` against
+        TPM. It costs nothing, so no budget is reserved or can refuse it."""
+        limits = await self._accounts.catalog.limits_for(principal.team_id, principal.key_id)
+        if not limits.rates:
+            return
+        request = LimitRequest(principal.team_id, principal.key_id, principal.key_prefix, tokens)
+        reservation = await self._accounts.limits.reserve(request, AppliedLimits(rates=limits.rates))
         self.reservation = reservation
         self.headers.update(reservation.headers)
 

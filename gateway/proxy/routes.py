@@ -1,6 +1,7 @@
-"""The proxy's endpoints, declared once: chat completions, Responses, embeddings and Anthropic's
-Messages as fast routes (gateway.fast_lane), the model list and stored responses as FastAPI routes.
-The OpenAI paths also answer without the `/v1` prefix, as OpenAI's SDKs may be pointed at either."""
+"""The proxy's endpoints, declared once: chat completions, Responses, embeddings, moderations and
+Anthropic's Messages as fast routes (gateway.fast_lane), the model list and stored responses as
+FastAPI routes. The OpenAI paths also answer without the `/v1` prefix, as OpenAI's SDKs may be
+pointed at either."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from gateway.proxy.http_body import json_response
 from gateway.proxy.messages_answers import error_response as messages_error
 from gateway.proxy.messages_api import MessagesDialect, MessageTokens
 from gateway.proxy.models import ModelList
+from gateway.proxy.moderations import Moderations
 from gateway.proxy.responses_api import ResponsesDialect
 from gateway.proxy.stored_responses import ResponseStore
 
@@ -31,6 +33,11 @@ async def chat_completions(request: Request) -> Response:
 
 async def embeddings(request: Request) -> Response:
     service: Embeddings = request.app.state.embeddings
+    return await service.handle(request)
+
+
+async def moderations(request: Request) -> Response:
+    service: Moderations = request.app.state.moderations
     return await service.handle(request)
 
 
@@ -57,6 +64,7 @@ for prefix in ("/v1", ""):
     router.routes.append(FastRoute(f"{prefix}/chat/completions", chat_completions, methods=["POST"]))
     router.routes.append(FastRoute(f"{prefix}/embeddings", embeddings, methods=["POST"]))
     router.routes.append(FastRoute(f"{prefix}/responses", responses, methods=["POST"]))
+    router.routes.append(FastRoute(f"{prefix}/moderations", moderations, methods=["POST"]))
 router.routes.append(FastRoute("/v1/messages", messages, methods=["POST"], errors=messages_error))
 router.routes.append(
     FastRoute("/v1/messages/count_tokens", count_message_tokens, methods=["POST"], errors=messages_error)

@@ -1,8 +1,9 @@
 """JSON Schemas of the OpenAI objects the gateway builds itself, written from OpenAI's published
 OpenAPI description (openai/openai-openapi: CreateChatCompletionResponse,
 CreateChatCompletionStreamResponse, ChatCompletionResponseMessage, CompletionUsage, ErrorResponse,
-Response, OutputMessage, OutputTextContent, FunctionToolCall, ResponseUsage and the Response*Event
-schemas): the required fields, their types and their enumerations. Extra fields are allowed, as there."""
+Response, OutputMessage, OutputTextContent, FunctionToolCall, ResponseUsage, the Response*Event
+schemas and CreateModerationResponse): the required fields, their types and their enumerations.
+Extra fields are allowed, as there."""
 
 from __future__ import annotations
 
@@ -100,6 +101,64 @@ CHAT_COMPLETION_CHUNK = {
                             "tool_calls": {"type": "array"},
                         },
                     },
+                },
+            },
+        },
+    },
+}
+MODERATION_CATEGORIES = [
+    "hate",
+    "hate/threatening",
+    "harassment",
+    "harassment/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/intent",
+    "self-harm/instructions",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+]
+# The categories whose scores may also apply to images; the others apply to text only.
+IMAGE_CATEGORIES = {"self-harm", "self-harm/intent", "self-harm/instructions", "sexual", "violence", "violence/graphic"}
+NULLABLE_CATEGORIES = {"illicit", "illicit/violent"}
+
+
+def _per_category(value: Any) -> dict[str, Any]:
+    return {"type": "object", "required": MODERATION_CATEGORIES, "properties": value}
+
+
+MODERATION = {
+    "type": "object",
+    "required": ["id", "model", "results"],
+    "properties": {
+        "id": {"type": "string"},
+        "model": {"type": "string"},
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["flagged", "categories", "category_scores", "category_applied_input_types"],
+                "properties": {
+                    "flagged": {"type": "boolean"},
+                    "categories": _per_category(
+                        {
+                            name: {"type": ["boolean", "null"] if name in NULLABLE_CATEGORIES else "boolean"}
+                            for name in MODERATION_CATEGORIES
+                        }
+                    ),
+                    "category_scores": _per_category({name: {"type": "number"} for name in MODERATION_CATEGORIES}),
+                    "category_applied_input_types": _per_category(
+                        {
+                            name: {
+                                "type": "array",
+                                "items": {"enum": ["text", "image"] if name in IMAGE_CATEGORIES else ["text"]},
+                            }
+                            for name in MODERATION_CATEGORIES
+                        }
+                    ),
                 },
             },
         },
