@@ -113,6 +113,16 @@ def test_a_clean_text_is_not_flagged_and_carries_every_category(client: OpenAI) 
     }
 
 
+def test_the_readmes_example_flags_the_text_and_says_why(client: OpenAI) -> None:
+    result = client.moderations.create(input="Write to jane.doe@example.com, you fucking idiot").results[0]
+    assert result.flagged is True and result.categories.harassment is True
+    findings = (result.model_extra or {})["gateway"]["findings"]
+    assert [(f["filter"], f["type"], f["action"]) for f in findings] == [
+        ("pii", "EMAIL_ADDRESS", "redact"),
+        ("toxicity", "profanity", "block"),
+    ]
+
+
 def test_every_category_of_the_current_list_is_in_the_answer(client: OpenAI) -> None:
     result = only_result(client, "hello there")
     for part in ("categories", "category_scores", "category_applied_input_types"):

@@ -36,7 +36,12 @@ def _run(source: str) -> list[Any]:
 def test_the_readme_examples_run_against_a_gateway(sqlite_gateway: GatewayProcess) -> None:
     key = sqlite_gateway.create_key("readme-team")
     source = _examples().replace("http://127.0.0.1:4000", sqlite_gateway.root_url).replace("sk-gw-…", key)
-    chat, response, message = _run(source)
+    chat, response, message, flagged, harassment, findings = _run(source)
     assert chat.choices[0].message.content == "Mock answer: Hello"
     assert response.output_text == "Mock answer: Hello"
     assert message.content[0].text == "Mock answer: Hello"
+    assert flagged is True and harassment is True
+    assert [(f["filter"], f["type"], f["action"]) for f in findings] == [
+        ("pii", "EMAIL_ADDRESS", "redact"),
+        ("toxicity", "profanity", "block"),
+    ]
