@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from filters.review_crypto import AnswerCipher
 from gateway.core.errors import AuthenticationFailed, PermissionDenied
+from use_cases.settings import UseCasesSettings
 
 # Where the admin UI's session middleware puts the signed-in person (see admin/web/session_middleware.py).
 SIGNED_IN_SCOPE_KEY = "admin.signed_in"
@@ -59,6 +60,9 @@ class AdminContext:
     # Tells every gateway process that a shared setting changed (a topic of gateway.core.notices),
     # returning once they have re-read it.
     announce_change: Callable[[str], Awaitable[None]]
+    # The model groups of `model_list`, in order: what model cards and use cases may name.
+    models: tuple[str, ...] = ()
+    use_cases: UseCasesSettings = field(default_factory=UseCasesSettings)
 
     def role_for_key(self, key: str) -> Role | None:
         # Constant-time comparisons: the admin key must not leak through timing.

@@ -15,9 +15,11 @@ from starlette.responses import Response
 
 from admin.api import finance as admin_finance
 from admin.api import limits as admin_limits
+from admin.api import model_cards as admin_model_cards
 from admin.api import prompts as admin_prompts
 from admin.api import review as admin_review
 from admin.api import teams as admin_teams
+from admin.api import use_cases as admin_use_cases
 from admin.context import AdminContext
 from admin.web.install import install_admin_ui
 from admin.web.pages import outage_page, wants_page
@@ -106,6 +108,8 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
             finance_key=resolved.core.finance_key.get_secret_value() if resolved.core.finance_key else None,
             cipher=runtime.cipher,
             announce_change=runtime.notices.announce,
+            models=tuple(resolved.core.model_groups()),
+            use_cases=resolved.use_cases,
         )
         try:
             yield
@@ -121,6 +125,8 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(admin_finance.router)
     app.include_router(admin_limits.router)
     app.include_router(admin_prompts.router)
+    app.include_router(admin_use_cases.router)
+    app.include_router(admin_model_cards.router)
     app.include_router(reviews.router)
     app.include_router(prompts.router)
     install_admin_ui(app)

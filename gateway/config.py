@@ -14,6 +14,7 @@ import policies
 from filters.config import FiltersSettings
 from gateway.core.settings import ConfigError, GatewaySettings, load_settings
 from gateway.limits.settings import LimitsSettings
+from use_cases.settings import UseCasesSettings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -23,6 +24,7 @@ class AppConfig:
     core: GatewaySettings
     limits: LimitsSettings
     filters: FiltersSettings
+    use_cases: UseCasesSettings
     policies_dir: Path
     source: str  # the file it came from, or "embedded defaults"
 
@@ -46,6 +48,7 @@ def build_config(core: GatewaySettings, source: str) -> AppConfig:
         core=core,
         limits=_section(LimitsSettings, core.limits, "limits"),
         filters=_section(FiltersSettings, core.filters, "filters"),
+        use_cases=_section(UseCasesSettings, core.use_cases, "use_cases"),
         policies_dir=Path(core.policies_dir) if core.policies_dir else shipped_policies_dir(),
         source=source,
     )

@@ -16,6 +16,8 @@ from gateway.core import keys
 from gateway.core.bodies import parse_body
 from gateway.core.errors import InvalidRequest, NotFound
 from gateway.core.models import ApiKey, Team
+from use_cases import registry as use_case_registry
+from use_cases.reloader import REGISTRY_CHANGED
 
 router = APIRouter(prefix="/admin/api")
 
@@ -30,6 +32,7 @@ class KeyIn(BaseModel):
     team: str = Field(min_length=1)
     name: str = Field(default="", max_length=128)
     expires_at: datetime | None = None
+    use_case: str | None = Field(default=None, description="bind the key to one of its team's use cases")
 
 
 def _team_json(team: Team) -> dict[str, Any]:
@@ -42,12 +45,13 @@ def _team_json(team: Team) -> dict[str, Any]:
     }
 
 
-def _key_json(key: ApiKey, team: Team) -> dict[str, Any]:
+def _key_json(key: ApiKey, team: Team, use_case: str | None) -> dict[str, Any]:
     return {
         "id": key.id,
         "prefix": key.prefix,
         "name": key.name,
         "team": team.name,
+        "use_case": use_case,
         "created_at": key.created_at.isoformat(),
         "expires_at": key.expires_at.isoformat() if key.expires_at else None,
         "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
@@ -76,23 +80,34 @@ async def list_teams(request: Request) -> JSONResponse:
 
 @router.post("/keys")
 async def create_key(request: Request) -> JSONResponse:
-    require_role(request, Role.ADMIN)
+    caller = require_role(request, Role.ADMIN)
     data = await parse_body(request, KeyIn)
-    engine = admin_context(request).engine
+    context = admin_context(request)
+    engine = context.engine
     try:
+        if data.use_case is not None:  # checked first, so a wrong use case creates no key
+            await asyncio.to_thread(use_case_registry.check_bindable, engine, data.use_case, data.team)
         new = await asyncio.to_thread(keys.create_key, engine, data.team, name=data.name, expires_at=data.expires_at)
         team = await asyncio.to_thread(keys.find_team, engine, data.team)
     except keys.UnknownTeam as exc:
         raise NotFound(str(exc), param="team", code="team_not_found") from None
+    if data.use_case is not None:
+        assert new.record.id is not None
+        await asyncio.to_thread(
+            use_case_registry.bind_key, engine, new.record.id, new.record.prefix, data.use_case, actor=caller.name
+        )
+        await context.announce_change(REGISTRY_CHANGED)
     # The only response that ever carries the key itself.
-    return JSONResponse({**_key_json(new.record, team), "key": new.secret}, status_code=201)
+    return JSONResponse({**_key_json(new.record, team, data.use_case), "key": new.secret}, status_code=201)
 
 
 @router.get("/keys")
 async def list_keys(request: Request, team: str | None = None) -> JSONResponse:
     require_role(request, Role.ADMIN)
-    rows = await asyncio.to_thread(keys.list_keys, admin_context(request).engine, team)
-    return JSONResponse({"data": [_key_json(key, owner) for key, owner in rows]})
+    engine = admin_context(request).engine
+    rows = await asyncio.to_thread(keys.list_keys, engine, team)
+    bound = await asyncio.to_thread(use_case_registry.bound_use_cases, engine)
+    return JSONResponse({"data": [_key_json(key, owner, bound.get(key.id or 0)) for key, owner in rows]})
 
 
 @router.post("/keys/{prefix}/revoke")

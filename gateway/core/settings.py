@@ -207,6 +207,7 @@ class GatewaySettings(_Strict):
     # Sections owned by other rooms, validated by them at start-up (gateway.config), kept raw here.
     limits: dict[str, Any] = Field(default_factory=dict)
     filters: dict[str, Any] = Field(default_factory=dict)
+    use_cases: dict[str, Any] = Field(default_factory=dict)
     router_settings: RouterSettings = Field(default_factory=RouterSettings)
     # Sections of a LiteLLM config that the gateway reads only in part; accepted so that a LiteLLM
     # user's file loads unchanged.

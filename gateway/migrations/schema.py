@@ -15,6 +15,7 @@ TABLE_MODULES = (
     "gateway.limits.models",
     "prompt_library.models",
     "admin.accounts.models",
+    "use_cases.tables",
 )
 
 

@@ -66,6 +66,14 @@ API_EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/api/prompts/{name}/versions/{version}/approve"): REVIEWERS,
     ("POST", "/admin/api/prompts/{name}/versions/{version}/reject"): REVIEWERS,
     ("POST", "/admin/api/prompts/{name}/versions/{version}/deprecate"): REVIEWERS,
+    ("POST", "/admin/api/use-cases"): ADMINS,
+    ("GET", "/admin/api/use-cases"): ALL,
+    ("GET", "/admin/api/use-cases/{use_case_id}"): ALL,
+    ("POST", "/admin/api/use-cases/{use_case_id}/stage"): REVIEWERS,
+    # Any person may try; the gate then checks they hold the role they approve for.
+    ("POST", "/admin/api/use-cases/{use_case_id}/gates/{gate_id}/approve"): ALL,
+    ("GET", "/admin/api/models"): ALL,
+    ("PUT", "/admin/api/models/{model_name}/card"): REVIEWERS,
 }
 PARAMETERS = {
     "review_id": "rev_missing",
@@ -73,6 +81,9 @@ PARAMETERS = {
     "name": "nobody",
     "version": "1",
     "step": "approve",
+    "use_case_id": "uc_missing",
+    "gate_id": "gate_missing",
+    "model_name": "no-such-model",
 }
 
 

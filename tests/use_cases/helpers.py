@@ -1,0 +1,43 @@
+"""Bodies and calls the registry's tests share."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import httpx
+
+from tests.admin.support import ADMIN_KEY, csrf_token, sign_in
+
+ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}
+MODELS = ("mock-gpt", "mock-small")
+# name → account role: alice and carol review compliance, erin sits on the ethics board.
+PEOPLE = {"alice": "viewer", "bob": "reviewer", "carol": "reviewer", "erin": "viewer", "fred": "finance"}
+_names = itertools.count(1)
+
+
+def use_case_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": f"Ticket triage {next(_names)}",
+        "team": "support",
+        "purpose": "Route incoming support tickets to the right queue.",
+        "risk_tier": "medium",
+        "data_classification": "internal",
+        "scores": {"value": 4, "feasibility": 3, "risk": 2},
+        "owners": {"sponsor": "bob", "tech_lead": "carol", "compliance_reviewer": "alice"},
+    }
+    body.update(changes)
+    return body
+
+
+def register(client: httpx.Client, **changes: Any) -> dict[str, Any]:
+    response = client.post("/admin/api/use-cases", json=use_case_body(**changes), headers=ADMIN)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def signed_in_headers(client: httpx.Client, name: str) -> dict[str, str]:
+    """Headers of a JSON API call made with a person's UI session (cookie plus CSRF header)."""
+    assert sign_in(client, name).status_code == 303
+    return {"x-csrf-token": csrf_token(client)}
