@@ -1,4 +1,4 @@
-"""The `gateway` command: serve, quickstart, teams, keys, db."""
+"""The `gateway` command: serve, quickstart, teams, keys, db, users, prompts, use cases."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 import prompt_library
 from admin.accounts.cli import add_users_arguments, cmd_users_create, cmd_users_disable, cmd_users_list
+from admin.accounts.users import missing_accounts
 from gateway.config import AppConfig, load_config
 from gateway.core import keys
 from gateway.core.db import create_database_engine
@@ -26,6 +28,8 @@ from gateway.offline import apply_offline_defaults
 from policies.cli import cmd_policies_check as check_policy_files
 from prompt_library.cli import cmd_prompts_export, cmd_prompts_import, cmd_prompts_list
 from prompt_library.files import PromptFileError, import_prompts
+from use_cases import cli as use_cases_cli
+from use_cases import registry as use_case_registry
 
 QUICKSTART_TEAM = "demo"
 SEED_PROMPTS = Path(prompt_library.__file__).resolve().parent / "seeds"
@@ -172,10 +176,16 @@ def cmd_teams_list(args: argparse.Namespace) -> None:
 
 def cmd_keys_create(args: argparse.Namespace) -> None:
     expires_at = utcnow() + timedelta(days=args.expires_in_days) if args.expires_in_days else None
+    engine = _engine(args)
     try:
-        new = keys.create_key(_engine(args), args.team, name=args.name, expires_at=expires_at)
+        if args.use_case:  # checked first, so a wrong use case creates no key
+            use_case_registry.check_bindable(engine, args.use_case, args.team)
+        new = keys.create_key(engine, args.team, name=args.name, expires_at=expires_at)
     except keys.UnknownTeam as exc:
         raise CommandError(str(exc)) from None
+    if args.use_case:
+        assert new.record.id is not None
+        use_case_registry.bind_key(engine, new.record.id, new.record.prefix, args.use_case, actor=use_cases_cli.ACTOR)
     print(f"created key {new.record.prefix} for team {args.team}; it is shown once, store it now:")
     print(new.secret)
 
@@ -192,6 +202,12 @@ def cmd_keys_revoke(args: argparse.Namespace) -> None:
     except keys.UnknownKey as exc:
         raise CommandError(str(exc)) from None
     print(f"revoked key {key.prefix}")
+
+
+def cmd_use_cases_register(args: argparse.Namespace) -> None:
+    engine = _engine(args)
+    models = tuple(_config(args).core.model_groups())
+    use_cases_cli.cmd_register(engine, args, missing_people=partial(missing_accounts, engine), models=models)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,11 +280,33 @@ def build_parser() -> argparse.ArgumentParser:
     add_users_arguments(create, disable)
     command(user_commands, "list", lambda a: cmd_users_list(_engine(a), a), "list people")
 
+    use_case_commands = commands.add_parser("use-cases", help="the use case registry").add_subparsers(
+        dest="use_cases_command", required=True
+    )
+    use_cases_cli.add_use_case_arguments(
+        command(use_case_commands, "register", cmd_use_cases_register, "register a use case (it starts in intake)"),
+        command(use_case_commands, "list", lambda a: use_cases_cli.cmd_list(_engine(a), a), "list use cases"),
+        command(use_case_commands, "show", lambda a: use_cases_cli.cmd_show(_engine(a), a), "a use case and its gates"),
+        command(
+            use_case_commands,
+            "stage",
+            lambda a: use_cases_cli.cmd_stage(_engine(a), _config(a).use_cases, a),
+            "request a stage change (opens its gate)",
+        ),
+        command(
+            use_case_commands,
+            "approve",
+            lambda a: use_cases_cli.cmd_approve(_engine(a), _config(a).use_cases, a),
+            "approve a gate for one role",
+        ),
+    )
+
     key_commands = commands.add_parser("keys", help="virtual keys").add_subparsers(dest="keys_command", required=True)
     sub = command(key_commands, "create", cmd_keys_create, "create a key (printed alone on the last line)")
     sub.add_argument("--team", required=True)
     sub.add_argument("--name", default="")
     sub.add_argument("--expires-in-days", type=float)
+    sub.add_argument("--use-case", help="bind the key to one of its team's use cases (an id)")
     sub = command(key_commands, "list", cmd_keys_list, "list keys")
     sub.add_argument("--team")
     sub = command(key_commands, "revoke", cmd_keys_revoke, "revoke a key by its prefix")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -73,6 +74,13 @@ def create_user(
 def list_users(engine: Engine) -> list[User]:
     with session_scope(engine) as session:
         return list(session.exec(select(User).order_by(col(User.name))))
+
+
+def missing_accounts(engine: Engine, names: Collection[str]) -> list[str]:
+    """The names, among those given, that no account has."""
+    with session_scope(engine) as session:
+        found = set(session.exec(select(User.name).where(col(User.name).in_(list(names)))))
+    return [name for name in names if name not in found]
 
 
 def find_user(engine: Engine, name: str) -> User:

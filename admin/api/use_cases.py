@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
 from enum import StrEnum
+from functools import partial
 from typing import TypeVar
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from admin.accounts.models import User
+from admin.accounts.users import missing_accounts
 from admin.context import Caller, Role, admin_context, require_role
 from gateway.core.bodies import parse_body
-from gateway.core.db import session_scope
 from gateway.core.errors import InvalidRequest
 from use_cases import gates, registry
 from use_cases.gates import Approver
 from use_cases.payloads import gate_json, use_case_json
-from use_cases.registry import MissingPeople, Registration, UseCaseFilter
+from use_cases.registry import Registration, UseCaseFilter
 from use_cases.reloader import REGISTRY_CHANGED
 from use_cases.vocabulary import DataClass, RiskTier, Stage
 
@@ -86,17 +83,6 @@ class ApprovalIn(_Strict):
     note: str = Field(default="", max_length=2000)
 
 
-def missing_people(engine: Engine) -> MissingPeople:
-    """Names among those given that no account has (owners must be people who can sign in)."""
-
-    def missing(names: Collection[str]) -> list[str]:
-        with session_scope(engine) as session:
-            found = set(session.exec(select(User.name).where(col(User.name).in_(list(names)))))
-        return [name for name in names if name not in found]
-
-    return missing
-
-
 def approver_of(caller: Caller) -> Approver:
     # Only the admin key approves for any role; a person (or the finance key) for the roles they hold.
     person = None if caller.name == f"{Role.ADMIN.value}-key" else caller.name.removeprefix("user:")
@@ -123,7 +109,7 @@ async def register(request: Request) -> JSONResponse:
         context.engine,
         data.registration(),
         actor=caller.name,
-        missing_people=missing_people(context.engine),
+        missing_people=partial(missing_accounts, context.engine),
         known_models=context.models,
     )
     await context.announce_change(REGISTRY_CHANGED)
