@@ -14,11 +14,22 @@ from starlette.staticfiles import StaticFiles
 
 from admin.web.middleware import AdminUIMiddleware
 from admin.web.pages import install_page_errors
-from admin.web.routes import audit, finance, policies, prompts, review, session, teams, users
+from admin.web.routes import (
+    audit,
+    finance,
+    model_cards,
+    policies,
+    prompts,
+    review,
+    session,
+    teams,
+    use_cases,
+    users,
+)
 from admin.web.settings import AdminUISettings
 from admin.web.ui import STATIC, AdminUI
 
-ROUTERS = (session, review, teams, users, audit, finance, prompts, policies)
+ROUTERS = (session, review, teams, users, audit, finance, prompts, policies, use_cases, model_cards)
 
 
 def install_admin_ui(app: FastAPI, environ: Mapping[str, str] | None = None) -> AdminUI:

@@ -26,6 +26,11 @@ NOTICES = {
     "rejected": "The version was rejected; the author sees your reason.",
     "deprecated": "The version is deprecated: it stays readable but can no longer be used.",
     "submitted": "The draft was submitted for review.",
+    "use_case_registered": "The use case was registered; it starts in intake.",
+    "gate_opened": "The stage change was requested: it takes effect when every role below has approved.",
+    "gate_approved": "Your approval was recorded; the gate waits for the other roles.",
+    "stage_changed": "The last approval arrived: the use case moved to its new stage.",
+    "card_saved": "The model card was saved.",
 }
 
 

@@ -46,6 +46,15 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/admin/prompts/{name}/versions"): REVIEWERS,
     ("POST", "/admin/prompts/{name}/versions/{version}/{step}"): REVIEWERS,
     ("GET", "/admin/policies"): ADMINS,
+    ("GET", "/admin/use-cases"): ALL,
+    ("GET", "/admin/use-cases/new"): ADMINS,
+    ("POST", "/admin/use-cases"): ADMINS,
+    ("GET", "/admin/use-cases/{use_case_id}"): ALL,
+    ("POST", "/admin/use-cases/{use_case_id}/stage"): REVIEWERS,
+    ("POST", "/admin/use-cases/{use_case_id}/gates/{gate_id}/approve"): ALL,
+    ("GET", "/admin/models"): ALL,
+    ("GET", "/admin/models/{model_name}"): ALL,
+    ("POST", "/admin/models/{model_name}/card"): REVIEWERS,
 }
 # The JSON API checks roles with require_role inside the handler (bearer key or session).
 API_EXPECTED: dict[tuple[str, str], frozenset[str]] = {

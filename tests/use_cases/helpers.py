@@ -11,8 +11,15 @@ from tests.admin.support import ADMIN_KEY, csrf_token, sign_in
 
 ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}
 MODELS = ("mock-gpt", "mock-small")
-# name → account role: alice and carol review compliance, erin sits on the ethics board.
-PEOPLE = {"alice": "viewer", "bob": "reviewer", "carol": "reviewer", "erin": "viewer", "fred": "finance"}
+# name → account role: in use_case_body alice reviews compliance; erin sits on the ethics board.
+PEOPLE = {
+    "ada": "admin",
+    "alice": "viewer",
+    "bob": "reviewer",
+    "carol": "reviewer",
+    "erin": "viewer",
+    "fred": "finance",
+}
 _names = itertools.count(1)
 
 
