@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.core.errors import ContentFiltered
+from gateway.core.errors import ContentFiltered, GatewayError, PermissionDenied, QuotaExceeded
 from gateway.core.types import Action, Principal, Verdict
+from gateway.core.use_case_terms import UseCaseFacts
 from policies.compiled import CompiledPolicy
 from policies.request import PolicyRequest
+from policies.rules.base import Finding, Rule
 
 
 @dataclass(slots=True)
@@ -25,28 +27,50 @@ class Decision:
     verdicts: list[Verdict]
     policy: str
     version: str
-    error: ContentFiltered | None = None
+    error: GatewayError | None = None
 
     @property
     def blocked(self) -> bool:
         return self.action is Action.BLOCK
 
     def raise_if_blocked(self) -> None:
-        """Raise the 400 `content_filter` error of a blocked request (OpenAI's error format)."""
+        """Raise the error of a blocked request: 400 `content_filter`, or the use case's 403 or 429."""
         if self.error is not None:
             raise self.error
 
 
-def evaluate(policy: CompiledPolicy, request_body: dict[str, Any], principal: Principal, used_prompt: bool) -> Decision:
-    """Decide on one chat request; `used_prompt` says the app rendered a library prompt into it.
+def _refusal(policy: CompiledPolicy, rule: Rule, finding: Finding) -> GatewayError:
+    if finding.refusal == "content_filter":
+        message = rule.message or finding.reason
+        text = f"The request was blocked by policy {policy.name!r}, rule {rule.name!r}: {message}"
+        return ContentFiltered(text, param=finding.param)
+    # A use case's refusal names what the use case lacks (its stage, its model, its budget) first.
+    why = f"{finding.reason}. {rule.message}" if rule.message else finding.reason
+    text = f"Refused by policy {policy.name!r}, rule {rule.name!r}: {why}"
+    if finding.refusal == "quota":
+        return QuotaExceeded(text, code="use_case_spend_cap")
+    return PermissionDenied(text, param=finding.param, code="use_case_refused")
+
+
+def evaluate(
+    policy: CompiledPolicy,
+    request_body: dict[str, Any],
+    principal: Principal,
+    used_prompt: bool,
+    use_case: UseCaseFacts | None = None,
+) -> Decision:
+    """Decide on one chat request; `used_prompt` says the app rendered a library prompt into it,
+    `use_case` what the registry knows of the request's use case (rules with `when` need it).
 
     `request_body` is never modified: a transform returns a new body in `Decision.body`.
     """
-    request = PolicyRequest(request_body, principal, used_prompt)
+    request = PolicyRequest(request_body, principal, used_prompt, use_case)
     body = request_body
     verdicts: list[Verdict] = []
     transformed = False
     for rule in policy.rules:
+        if not rule.applies(request):
+            continue
         finding = rule.check(request)
         if finding is None:
             continue
@@ -62,10 +86,7 @@ def evaluate(policy: CompiledPolicy, request_body: dict[str, Any], principal: Pr
         if rule.mode == "monitor":
             continue
         if finding.action is Action.BLOCK:
-            message = rule.message or finding.reason
-            error = ContentFiltered(
-                f"The request was blocked by policy {policy.name!r}, rule {rule.name!r}: {message}", param=finding.param
-            )
+            error = _refusal(policy, rule, finding)
             return Decision(Action.BLOCK, request_body, verdicts, policy.name, policy.version, error)
         if finding.transform is not None:
             body = finding.transform(body)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.core.types import Principal
+from gateway.core.use_case_terms import UseCaseFacts
 from policies.compiled import CompiledPolicies, compile_policies
 from policies.decision import Decision, evaluate
 from policies.loader import PolicyError, PolicyProblem, load_policies, policy_fingerprint
@@ -60,6 +61,12 @@ class PolicyEngine:
             self.current, self.problems = compiled, []
             return True
 
-    def decide(self, request_body: dict[str, Any], principal: Principal, used_prompt: bool) -> Decision:
+    def decide(
+        self,
+        request_body: dict[str, Any],
+        principal: Principal,
+        used_prompt: bool,
+        use_case: UseCaseFacts | None = None,
+    ) -> Decision:
         """Evaluate the caller's policy (the team's, else the default) on a chat request."""
-        return evaluate(self.current.for_principal(principal), request_body, principal, used_prompt)
+        return evaluate(self.current.for_principal(principal), request_body, principal, used_prompt, use_case)

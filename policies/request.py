@@ -8,6 +8,7 @@ from typing import Any
 
 from gateway.core.text import fold
 from gateway.core.types import Principal
+from gateway.core.use_case_terms import UseCaseFacts
 
 # Tokens OpenAI adds around each message and before the answer (its cookbook's counting recipe).
 TOKENS_PER_MESSAGE = 3
@@ -31,10 +32,13 @@ def message_text(message: Any) -> str:
 class PolicyRequest:
     """One chat request under evaluation; each derived view is computed at most once."""
 
-    def __init__(self, body: dict[str, Any], principal: Principal, used_prompt: bool) -> None:
+    def __init__(
+        self, body: dict[str, Any], principal: Principal, used_prompt: bool, use_case: UseCaseFacts | None = None
+    ) -> None:
         self.body = body
         self.principal = principal
         self.used_prompt = used_prompt
+        self.use_case = use_case
 
     @property
     def messages(self) -> list[Any]:

@@ -13,9 +13,9 @@ from sqlmodel import select
 from gateway.core.audit import add_audit_entry
 from gateway.core.db import session_scope
 from gateway.core.models import utcnow
+from gateway.core.use_case_terms import CardStatus, DataClass, RiskTier
 from use_cases.errors import UseCaseNotFound
 from use_cases.tables import ModelCard
-from use_cases.vocabulary import CardStatus, DataClass, RiskTier
 
 # What a card must say, beyond its status, to count as documented.
 DOCUMENTED_FIELDS = (

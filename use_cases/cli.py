@@ -10,13 +10,13 @@ from collections.abc import Collection
 
 from sqlalchemy.engine import Engine
 
+from gateway.core.use_case_terms import DataClass, RiskTier, Stage
 from use_cases import gates, registry
 from use_cases.errors import InvalidUseCase
 from use_cases.gates import Approver
 from use_cases.payloads import gate_json, use_case_json
 from use_cases.registry import MissingPeople, Registration, UseCaseFilter
 from use_cases.settings import UseCasesSettings
-from use_cases.vocabulary import DataClass, RiskTier, Stage
 
 ACTOR = "cli"
 

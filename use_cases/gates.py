@@ -12,11 +12,12 @@ from sqlmodel import Session, col, select
 from gateway.core.audit import add_audit_entry
 from gateway.core.db import session_scope
 from gateway.core.models import utcnow
+from gateway.core.use_case_terms import RiskTier, Stage
 from use_cases.errors import ApprovalRefused, GateNotFound, InvalidUseCase, RegistryConflict
 from use_cases.registry import find
 from use_cases.settings import OWNER_ROLES, UseCasesSettings
 from use_cases.tables import GateApproval, StageGate, UseCase
-from use_cases.vocabulary import GateStatus, RiskTier, Stage, next_stages
+from use_cases.vocabulary import GateStatus, next_stages
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 from gateway.core.audit import add_audit_entry
 from gateway.core.db import session_scope
 from gateway.core.models import Team
+from gateway.core.use_case_terms import DataClass, RiskTier, Stage
 from use_cases.errors import InvalidUseCase, RegistryConflict, UseCaseNotFound
 from use_cases.tables import KeyUseCase, UseCase
-from use_cases.vocabulary import DataClass, RiskTier, Stage
 
 # Given the names a use case mentions, returns those without an account (the admin room knows accounts).
 MissingPeople = Callable[[Collection[str]], list[str]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from use_cases.vocabulary import RiskTier, Stage
+from gateway.core.use_case_terms import RiskTier, Stage
 
 # Roles held by the people a use case names; any other gate role is a board listed in `boards`.
 OWNER_ROLES = ("sponsor", "tech_lead", "compliance_reviewer")

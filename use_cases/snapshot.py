@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from gateway.core.use_case_terms import CardStatus, DataClass, RiskTier, Stage
 from use_cases.errors import UseCaseRefused
 from use_cases.tables import ModelCard, UseCase
-from use_cases.vocabulary import CardStatus, DataClass, RiskTier, Stage
 
 
 @dataclass(frozen=True, slots=True)

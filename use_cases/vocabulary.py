@@ -1,41 +1,13 @@
-"""The registry's fixed words: lifecycle stages, risk tiers, data classifications, card statuses."""
+"""The lifecycle's order and the states of a gate (the shared terms live in gateway.core.use_case_terms)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-
-class Stage(StrEnum):
-    INTAKE = "intake"
-    POC = "poc"
-    PILOT = "pilot"
-    PRODUCTION = "production"
-    MONITOR = "monitor"
-    RETIRED = "retired"
-
+from gateway.core.use_case_terms import Stage
 
 # The lifecycle in order; a gate moves a use case one step along it, or retires it from any stage.
 LIFECYCLE = tuple(Stage)
-
-
-class RiskTier(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-
-
-class DataClass(StrEnum):
-    PUBLIC = "public"
-    INTERNAL = "internal"
-    CONFIDENTIAL = "confidential"
-    RESTRICTED = "restricted"
-
-
-class CardStatus(StrEnum):
-    APPROVED = "approved"
-    EXPERIMENTAL = "experimental"
-    DEPRECATED = "deprecated"
-    BLOCKED = "blocked"
 
 
 class GateStatus(StrEnum):

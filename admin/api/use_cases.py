@@ -16,12 +16,12 @@ from admin.accounts.users import missing_accounts
 from admin.context import Caller, Role, admin_context, require_role
 from gateway.core.bodies import parse_body
 from gateway.core.errors import InvalidRequest
+from gateway.core.use_case_terms import DataClass, RiskTier, Stage
 from use_cases import gates, registry
 from use_cases.gates import Approver
 from use_cases.payloads import gate_json, use_case_json
 from use_cases.registry import Registration, UseCaseFilter
 from use_cases.reloader import REGISTRY_CHANGED
-from use_cases.vocabulary import DataClass, RiskTier, Stage
 
 router = APIRouter(prefix="/admin/api/use-cases")
 E = TypeVar("E", bound=StrEnum)

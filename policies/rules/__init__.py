@@ -9,12 +9,15 @@ from policies.rules.allowed_models import AllowedModelsSettings
 from policies.rules.approved_prompts_only import ApprovedPromptsOnlySettings
 from policies.rules.base import RuleSettings
 from policies.rules.deny_list import DenyListSettings
+from policies.rules.experiment_limits import ExperimentLimitsSettings
 from policies.rules.input_pii import InputPiiSettings
 from policies.rules.max_input_tokens import MaxInputTokensSettings
 from policies.rules.max_output_tokens import MaxOutputTokensSettings
+from policies.rules.model_card_data import ModelCardDataSettings
 from policies.rules.prompt_injection import PromptInjectionSettings
 from policies.rules.request_parameters import RequestParametersSettings
 from policies.rules.system_prompt import SystemPromptSettings
+from policies.rules.use_case_stage import UseCaseStageSettings
 
 RULE_TYPES: Mapping[str, type[RuleSettings]] = MappingProxyType(
     {
@@ -27,5 +30,8 @@ RULE_TYPES: Mapping[str, type[RuleSettings]] = MappingProxyType(
         PromptInjectionSettings.type_name: PromptInjectionSettings,
         InputPiiSettings.type_name: InputPiiSettings,
         SystemPromptSettings.type_name: SystemPromptSettings,
+        UseCaseStageSettings.type_name: UseCaseStageSettings,
+        ExperimentLimitsSettings.type_name: ExperimentLimitsSettings,
+        ModelCardDataSettings.type_name: ModelCardDataSettings,
     }
 )

@@ -15,11 +15,16 @@ from typing import Any, ClassVar, Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from gateway.core.types import Action
+from gateway.core.use_case_terms import DataClass, RiskTier, UseCaseFacts
+from gateway.core.use_case_terms import Stage as LifecycleStage
 from policies.request import PolicyRequest
 from policies.services import PolicyServices
 
 Body = dict[str, Any]
 Mode = Literal["enforce", "monitor"]
+# How an enforced block is answered: 400 content_filter (the prompt), 403 (the use case may not do
+# this), 429 insufficient_quota (the use case's spend cap).
+Refusal = Literal["content_filter", "forbidden", "quota"]
 
 
 class Stage(IntEnum):
@@ -44,6 +49,7 @@ class Finding:
     param: str | None = None
     details: dict[str, object] = field(default_factory=dict)
     transform: Callable[[Body], Body] | None = None
+    refusal: Refusal = "content_filter"
 
 
 class Rule(Protocol):
@@ -58,9 +64,34 @@ class Rule(Protocol):
         """When the rule runs relative to the others."""
         ...
 
+    def applies(self, request: PolicyRequest) -> bool:
+        """False when the rule's `when` names use cases this request's is not (or it has none)."""
+        ...
+
     def check(self, request: PolicyRequest) -> Finding | None:
         """A finding when the rule fires on `request`, else None; never mutates the request."""
         ...
+
+
+class UseCaseCondition(BaseModel):
+    """`when:` of a rule: it applies only to requests whose use case has one of the listed stages,
+    tiers and data classifications (a list left out matches any). A request without a use case
+    matches no condition."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stages: frozenset[LifecycleStage] | None = None
+    risk_tiers: frozenset[RiskTier] | None = None
+    data_classifications: frozenset[DataClass] | None = None
+
+    def matches(self, use_case: UseCaseFacts | None) -> bool:
+        if use_case is None:
+            return False
+        return (
+            (self.stages is None or use_case.stage in self.stages)
+            and (self.risk_tiers is None or use_case.risk_tier in self.risk_tiers)
+            and (self.data_classifications is None or use_case.data_classification in self.data_classifications)
+        )
 
 
 class RuleSettings(BaseModel):
@@ -73,6 +104,7 @@ class RuleSettings(BaseModel):
     type: str
     mode: Mode = "enforce"
     message: str = ""
+    when: UseCaseCondition | None = None
 
     def build(self, name: str, services: PolicyServices) -> Rule:
         """The compiled rule (regexes compiled, tokenizer loaded) for the rule named `name`."""
@@ -88,6 +120,10 @@ class CompiledRule:
         self.name = name
         self.mode: Mode = settings.mode
         self.message = settings.message
+        self.when = settings.when
+
+    def applies(self, request: PolicyRequest) -> bool:
+        return self.when is None or self.when.matches(request.use_case)
 
     def check(self, request: PolicyRequest) -> Finding | None:
         raise NotImplementedError

@@ -17,9 +17,9 @@ from admin.web.guard import Allow, form_text
 from admin.web.pages import PageError, redirect, render
 from gateway.core.errors import GatewayError
 from gateway.core.models import utcnow
+from gateway.core.use_case_terms import CardStatus, DataClass, RiskTier
 from use_cases.cards import CardFields, is_documented, list_cards, put_card, review_overdue
 from use_cases.reloader import REGISTRY_CHANGED
-from use_cases.vocabulary import CardStatus, DataClass, RiskTier
 
 router = APIRouter(prefix="/admin/models")
 Reader = Annotated[SignedIn, Depends(Allow(*EVERYONE))]

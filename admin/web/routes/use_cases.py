@@ -21,12 +21,13 @@ from admin.web.pages import PageError, redirect, render
 from gateway.core import keys
 from gateway.core.audit import list_audit_entries
 from gateway.core.errors import GatewayError
+from gateway.core.use_case_terms import DataClass, RiskTier, Stage
 from use_cases import gates, registry
 from use_cases.errors import UseCaseNotFound
 from use_cases.gates import Approver, holds_role
 from use_cases.registry import UseCaseFilter
 from use_cases.reloader import REGISTRY_CHANGED
-from use_cases.vocabulary import DataClass, RiskTier, Stage, next_stages
+from use_cases.vocabulary import next_stages
 
 router = APIRouter(prefix="/admin/use-cases")
 Reader = Annotated[SignedIn, Depends(Allow(*EVERYONE))]
