@@ -87,6 +87,7 @@ class ReviewItem(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     sla_due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    use_case: str | None = Field(default=None, max_length=32, index=True)
 
     def filter_names(self) -> list[str]:
         return [name for name in self.filters.split(",") if name]
@@ -109,6 +110,7 @@ class NewReview:
     delivered: str
     streamed: bool = False
     prompt_ref: str | None = None
+    use_case: str | None = None
     id: str = field(default_factory=lambda: "rev_" + secrets.token_hex(12))
 
 
@@ -134,6 +136,7 @@ def review_item(cipher: AnswerCipher, new: NewReview, sla: timedelta) -> ReviewI
         streamed=new.streamed,
         prompt_ref=new.prompt_ref,
         sla_due_at=utcnow() + sla,
+        use_case=new.use_case,
     )
 
 

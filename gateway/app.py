@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin.api import finance as admin_finance
+from admin.api import kpis as admin_kpis
 from admin.api import limits as admin_limits
 from admin.api import model_cards as admin_model_cards
 from admin.api import prompts as admin_prompts
@@ -127,6 +128,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(admin_prompts.router)
     app.include_router(admin_use_cases.router)
     app.include_router(admin_model_cards.router)
+    app.include_router(admin_kpis.router)
     app.include_router(reviews.router)
     app.include_router(prompts.router)
     install_admin_ui(app)

@@ -53,6 +53,7 @@ def _audit(session: Session, actor: str, action: str, use_case: UseCase, **detai
         action=action,
         team=use_case.team,
         target=f"use_case:{use_case.id}",
+        use_case=use_case.id,
         details={"use_case": use_case.id, **details},
     )
 

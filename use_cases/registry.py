@@ -89,6 +89,7 @@ def register(
                 action="use_case.register",
                 team=new.team,
                 target=f"use_case:{row.id}",
+                use_case=row.id,
                 details={"use_case": row.id, "name": row.name, "risk_tier": row.risk_tier, "stage": row.stage},
             )
     except IntegrityError:
@@ -139,6 +140,7 @@ def bind_key(engine: Engine, key_id: int, key_prefix: str, use_case_id: str, *, 
             action="use_case.bind_key",
             team=use_case.team,
             target=f"use_case:{use_case_id}",
+            use_case=use_case_id,
             details={"use_case": use_case_id, "key": key_prefix},
         )
 

@@ -22,8 +22,11 @@ GroupBy = Literal["team", "key", "model", "day"]
 DEFAULT_DAYS = 30
 
 
-def date_range(start: str | None, end: str | None) -> tuple[datetime, datetime]:
-    """`start` and `end` as ISO dates (end inclusive) or datetimes; default: the last 30 days."""
+def date_range(
+    start: str | None, end: str | None, names: tuple[str, str] = ("start", "end")
+) -> tuple[datetime, datetime]:
+    """`start` and `end` as ISO dates (end inclusive) or datetimes; default: the last 30 days.
+    `names` are the query parameters they came from, for the error messages."""
 
     def parse(value: str, name: str, end_of_day: bool) -> datetime:
         try:
@@ -36,10 +39,10 @@ def date_range(start: str | None, end: str | None) -> tuple[datetime, datetime]:
             raise InvalidRequest(f"{name} must be an ISO date (2026-11-24) or date-time.", param=name) from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
-    until = parse(end, "end", True) if end else utcnow()
-    since = parse(start, "start", False) if start else until - timedelta(days=DEFAULT_DAYS)
+    until = parse(end, names[1], True) if end else utcnow()
+    since = parse(start, names[0], False) if start else until - timedelta(days=DEFAULT_DAYS)
     if since >= until:
-        raise InvalidRequest("start must be before end.", param="start")
+        raise InvalidRequest(f"{names[0]} must be before {names[1]}.", param=names[0])
     return since, until
 
 

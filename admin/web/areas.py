@@ -25,6 +25,7 @@ AREAS = (
     Area("Spend", "/admin/finance", (Role.FINANCE,), "Spend per team, model and day; budgets; CSV export."),
     Area("Prompt library", "/admin/prompts", EVERYONE, "Shared prompts, their versions, diffs and approvals."),
     Area("Use cases", "/admin/use-cases", EVERYONE, "Registered use cases, their risk, stage and gates."),
+    Area("Use case KPIs", "/admin/kpis", (Role.FINANCE,), "Adoption, cost, incidents, reuse and velocity."),
     Area("Models", "/admin/models", EVERYONE, "Every model's card: status, allowed data, review due."),
     Area("Teams and keys", "/admin/teams", (Role.ADMIN,), "Create teams and keys with budgets and limits; revoke."),
     Area("People", "/admin/users", (Role.ADMIN,), "Accounts, roles and access to this UI."),

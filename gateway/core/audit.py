@@ -26,6 +26,7 @@ class AuditEntry(SQLModel, table=True):
     team: str | None = Field(default=None, max_length=128, index=True)
     target: str | None = Field(default=None, max_length=128, index=True, description="e.g. a review id")
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    use_case: str | None = Field(default=None, max_length=32, index=True)
 
 
 def add_audit_entry(
@@ -36,9 +37,10 @@ def add_audit_entry(
     team: str | None = None,
     target: str | None = None,
     details: dict[str, Any] | None = None,
+    use_case: str | None = None,
 ) -> AuditEntry:
     """Add an entry within the caller's transaction, so the action and its record commit together."""
-    entry = AuditEntry(actor=actor, action=action, team=team, target=target, details=details or {})
+    entry = AuditEntry(actor=actor, action=action, team=team, target=target, details=details or {}, use_case=use_case)
     session.add(entry)
     return entry
 

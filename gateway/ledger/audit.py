@@ -18,7 +18,16 @@ class AuditSink:
     def __init__(self, sink: RowSink) -> None:
         self._sink = sink
 
-    def record(self, *, actor: str, action: str, team: str | None, target: str | None, details: dict[str, Any]) -> None:
+    def record(
+        self,
+        *,
+        actor: str,
+        action: str,
+        team: str | None,
+        target: str | None,
+        details: dict[str, Any],
+        use_case: str | None = None,
+    ) -> None:
         self._sink.submit_row(
             {
                 "uid": time_ordered_hex(),
@@ -28,5 +37,6 @@ class AuditSink:
                 "team": team,
                 "target": target,
                 "details": details,
+                "use_case": use_case,
             }
         )

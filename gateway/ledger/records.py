@@ -45,6 +45,7 @@ class UsageRecord(SQLModel, table=True):
         Index("ix_usage_records_team_time", "team_id", "time"),
         Index("ix_usage_records_key_time", "key_id", "time"),
         Index("ix_usage_records_model_time", "requested_model", "time"),
+        Index("ix_usage_records_use_case_time", "use_case", "time"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -74,6 +75,10 @@ class UsageRecord(SQLModel, table=True):
     prompt_version: str | None = Field(default=None, max_length=64)
     streamed: bool = False
     disconnected: bool = False
+    use_case: str | None = Field(default=None, max_length=32)
+    # An enforced verdict flagged or blocked the request or its answer (the KPIs' rates count these).
+    flagged: bool = False
+    blocked: bool = False
 
     @property
     def cost_usd(self) -> Decimal:
@@ -109,6 +114,7 @@ class UsageEvent:
     prompt_version: str | None = None
     streamed: bool = False
     disconnected: bool = False
+    use_case: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         """The column values of this event's ledger row (time in UTC, so SQLite compares it right)."""
@@ -116,6 +122,9 @@ class UsageEvent:
         row = {name: getattr(self, name) for name in _EVENT_FIELDS}
         row["time"] = self.time.astimezone(UTC) if self.time.tzinfo else self.time.replace(tzinfo=UTC)
         row["total_tokens"] = self.prompt_tokens + self.completion_tokens
+        enforced = [verdict["action"] for verdict in self.verdicts if verdict["mode"] == "enforce"]
+        row["flagged"] = "flag" in enforced
+        row["blocked"] = "block" in enforced
         return row
 
 

@@ -53,6 +53,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/admin/use-cases/{use_case_id}/stage"): REVIEWERS,
     ("POST", "/admin/use-cases/{use_case_id}/gates/{gate_id}/approve"): ALL,
     ("GET", "/admin/models"): ALL,
+    ("GET", "/admin/kpis"): FINANCE,
     ("GET", "/admin/models/{model_name}"): ALL,
     ("POST", "/admin/models/{model_name}/card"): REVIEWERS,
 }
@@ -83,6 +84,8 @@ API_EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/api/use-cases/{use_case_id}/gates/{gate_id}/approve"): ALL,
     ("GET", "/admin/api/models"): ALL,
     ("PUT", "/admin/api/models/{model_name}/card"): REVIEWERS,
+    ("GET", "/admin/api/kpis"): FINANCE,
+    ("GET", "/admin/api/kpis.csv"): FINANCE,
 }
 PARAMETERS = {
     "review_id": "rev_missing",

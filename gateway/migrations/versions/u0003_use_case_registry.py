@@ -119,6 +119,8 @@ def upgrade() -> None:
     # Attribution: the use case a request, a review item or an audit entry belongs to.
     with op.batch_alter_table("usage_records", schema=None) as batch_op:
         batch_op.add_column(sa.Column("use_case", text(length=32), nullable=True))
+        batch_op.add_column(sa.Column("flagged", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column("blocked", sa.Boolean(), nullable=False, server_default=sa.false()))
         # The KPIs group a period's rows by use case: this index serves both the range and the group.
         batch_op.create_index("ix_usage_records_use_case_time", ["use_case", "time"], unique=False)
     with op.batch_alter_table("review_items", schema=None) as batch_op:
@@ -134,6 +136,9 @@ def downgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(f"ix_{table}_use_case" + ("_time" if table == "usage_records" else ""))
             batch_op.drop_column("use_case")
+            if table == "usage_records":
+                batch_op.drop_column("blocked")
+                batch_op.drop_column("flagged")
     op.drop_table("model_cards")
     op.drop_table("use_case_keys")
     op.drop_table("use_case_gate_approvals")

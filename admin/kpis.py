@@ -1,0 +1,122 @@
+"""The centre of excellence's KPIs for a period: the registry's figures and the ledger's traffic,
+put together for the JSON API, the CSV export and the dashboard."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from statistics import median
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from gateway.ledger import use_case_stats as stats
+from gateway.ledger.finance import to_csv
+from gateway.ledger.records import usd_text
+from use_cases import kpis, registry
+from use_cases.registry import UseCaseFilter
+
+CSV_COLUMNS = (
+    "id", "name", "team", "stage", "risk_tier", "requests", "cost_usd", "cost_per_request_usd",
+    "flagged_rate", "blocked_rate", "teams", "people", "library_share",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class KpiQuery:
+    since: datetime
+    until: datetime
+    team: str | None
+    period: stats.Period = "week"
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _per_use_case(engine: Engine, query: KpiQuery) -> list[dict[str, Any]]:
+    """Every registered use case (of the team), with its traffic in the period (zero when none)."""
+    traffic = {t.key: t for t in stats.traffic_by_use_case(engine, query.since, query.until, query.team)}
+    rows = []
+    for use_case in registry.list_use_cases(engine, UseCaseFilter(team=query.team)):
+        t = traffic.get(use_case.id) or stats.Traffic(use_case.id, 0, 0, 0, 0, 0, 0, 0)
+        rows.append(
+            {
+                "id": use_case.id,
+                "name": use_case.name,
+                "team": use_case.team,
+                "stage": use_case.stage,
+                "risk_tier": use_case.risk_tier,
+                "requests": t.requests,
+                "cost_usd": usd_text(t.cost_nanos),
+                "cost_per_request_usd": usd_text(t.cost_nanos // t.requests) if t.requests else None,
+                "flagged_rate": _rate(t.flagged, t.requests),
+                "blocked_rate": _rate(t.blocked, t.requests),
+                "teams": t.teams,
+                "people": t.people,
+                "library_share": _rate(t.library, t.requests),
+            }
+        )
+    return rows
+
+
+def kpi_report(engine: Engine, query: KpiQuery, models: Sequence[str], today: date) -> dict[str, Any]:
+    """The whole report of `GET /admin/api/kpis`."""
+    per_use_case = _per_use_case(engine, query)
+    portfolio = kpis.portfolio(engine, query.team)
+    production = [row for row in per_use_case if row["stage"] == "production"]
+    reuse = stats.reuse(engine, query.since, query.until, query.team)
+    reviews = stats.review_times(engine, query.since, query.until, query.team)
+    velocity = kpis.stage_velocity(engine, query.team)
+    documentation = kpis.model_documentation(engine, models, today)
+    series = stats.traffic_by_period(engine, query.since, query.until, query.period, query.team)
+    return {
+        "from": query.since.isoformat(),
+        "to": query.until.isoformat(),
+        "team": query.team,
+        "use_cases": {
+            "by_stage": portfolio.by_stage,
+            "by_tier": portfolio.by_tier,
+            "production_used_share": _rate(sum(1 for row in production if row["requests"]), len(production)),
+        },
+        "per_use_case": per_use_case,
+        "per_model": [
+            {
+                "model": t.key,
+                "requests": t.requests,
+                "flagged_rate": _rate(t.flagged, t.requests),
+                "blocked_rate": _rate(t.blocked, t.requests),
+            }
+            for t in stats.traffic_by_model(engine, query.since, query.until, query.team)
+        ],
+        "reuse_index": {
+            "library_share": _rate(reuse.library_requests, reuse.requests),
+            "shared_prompts": reuse.shared_prompts,
+        },
+        "review_sla": {
+            "decided": len(reviews),
+            "median_minutes": round(median(r.minutes for r in reviews), 2) if reviews else None,
+            "within_sla": _rate(sum(1 for r in reviews if r.within_sla), len(reviews)),
+        },
+        "stage_velocity": {
+            "days_in_stage": {k: (round(v, 2) if v is not None else None) for k, v in velocity.days_in_stage.items()},
+            "entered_poc": velocity.entered_poc,
+            "reached_production": velocity.reached_production,
+            "poc_to_production": _rate(velocity.reached_production, velocity.entered_poc),
+        },
+        "models_documented": _rate(documentation.documented, documentation.models),
+        "model_reviews_overdue": documentation.overdue_reviews,
+        "series": {
+            "period": query.period,
+            "data": [
+                {"period": p.period, "use_case": p.use_case, "requests": p.requests, "cost_usd": usd_text(p.cost_nanos)}
+                for p in series
+            ],
+        },
+    }
+
+
+def kpi_csv(engine: Engine, query: KpiQuery) -> str:
+    """`per_use_case` of the report as CSV, one line per use case."""
+    return to_csv(_per_use_case(engine, query), CSV_COLUMNS)
