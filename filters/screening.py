@@ -59,6 +59,7 @@ class Screening:
             delivered=orjson.dumps(delivered).decode(),
             streamed=streamed,
             prompt_ref=prompt_ref,
+            use_case=principal.use_case,
         )
         await self.reviews.submit(review)
         return review.id

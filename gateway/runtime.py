@@ -39,6 +39,7 @@ from gateway.ledger.cost import PriceBook
 from gateway.ledger.prompt_uses import PromptUseCounter
 from gateway.ledger.tables import AUDIT_TABLE, REVIEW_TABLE, USAGE_TABLE
 from gateway.ledger.tokens import TokenCounter
+from gateway.ledger.use_case_spend import MonthlySpend
 from gateway.ledger.writer import LedgerWriter
 from gateway.limits.alerts import BudgetAlerts
 from gateway.limits.backend import LimitsBackend
@@ -51,6 +52,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.proxy.access import Access
 from gateway.proxy.accounting import Accounting
 from gateway.proxy.answer_review import ReviewQueue
+from gateway.proxy.attribution import SPENDING_STAGES, Attribution
 from gateway.proxy.chat import ChatCompletions
 from gateway.proxy.embeddings import Embeddings
 from gateway.proxy.governance import Governance
@@ -65,6 +67,8 @@ from gateway.upstream.registry import Providers
 from gateway.upstream.router import Router
 from policies.engine import PolicyEngine
 from policies.services import PolicyServices
+from use_cases.reloader import REGISTRY_CHANGED, RegistryReloader
+from use_cases.snapshot import LiveRegistry
 
 log = logging.getLogger(__name__)
 POLICY_RELOAD_SECONDS = 2.0
@@ -99,6 +103,9 @@ class GatewayRuntime:
     filters: FilterPipeline
     prompt_uses: PromptUseCounter
     accounting: Accounting
+    use_cases: LiveRegistry
+    use_case_reloader: RegistryReloader
+    use_case_spend: MonthlySpend
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -160,6 +167,8 @@ class GatewayRuntime:
         resources = FilterResources(pii_engine, build_scorer(config.filters.toxicity_scorer), blocklist)
         router = Router(settings, providers, on_failure=lambda d: metrics.upstream_failures.labels(d.id).inc())
         prompt_uses = PromptUseCounter(engine, outages=outages)
+        use_cases = LiveRegistry()
+        refresh = config.use_cases.refresh_seconds
         accounting = Accounting(
             catalog=catalog,
             limits=limits,
@@ -198,6 +207,11 @@ class GatewayRuntime:
             filters=FilterPipeline(config.filters, default_registry(), resources, runner),
             prompt_uses=prompt_uses,
             accounting=accounting,
+            use_cases=use_cases,
+            use_case_reloader=RegistryReloader(engine, use_cases, refresh, outages),
+            use_case_spend=MonthlySpend(
+                engine, lambda: use_cases.current.in_stages(SPENDING_STAGES), refresh, outages=outages
+            ),
         )
 
     def install(self, app: FastAPI) -> None:
@@ -215,6 +229,7 @@ class GatewayRuntime:
         app.state.metrics = self.metrics
         app.state.chat_completions = ChatCompletions(
             access=access,
+            attribution=Attribution(self.use_cases, self.use_case_spend),
             governance=self.governance,
             router=self.router,
             counter=self.counter,
@@ -262,6 +277,10 @@ class GatewayRuntime:
         self.prompt_uses.start()
         await self.blocklist_reloader.refresh()
         self.blocklist_reloader.start()
+        await self.use_case_reloader.refresh()
+        self.use_case_reloader.start()
+        self.use_case_spend.start()
+        self.notices.on(REGISTRY_CHANGED, self.use_case_reloader.refresh)
         self._tasks.append(asyncio.create_task(self._reload_policies(), name="policy-reloader"))
         self.notices.on(LIMITS_CHANGED, self.catalog.reload)
         try:
@@ -289,6 +308,8 @@ class GatewayRuntime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.notices.close()
         await self.blocklist_reloader.stop()
+        await self.use_case_reloader.stop()
+        await self.use_case_spend.stop()
         await self.budget_alerts.close()
         await self.providers.close()
         # Records of requests that just finished are written (or spilled) before the process exits.

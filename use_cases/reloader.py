@@ -46,15 +46,14 @@ class RegistryReloader:
         self._outages = outages or DatabaseOutages()
         self._task: asyncio.Task[None] | None = None
 
-    async def refresh(self) -> bool:
-        """Reload if the stored registry changed; True when a new snapshot was loaded."""
+    async def refresh(self) -> None:
+        """Reload if the stored registry changed."""
         version = await asyncio.to_thread(registry_version, self._engine)
         if version == self._target.current.version:
-            return False
+            return
         snapshot = await asyncio.to_thread(load_snapshot, self._engine)
         self._target.update(snapshot)
         log.info("use case registry version %s loaded (%d use cases)", snapshot.version, len(snapshot.use_cases))
-        return True
 
     async def _run(self) -> None:
         while True:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from gateway.core.use_case_terms import CardStatus, DataClass, RiskTier, Stage
+from gateway.core.use_case_terms import CardStatus, DataClass, RiskTier, Stage, UseCaseFacts
 from use_cases.errors import UseCaseRefused
 from use_cases.tables import ModelCard, UseCase
 
@@ -79,6 +79,9 @@ class RegistrySnapshot:
     def card(self, model: str) -> CardView | None:
         return self.cards.get(model)
 
+    def in_stages(self, stages: frozenset[Stage]) -> list[str]:
+        return [view.id for view in self.use_cases.values() if view.stage in stages]
+
 
 class LiveRegistry:
     """The current snapshot; the reloader swaps it, readers take whichever is current."""
@@ -88,3 +91,16 @@ class LiveRegistry:
 
     def update(self, snapshot: RegistrySnapshot) -> None:
         self.current = snapshot
+
+
+def facts_for(use_case: UseCaseView, card: CardView | None, month_spend_nanos: int) -> UseCaseFacts:
+    """What the policy rules see of a request's use case and its model's card."""
+    return UseCaseFacts(
+        id=use_case.id,
+        stage=use_case.stage,
+        risk_tier=use_case.risk_tier,
+        data_classification=use_case.data_classification,
+        model_for_experimentation=card is not None and card.experimentation,
+        model_allows=card.allowed_data_classifications if card is not None else frozenset(),
+        month_spend_nanos=month_spend_nanos,
+    )

@@ -16,6 +16,8 @@ class Principal:
     key_prefix: str
     allowed_models: frozenset[str] | None = None  # None: every model
     policy: str | None = None
+    # The request's use case (its key's binding, or the one the request names): set per request.
+    use_case: str | None = None
 
     def may_use(self, model_group: str) -> bool:
         return self.allowed_models is None or model_group in self.allowed_models

@@ -7,6 +7,7 @@ Engine in, plain dataclasses out. Each query reads one time range of `usage_reco
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -170,11 +171,11 @@ def traffic_by_period(
     return [PeriodTraffic(str(p), str(u), int(n), int(c)) for p, u, n, c in rows]
 
 
-def spend_by_use_case(engine: Engine, since: datetime) -> dict[str, int]:
-    """Nano-dollars spent per use case since `since` (the request path's monthly caps read this)."""
+def spend_by_use_case(engine: Engine, since: datetime, use_cases: Collection[str]) -> dict[str, int]:
+    """Nano-dollars each of `use_cases` spent since `since` (the request path's monthly caps)."""
     statement = (
         select_columns(RECORDS.c.use_case, func.coalesce(func.sum(RECORDS.c.cost_nanos), 0))
-        .where(RECORDS.c.time >= _utc(since), RECORDS.c.use_case.is_not(None))
+        .where(RECORDS.c.time >= _utc(since), RECORDS.c.use_case.in_(list(use_cases)))
         .group_by(RECORDS.c.use_case)
     )
     with engine.connect() as connection:

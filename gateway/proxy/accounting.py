@@ -97,6 +97,7 @@ class RequestBooks:
         event = self.event
         event.team_id, event.team_name = principal.team_id, principal.team_name
         event.key_id, event.key_prefix = principal.key_id, principal.key_prefix
+        event.use_case = principal.use_case
 
     def describe_request(self, body: dict[str, Any], end_user_header: str | None) -> None:
         self.event.requested_model = str(body.get("model") or "")[:128]

@@ -26,4 +26,5 @@ class ReviewQueue:
             team=review.team,
             target=review.id,
             details={"filters": review.filters, "request_id": review.request_id},
+            use_case=review.use_case,
         )

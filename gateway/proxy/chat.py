@@ -23,6 +23,7 @@ from gateway.ledger.tokens import TokenCounter
 from gateway.metrics import GatewayMetrics
 from gateway.proxy.access import Access
 from gateway.proxy.accounting import END_USER_HEADER, Accounting, RequestBooks
+from gateway.proxy.attribution import Attribution
 from gateway.proxy.dialects import ChatDialect, Dialect, StreamEncoder
 from gateway.proxy.governance import Governance
 from gateway.proxy.http_body import json_response, read_json_body
@@ -40,6 +41,7 @@ class ChatCompletions:
         self,
         *,
         access: Access,
+        attribution: Attribution,
         governance: Governance,
         router: Router,
         counter: TokenCounter,
@@ -49,6 +51,7 @@ class ChatCompletions:
         max_request_bytes: int,
     ) -> None:
         self._access = access
+        self._attribution = attribution
         self._governance = governance
         self._router = router
         self._counter = counter
@@ -71,8 +74,12 @@ class ChatCompletions:
                 books.used_prompt(prepared.prompt)
             group = check_chat_request(prepared.body, self._router.extra_params(model_of(prepared.body)))
             self._access.authorise_model(principal, group)
+            principal, use_case = self._attribution.attribute(
+                principal, request.headers, prepared.body, group, books.headers
+            )
+            books.identify(principal)
             try:
-                prepared = await self._governance.apply_policy(prepared, principal)
+                prepared = await self._governance.apply_policy(prepared, principal, use_case)
             finally:
                 books.add_verdicts(prepared.verdicts)
             body = prepared.body

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from gateway.core.types import Principal, Verdict
+from gateway.core.use_case_terms import UseCaseFacts
 from gateway.ledger.audit import AuditSink
 from gateway.metrics import GatewayMetrics
 from policies.decision import Decision
@@ -77,14 +78,19 @@ class Governance:
         rendered = apply_prompt(body, version.template(), reference)
         return Prepared(rendered, prompt=PromptUse(prompt.name, version.version, version.id))
 
-    async def apply_policy(self, prepared: Prepared, principal: Principal) -> Prepared:
-        """Run the team's policy; records every verdict, then raises if an enforced rule blocked."""
+    async def apply_policy(
+        self, prepared: Prepared, principal: Principal, use_case: UseCaseFacts | None = None
+    ) -> Prepared:
+        """Run the team's policy (with the rules the use case adds); records every verdict, then
+        raises if an enforced rule blocked."""
         policy = self.policies.current.for_principal(principal)
         used_prompt = prepared.prompt is not None
         if policy.calls_models:
-            decision: Decision = await asyncio.to_thread(self.policies.decide, prepared.body, principal, used_prompt)
+            decision: Decision = await asyncio.to_thread(
+                self.policies.decide, prepared.body, principal, used_prompt, use_case
+            )
         else:
-            decision = self.policies.decide(prepared.body, principal, used_prompt)
+            decision = self.policies.decide(prepared.body, principal, used_prompt, use_case)
         prepared.body = decision.body
         prepared.verdicts.extend(decision.verdicts)
         for verdict in decision.verdicts:
@@ -95,6 +101,7 @@ class Governance:
                 team=principal.team_name,
                 target=verdict.source,
                 details={"mode": verdict.mode, "policy": decision.policy, "reason": verdict.reason},
+                use_case=principal.use_case,
             )
         decision.raise_if_blocked()
         return prepared

@@ -48,3 +48,30 @@ def signed_in_headers(client: httpx.Client, name: str) -> dict[str, str]:
     """Headers of a JSON API call made with a person's UI session (cookie plus CSRF header)."""
     assert sign_in(client, name).status_code == 303
     return {"x-csrf-token": csrf_token(client)}
+
+
+def open_gate(client: httpx.Client, use_case: str, to: str) -> str:
+    """Request the stage change with the admin key; the gate's id."""
+    response = client.post(f"/admin/api/use-cases/{use_case}/stage", json={"to": to}, headers=ADMIN)
+    assert response.status_code == 202, response.text
+    gate: str = response.json()["gate_id"]
+    return gate
+
+
+def approve_gate(client: httpx.Client, use_case: str, gate: str, role: str, **headers: str) -> httpx.Response:
+    """Approve for `role` with `headers` (a person's session), else with the admin key."""
+    return client.post(
+        f"/admin/api/use-cases/{use_case}/gates/{gate}/approve", json={"role": role}, headers=headers or ADMIN
+    )
+
+
+def card(status: str = "approved", **changes: Any) -> dict[str, Any]:
+    """A model card that allows internal data and experimentation, with `changes`."""
+    body: dict[str, Any] = {
+        "status": status,
+        "allowed_data_classifications": ["public", "internal"],
+        "experimentation": True,
+        "end_of_life": "2027-06-30",
+    }
+    body.update(changes)
+    return body
