@@ -27,10 +27,11 @@ async def screen_answer(
     request_id: str,
     model: str,
     prompt_ref: str | None,
+    withhold_flags: bool = False,
 ) -> ScreenedAnswer:
     if not screening.pipeline.is_active(principal.team_name):
         return ScreenedAnswer(answer, [])
-    context = FilterContext(team=principal.team_name, model=model, request_id=request_id)
+    context = FilterContext(team=principal.team_name, model=model, request_id=request_id, withhold_flags=withhold_flags)
     decision = await screening.pipeline.check_answer(answer_slots(answer), context)
     verdicts = decision.verdicts()
     if decision.action is Action.ALLOW:

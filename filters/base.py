@@ -7,7 +7,7 @@ that gain from micro-batching, `scan_batch`). The pipeline decides how results c
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from gateway.core.types import Action
@@ -85,6 +85,8 @@ class FilterContext:
     request_id: str | None = None
     field: str = "content"  # content | tool_call_arguments
     choice_index: int = 0
+    # A high-risk use case's policy turns every flag into a block: withheld and queued for review.
+    withhold_flags: bool = False
 
 
 @dataclass(slots=True)
@@ -127,3 +129,12 @@ class Filter(Protocol):
 
 class FilterError(Exception):
     """A filter could not scan a text (model failure, bad input); the fail mode decides the outcome."""
+
+
+def flags_withheld(result: FilterResult) -> FilterResult:
+    """`result` with a flag (and each flagging finding) raised to a block."""
+    if result.action is not Action.FLAG and not any(f.action is Action.FLAG for f in result.findings):
+        return result
+    findings = [replace(f, action=Action.BLOCK) if f.action is Action.FLAG else f for f in result.findings]
+    action = Action.BLOCK if result.action is Action.FLAG else result.action
+    return replace(result, action=action, findings=findings)

@@ -15,7 +15,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from filters.base import Filter, FilterContext, FilterResult, Finding, apply_replacements, strongest
+from filters.base import (
+    Filter,
+    FilterContext,
+    FilterResult,
+    Finding,
+    apply_replacements,
+    flags_withheld,
+    strongest,
+)
 from filters.config import FailMode, FiltersSettings, TeamFilterConfig
 from filters.registry import FilterRegistry
 from filters.resources import FilterResources
@@ -195,6 +203,8 @@ class FilterPipeline:
         results = [self._run_inline(f, config, text, context) for f in filters if f.inline]
         if gathered is not None:
             results += await gathered
+        if context.withhold_flags:
+            results = [flags_withheld(result) for result in results]
         return combine(text, results)
 
     def pending_from(self, text: str, start: int, context: FilterContext) -> int | None:
@@ -220,6 +230,7 @@ class FilterPipeline:
                         request_id=context.request_id,
                         field=slot.field,
                         choice_index=slot.choice_index,
+                        withhold_flags=context.withhold_flags,
                     ),
                 )
                 for slot in slots

@@ -31,14 +31,23 @@ def _arguments_field(position: int) -> str:
 
 class StreamScreen:
     def __init__(
-        self, screening: Screening, principal: Principal, *, request_id: str, model: str, prompt_ref: str | None
+        self,
+        screening: Screening,
+        principal: Principal,
+        *,
+        request_id: str,
+        model: str,
+        prompt_ref: str | None,
+        withhold_flags: bool = False,
     ) -> None:
         self._screening = screening
         self._principal = principal
         self._request_id = request_id
         self._model = model
         self._prompt_ref = prompt_ref
-        self._context = FilterContext(team=principal.team_name, model=model, request_id=request_id)
+        self._context = FilterContext(
+            team=principal.team_name, model=model, request_id=request_id, withhold_flags=withhold_flags
+        )
         self._guards: dict[Slot, StreamGuard] = {}
         self._received: dict[Slot, list[str]] = defaultdict(list)  # for the review item
         self._sent: dict[Slot, list[str]] = defaultdict(list)
@@ -61,6 +70,7 @@ class StreamScreen:
                 request_id=self._request_id,
                 field=slot[1],
                 choice_index=slot[0],
+                withhold_flags=self._context.withhold_flags,
             )
             guard = self._guards[slot] = stream_guard(self._screening.pipeline, context)
         return guard

@@ -28,6 +28,7 @@ class Decision:
     policy: str
     version: str
     error: GatewayError | None = None
+    withhold_flags: bool = False
 
     @property
     def blocked(self) -> bool:
@@ -68,6 +69,7 @@ def evaluate(
     body = request_body
     verdicts: list[Verdict] = []
     transformed = False
+    withhold_flags = False
     for rule in policy.rules:
         if not rule.applies(request):
             continue
@@ -91,5 +93,6 @@ def evaluate(
         if finding.transform is not None:
             body = finding.transform(body)
             transformed = True
+        withhold_flags = withhold_flags or finding.withhold_flags
     action = Action.TRANSFORM if transformed else Action.ALLOW
-    return Decision(action, body, verdicts, policy.name, policy.version)
+    return Decision(action, body, verdicts, policy.name, policy.version, withhold_flags=withhold_flags)

@@ -92,7 +92,9 @@ class ChatCompletions:
                 lambda: self._counter.count_messages(body["messages"], model, body.get("tools")),
             )
             if body.get("stream"):
-                response = await self._open_stream(books, principal, group, body, translation.stream_encoder())
+                response = await self._open_stream(
+                    books, principal, group, body, translation.stream_encoder(), prepared.withhold_flags
+                )
                 streaming = True
                 return response
             answer = await self._router.chat(group, body, books.route)
@@ -104,6 +106,7 @@ class ChatCompletions:
                 request_id=books.request_id,
                 model=group,
                 prompt_ref=books.prompt_ref,
+                withhold_flags=prepared.withhold_flags,
             )
             books.add_verdicts(screened.verdicts)
             if screened.review_id is not None:
@@ -120,7 +123,13 @@ class ChatCompletions:
                 books.close()
 
     async def _open_stream(
-        self, books: RequestBooks, principal: Principal, group: str, body: dict[str, Any], encoder: StreamEncoder
+        self,
+        books: RequestBooks,
+        principal: Principal,
+        group: str,
+        body: dict[str, Any],
+        encoder: StreamEncoder,
+        withhold_flags: bool,
     ) -> Response:
         books.event.streamed = True
         batches = await self._router.open_stream(group, with_usage_requested(body), books.route)
@@ -130,7 +139,12 @@ class ChatCompletions:
             self._counter, deployment.params.upstream_model, body, forward_usage_chunk=client_wants_usage(body)
         )
         screen = StreamScreen(
-            self._screening, principal, request_id=books.request_id, model=group, prompt_ref=books.prompt_ref
+            self._screening,
+            principal,
+            request_id=books.request_id,
+            model=group,
+            prompt_ref=books.prompt_ref,
+            withhold_flags=withhold_flags,
         )
         relay = StreamRelay(self._metrics, books, batches, tracker, screen, deployment, encoder)
         return EventStreamResponse(relay.events(), headers=books.headers, on_close=relay.finish)

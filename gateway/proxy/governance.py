@@ -48,6 +48,7 @@ class Prepared:
     body: dict[str, Any]
     verdicts: list[Verdict] = field(default_factory=list)
     prompt: PromptUse | None = None
+    withhold_flags: bool = False  # the policy asks the answer's filters to withhold what they flag
 
 
 class Governance:
@@ -93,6 +94,7 @@ class Governance:
             decision = self.policies.decide(prepared.body, principal, used_prompt, use_case)
         prepared.body = decision.body
         prepared.verdicts.extend(decision.verdicts)
+        prepared.withhold_flags = decision.withhold_flags
         for verdict in decision.verdicts:
             self._metrics.policy_verdicts.labels(verdict.source, verdict.mode, verdict.action.value).inc()
             self._audit.record(

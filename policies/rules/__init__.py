@@ -18,6 +18,7 @@ from policies.rules.prompt_injection import PromptInjectionSettings
 from policies.rules.request_parameters import RequestParametersSettings
 from policies.rules.system_prompt import SystemPromptSettings
 from policies.rules.use_case_stage import UseCaseStageSettings
+from policies.rules.withhold_flags import WithholdFlagsSettings
 
 RULE_TYPES: Mapping[str, type[RuleSettings]] = MappingProxyType(
     {
@@ -33,5 +34,6 @@ RULE_TYPES: Mapping[str, type[RuleSettings]] = MappingProxyType(
         UseCaseStageSettings.type_name: UseCaseStageSettings,
         ExperimentLimitsSettings.type_name: ExperimentLimitsSettings,
         ModelCardDataSettings.type_name: ModelCardDataSettings,
+        WithholdFlagsSettings.type_name: WithholdFlagsSettings,
     }
 )

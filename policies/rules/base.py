@@ -50,6 +50,7 @@ class Finding:
     details: dict[str, object] = field(default_factory=dict)
     transform: Callable[[Body], Body] | None = None
     refusal: Refusal = "content_filter"
+    withhold_flags: bool = False  # enforced: the answer's filters withhold what they would flag
 
 
 class Rule(Protocol):

@@ -148,3 +148,19 @@ def test_monitored_approved_prompts_for_high_risk_report_and_let_through(
 def test_a_when_with_an_unknown_stage_is_a_policy_problem(compile_policy: CompilePolicy) -> None:
     with pytest.raises(PolicyError, match="when"):
         compile_policy({"closed": {"type": "use_case_stage", "when": {"stages": ["beta"]}}})
+
+
+def test_a_high_risk_use_case_has_its_flags_withheld(compile_policy: CompilePolicy, principal: Principal) -> None:
+    policy = compile_policy(shipped_rule("high_risk_flags"))
+    high = evaluate(policy, chat("hi"), principal, False, replace(PILOT, risk_tier=RiskTier.HIGH))
+    assert high.withhold_flags is True and high.action is Action.ALLOW
+    assert evaluate(policy, chat("hi"), principal, False, PILOT).withhold_flags is False
+
+
+def test_monitored_flag_withholding_reports_and_withholds_nothing(
+    compile_policy: CompilePolicy, principal: Principal
+) -> None:
+    policy = compile_policy(shipped_rule("high_risk_flags", mode="monitor"))
+    decision = evaluate(policy, chat("hi"), principal, False, replace(PILOT, risk_tier=RiskTier.HIGH))
+    assert decision.withhold_flags is False
+    assert [(v.source, v.mode) for v in decision.verdicts] == [("policy:high_risk_flags", "monitor")]

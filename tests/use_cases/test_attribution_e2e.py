@@ -229,3 +229,30 @@ def test_poc_uses_only_models_marked_for_experimentation(pair: Pair) -> None:
     with pytest.raises(openai.PermissionDeniedError) as refused:
         _call(key.client(pair.first), "hi", "flaky")
     assert "not marked for experimentation" in refused.value.message
+
+
+def test_a_high_risk_use_case_withholds_what_would_be_flagged(pair: Pair) -> None:
+    team = new_team_key(pair.first, "uc-flags").team
+    high = _register(pair.first, team, risk_tier="high")
+    gate = open_gate(_admin(pair.first), high, "poc")
+    alice, alice_headers = _person(pair.first, "alice")
+    approve_gate(alice, high, gate, "compliance_reviewer", **alice_headers)
+    erin, erin_headers = _person(pair.first, "erin")
+    assert approve_gate(erin, high, gate, "ethics_board", **erin_headers).json()["status"] == "passed"
+    _put_card(pair.first, "gpt-test", card())
+    client = _bound_key(pair.first, team, high).client(pair.first)
+    plain = client.chat.completions.with_raw_response.create(
+        model="gpt-test", messages=[{"role": "user", "content": "this damn printer"}]
+    )
+    assert plain.parse().choices[0].finish_reason == "content_filter"
+    with Session(pair.ledger.engine) as session:
+        item = session.get(ReviewItem, plain.headers["x-gateway-review-id"])
+    assert item is not None and (item.action, item.use_case) == ("block", high)
+    streamed = list(
+        client.chat.completions.create(
+            model="gpt-test", messages=[{"role": "user", "content": "this damn printer"}], stream=True
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
+    assert "damn" not in text
+    assert any(c.choices and c.choices[0].finish_reason == "content_filter" for c in streamed)
