@@ -15,9 +15,10 @@ from admin.accounts.passwords import PasswordHashing
 from filters.review_crypto import AnswerCipher
 from gateway.app import create_app
 from gateway.config import load_config
+from gateway.core import keys
 from gateway.core.db import create_database_engine
 from tests.admin.seed import UIGateway, seed_ui_data
-from tests.admin.support import ADMIN_KEY, ROLE_NAMES, add_user, migrated_database, sqlite_url
+from tests.admin.support import ADMIN_KEY, REGISTRY_PEOPLE, ROLE_NAMES, add_user, migrated_database, sqlite_url
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
 from tests.helpers.servers import gateway_config
@@ -104,6 +105,28 @@ def ui_gateway(
     finally:
         process.stop()
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def registry_gateway(
+    tmp_path_factory: pytest.TempPathFactory, mock_upstream: RunningMockUpstream
+) -> Iterator[GatewayProcess]:
+    """`gateway serve` for the use case lifecycle: team `support`, the people of REGISTRY_PEOPLE,
+    and erin on the ethics board."""
+    workdir = tmp_path_factory.mktemp("registry-gateway")
+    url = sqlite_url(workdir)
+    config = gateway_config(mock_upstream.url, url, use_cases={"boards": {"ethics_board": ["erin"]}})
+    process = GatewayProcess(workdir, config)
+    process.cli("db", "upgrade")
+    engine = create_database_engine(url)
+    hashing = PasswordHashing()
+    for name, role in REGISTRY_PEOPLE.items():
+        add_user(engine, hashing, name, role)
+    keys.create_team(engine, "support")
+    engine.dispose()
+    process.start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture(scope="module")

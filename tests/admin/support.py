@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import httpx
+from playwright.sync_api import Page, expect
 from sqlalchemy.engine import Engine
 
 from admin.accounts.passwords import PasswordHashing
@@ -16,6 +17,8 @@ from gateway.core.migrate import upgrade_database
 ADMIN_KEY = "admin-test-key"
 PASSWORD = "correct horse battery staple"
 ROLE_NAMES = ("admin", "reviewer", "finance", "viewer")
+# The people of the use case lifecycle in the browser: name → account role.
+REGISTRY_PEOPLE = {"ada": "admin", "alice": "viewer", "bob": "reviewer", "erin": "viewer", "fred": "finance"}
 # Cheap Argon2 parameters would hide the real cost; the defaults are kept and users are made once per app.
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LOGIN_TOKEN = re.compile(r'name="login_token" value="([^"]+)"')
@@ -50,3 +53,12 @@ def csrf_token(client: httpx.Client, page: str = "/admin") -> str:
     found = CSRF.search(client.get(page).text)
     assert found is not None
     return found.group(1)
+
+
+def sign_in_page(page: Page, name: str) -> None:
+    """Sign a browser page in as `name` through the login form."""
+    page.goto("/admin/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/admin$"))

@@ -14,15 +14,26 @@ from playwright.sync_api import BrowserContext, Page, expect
 from filters.blocklist_store import StoredBlocklistEntry
 from gateway.core.db import session_scope
 from tests.admin.seed import UIGateway
-from tests.admin.support import PASSWORD, ROLE_NAMES
+from tests.admin.support import ROLE_NAMES, sign_in_page
 
 pytestmark = pytest.mark.browser
 OpenBrowser = Callable[[], BrowserContext]
 AREAS = {
-    "admin": {"Review queue", "Spend", "Prompt library", "Teams and keys", "People", "Policies", "Audit log"},
-    "reviewer": {"Review queue", "Prompt library"},
-    "finance": {"Spend", "Prompt library"},
-    "viewer": {"Prompt library"},
+    "admin": {
+        "Review queue",
+        "Spend",
+        "Prompt library",
+        "Use cases",
+        "Use case KPIs",
+        "Models",
+        "Teams and keys",
+        "People",
+        "Policies",
+        "Audit log",
+    },
+    "reviewer": {"Review queue", "Prompt library", "Use cases", "Models"},
+    "finance": {"Spend", "Prompt library", "Use cases", "Use case KPIs", "Models"},
+    "viewer": {"Prompt library", "Use cases", "Models"},
 }
 
 
@@ -34,11 +45,7 @@ def signed_in_page(open_browser: OpenBrowser, name: str) -> Page:
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("dialog", lambda dialog: errors.append(f"dialog opened: {dialog.message}"))
     page.errors = errors  # type: ignore[attr-defined]
-    page.goto("/admin/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/admin$"))
+    sign_in_page(page, name)
     return page
 
 
