@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from filters.review_crypto import AnswerCipher
 from gateway.core.errors import AuthenticationFailed, PermissionDenied
+from gateway.ledger.use_case_stats import UseCaseStats
 from use_cases.settings import UseCasesSettings
 
 # Where the admin UI's session middleware puts the signed-in person (see admin/web/session_middleware.py).
@@ -63,6 +64,11 @@ class AdminContext:
     # The model groups of `model_list`, in order: what model cards and use cases may name.
     models: tuple[str, ...] = ()
     use_cases: UseCasesSettings = field(default_factory=UseCasesSettings)
+    # The KPI queries, with the daily rollup they keep current (one per process).
+    kpi_stats: UseCaseStats = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.kpi_stats = UseCaseStats(self.engine)
 
     def role_for_key(self, key: str) -> Role | None:
         # Constant-time comparisons: the admin key must not leak through timing.

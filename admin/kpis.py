@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from statistics import median
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
-from gateway.ledger import use_case_stats as stats
 from gateway.ledger.finance import to_csv
 from gateway.ledger.records import usd_text
+from gateway.ledger.use_case_stats import Period, Traffic, UseCaseStats, Window, review_times
 from use_cases import kpis, registry
 from use_cases.registry import UseCaseFilter
 
@@ -27,20 +25,20 @@ CSV_COLUMNS = (
 class KpiQuery:
     since: datetime
     until: datetime
-    team: str | None
-    period: stats.Period = "week"
+    team: str | None = None
+    period: Period = "week"
 
 
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _per_use_case(engine: Engine, query: KpiQuery) -> list[dict[str, Any]]:
+def _per_use_case(queries: UseCaseStats, span: Window, team: str | None) -> list[dict[str, Any]]:
     """Every registered use case (of the team), with its traffic in the period (zero when none)."""
-    traffic = {t.key: t for t in stats.traffic_by_use_case(engine, query.since, query.until, query.team)}
+    traffic = {t.key: t for t in queries.traffic_by_use_case(span, team)}
     rows = []
-    for use_case in registry.list_use_cases(engine, UseCaseFilter(team=query.team)):
-        t = traffic.get(use_case.id) or stats.Traffic(use_case.id, 0, 0, 0, 0, 0, 0, 0)
+    for use_case in registry.list_use_cases(queries.engine, UseCaseFilter(team=team)):
+        t = traffic.get(use_case.id) or Traffic(use_case.id)
         rows.append(
             {
                 "id": use_case.id,
@@ -61,16 +59,18 @@ def _per_use_case(engine: Engine, query: KpiQuery) -> list[dict[str, Any]]:
     return rows
 
 
-def kpi_report(engine: Engine, query: KpiQuery, models: Sequence[str], today: date) -> dict[str, Any]:
+def kpi_report(queries: UseCaseStats, query: KpiQuery, models: Sequence[str], now: datetime) -> dict[str, Any]:
     """The whole report of `GET /admin/api/kpis`."""
-    per_use_case = _per_use_case(engine, query)
+    engine = queries.engine
+    span = queries.query_window(query.since, query.until, now)
+    per_use_case = _per_use_case(queries, span, query.team)
     portfolio = kpis.portfolio(engine, query.team)
     production = [row for row in per_use_case if row["stage"] == "production"]
-    reuse = stats.reuse(engine, query.since, query.until, query.team)
-    reviews = stats.review_times(engine, query.since, query.until, query.team)
+    reuse = queries.reuse(span, query.team)
+    reviews = review_times(engine, query.since, query.until, query.team)
     velocity = kpis.stage_velocity(engine, query.team)
-    documentation = kpis.model_documentation(engine, models, today)
-    series = stats.traffic_by_period(engine, query.since, query.until, query.period, query.team)
+    documentation = kpis.model_documentation(engine, models, now.date())
+    series = queries.traffic_by_period(span, query.period, query.team)
     return {
         "from": query.since.isoformat(),
         "to": query.until.isoformat(),
@@ -88,7 +88,7 @@ def kpi_report(engine: Engine, query: KpiQuery, models: Sequence[str], today: da
                 "flagged_rate": _rate(t.flagged, t.requests),
                 "blocked_rate": _rate(t.blocked, t.requests),
             }
-            for t in stats.traffic_by_model(engine, query.since, query.until, query.team)
+            for t in queries.traffic_by_model(span, query.team)
         ],
         "reuse_index": {
             "library_share": _rate(reuse.library_requests, reuse.requests),
@@ -117,6 +117,7 @@ def kpi_report(engine: Engine, query: KpiQuery, models: Sequence[str], today: da
     }
 
 
-def kpi_csv(engine: Engine, query: KpiQuery) -> str:
+def kpi_csv(queries: UseCaseStats, query: KpiQuery, now: datetime) -> str:
     """`per_use_case` of the report as CSV, one line per use case."""
-    return to_csv(_per_use_case(engine, query), CSV_COLUMNS)
+    span = queries.query_window(query.since, query.until, now)
+    return to_csv(_per_use_case(queries, span, query.team), CSV_COLUMNS)

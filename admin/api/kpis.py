@@ -32,14 +32,14 @@ def kpi_query(request: Request) -> KpiQuery:
 async def kpi_json(request: Request) -> JSONResponse:
     require_role(request, Role.FINANCE)
     context = admin_context(request)
-    report = await asyncio.to_thread(kpi_report, context.engine, kpi_query(request), context.models, utcnow().date())
+    report = await asyncio.to_thread(kpi_report, context.kpi_stats, kpi_query(request), context.models, utcnow())
     return JSONResponse(report)
 
 
 @router.get("/kpis.csv")
 async def kpi_export(request: Request) -> Response:
     require_role(request, Role.FINANCE)
-    text = await asyncio.to_thread(kpi_csv, admin_context(request).engine, kpi_query(request))
+    text = await asyncio.to_thread(kpi_csv, admin_context(request).kpi_stats, kpi_query(request), utcnow())
     return Response(
         text, media_type="text/csv", headers={"content-disposition": 'attachment; filename="use-case-kpis.csv"'}
     )

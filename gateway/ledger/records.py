@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, text
 from sqlmodel import Field, SQLModel
 
 from gateway.core.models import utcnow
@@ -46,6 +46,16 @@ class UsageRecord(SQLModel, table=True):
         Index("ix_usage_records_key_time", "key_id", "time"),
         Index("ix_usage_records_model_time", "requested_model", "time"),
         Index("ix_usage_records_use_case_time", "use_case", "time"),
+        # Index-only reads of the KPIs' distinct people and of the prompts teams share.
+        Index("ix_usage_records_time_people", "time", "use_case", "end_user"),
+        Index(
+            "ix_usage_records_time_prompts",
+            "time",
+            "prompt_name",
+            "team_name",
+            postgresql_where=text("prompt_name IS NOT NULL"),
+            sqlite_where=text("prompt_name IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

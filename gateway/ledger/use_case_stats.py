@@ -1,23 +1,26 @@
 """Queries of the ledger for the centre of excellence's KPIs: traffic per use case and per model,
 library prompt reuse, review decision times, and each use case's spend this month.
 
-Engine in, plain dataclasses out. Each query reads one time range of `usage_records` (served by the
-`(use_case, time)` and `(time)` indexes) and aggregates in the database.
+Engine in, plain dataclasses out. Whole past days are read from the daily rollup (gateway/ledger/
+daily.py); the rest of a range (today, a partial first or last day) from the ledger itself.
+Distinct people and prompts shared by teams are counted on the ledger's narrow indexes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections import defaultdict
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Integer, Table, and_, cast, distinct, func, literal_column
+from sqlalchemy import Integer, Table, and_, cast, distinct, func
 from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from filters.review_store import ReviewItem
+from gateway.ledger.daily import DAILY, Rollup, day_of, utc_day_start
 from gateway.ledger.records import UsageRecord
 
 RECORDS: Table = UsageRecord.__table__  # type: ignore[attr-defined]
@@ -25,19 +28,20 @@ REVIEWS: Table = ReviewItem.__table__  # type: ignore[attr-defined]
 Period = Literal["week", "month"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Traffic:
     """Requests of one use case (or model) in a range: how many, what they cost, how many were
     flagged or blocked, by how many teams and people (the `user` field), how many used a library prompt."""
 
     key: str
-    requests: int
-    cost_nanos: int
-    flagged: int
-    blocked: int
-    teams: int
-    people: int
-    library: int
+    requests: int = 0
+    cost_nanos: int = 0
+    flagged: int = 0
+    blocked: int = 0
+    teams: int = 0
+    people: int = 0
+    library: int = 0
+    team_names: set[str] = field(default_factory=set, repr=False)
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,139 @@ class PeriodTraffic:
     cost_nanos: int
 
 
+@dataclass(frozen=True)
+class Window:
+    """A range split into whole past days (read from the rollup) and the edges read from the ledger."""
+
+    since: datetime
+    until: datetime
+    days: tuple[date, date] | None  # [first, end) of the rolled-up days
+    edges: tuple[tuple[datetime, datetime], ...]
+
+
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def window(since: datetime, until: datetime, today: date) -> Window:
+    since, until = _utc(since), _utc(until)
+    first = since.date() if since == utc_day_start(since.date()) else since.date() + timedelta(days=1)
+    end = min(until.date(), today)
+    if first >= end:
+        return Window(since, until, None, ((since, until),))
+    edges = [(since, utc_day_start(first)), (utc_day_start(end), until)]
+    return Window(since, until, (first, end), tuple((a, b) for a, b in edges if a < b))
+
+
+class UseCaseStats:
+    """The KPI queries over one database; `query_window` brings the rollup up to date first."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._rollup = Rollup(engine)
+
+    def query_window(self, since: datetime, until: datetime, now: datetime) -> Window:
+        self._rollup.refresh(now)
+        return window(since, until, self._rollup.complete_until(now))
+
+    def _sums(self, span: Window, keys: list[str], team: str | None) -> Iterator[tuple[Any, ...]]:
+        """(key columns..., requests, cost, flagged, blocked, library) from the rollup and the edges."""
+        if span.days is not None:
+            columns: list[ColumnElement[Any]] = [DAILY.c[name] for name in keys]
+            statement = (
+                select_columns(
+                    *columns,
+                    func.sum(DAILY.c.requests),
+                    func.sum(DAILY.c.cost_nanos),
+                    func.sum(DAILY.c.flagged),
+                    func.sum(DAILY.c.blocked),
+                    func.sum(DAILY.c.library),
+                )
+                .where(DAILY.c.day >= span.days[0], DAILY.c.day < span.days[1])
+                .group_by(*columns)
+            )
+            if team is not None:
+                statement = statement.where(DAILY.c.team_name == team)
+            with self.engine.connect() as connection:
+                yield from connection.execute(statement).all()
+        for start, end in span.edges:
+            columns = [func.coalesce(RECORDS.c[name], "") if name != "day" else day_of(self.engine) for name in keys]
+            statement = (
+                select_columns(
+                    *columns,
+                    func.count(),
+                    func.coalesce(func.sum(RECORDS.c.cost_nanos), 0),
+                    func.coalesce(func.sum(cast(RECORDS.c.flagged, Integer)), 0),
+                    func.coalesce(func.sum(cast(RECORDS.c.blocked, Integer)), 0),
+                    func.count(RECORDS.c.prompt_name),
+                )
+                .where(and_(*_in_range(start, end, team)))
+                .group_by(*columns)
+            )
+            with self.engine.connect() as connection:
+                yield from connection.execute(statement).all()
+
+    def _traffic(self, span: Window, key: str, team: str | None) -> dict[str, Traffic]:
+        found: dict[str, Traffic] = {}
+        for name, team_name, requests, cost, flagged, blocked, library in self._sums(span, [key, "team_name"], team):
+            t = found.setdefault(str(name), Traffic(str(name)))
+            t.requests += int(requests)
+            t.cost_nanos += int(cost)
+            t.flagged += int(flagged)
+            t.blocked += int(blocked)
+            t.library += int(library)
+            t.team_names.add(str(team_name))
+        for t in found.values():
+            t.teams = len(t.team_names - {""})
+        return found
+
+    def traffic_by_use_case(self, span: Window, team: str | None = None) -> list[Traffic]:
+        """Attributed requests in the range, per use case, with their distinct people."""
+        found = self._traffic(span, "use_case", team)
+        found.pop("", None)
+        statement = (
+            select_columns(RECORDS.c.use_case, func.count(distinct(RECORDS.c.end_user)))
+            .where(*_in_range(span.since, span.until, team), RECORDS.c.use_case.is_not(None))
+            .group_by(RECORDS.c.use_case)
+        )
+        with self.engine.connect() as connection:
+            for use_case, people in connection.execute(statement).all():
+                if use_case in found:
+                    found[use_case].people = int(people)
+        return [found[key] for key in sorted(found)]
+
+    def traffic_by_model(self, span: Window, team: str | None = None) -> list[Traffic]:
+        """Every request (attributed or not) in the range, per requested model."""
+        found = self._traffic(span, "requested_model", team)
+        return [found[key] for key in sorted(found)]
+
+    def reuse(self, span: Window, team: str | None = None) -> Reuse:
+        requests = library = 0
+        for row in self._sums(span, [], team):
+            requests, library = requests + int(row[0] or 0), library + int(row[4] or 0)
+        shared = (
+            select_columns(RECORDS.c.prompt_name)
+            .where(*_in_range(span.since, span.until, team), RECORDS.c.prompt_name.is_not(None))
+            .group_by(RECORDS.c.prompt_name)
+            .having(func.count(distinct(RECORDS.c.team_name)) > 1)
+            .subquery()
+        )
+        with self.engine.connect() as connection:
+            shared_prompts = connection.execute(select_columns(func.count()).select_from(shared)).scalar_one()
+        return Reuse(requests, library, int(shared_prompts))
+
+    def traffic_by_period(self, span: Window, period: Period, team: str | None = None) -> list[PeriodTraffic]:
+        """Attributed requests and cost per use case per week (from Monday) or month."""
+        buckets: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for day, use_case, requests, cost, *_ in self._sums(span, ["day", "use_case"], team):
+            if not use_case:
+                continue
+            when = day if isinstance(day, date) else date.fromisoformat(str(day))
+            start = when.replace(day=1) if period == "month" else when - timedelta(days=when.weekday())
+            bucket = buckets[(start.isoformat(), str(use_case))]
+            bucket[0] += int(requests)
+            bucket[1] += int(cost)
+        return [PeriodTraffic(p, u, n, c) for (p, u), (n, c) in sorted(buckets.items())]
 
 
 def _in_range(since: datetime, until: datetime, team: str | None) -> list[ColumnElement[bool]]:
@@ -70,59 +205,6 @@ def _in_range(since: datetime, until: datetime, team: str | None) -> list[Column
     if team is not None:
         where.append(RECORDS.c.team_name == team)
     return where
-
-
-def _count_true(column: Any) -> ColumnElement[Any]:
-    return func.coalesce(func.sum(cast(column, Integer)), 0)
-
-
-def _traffic(engine: Engine, key: Any, where: list[ColumnElement[bool]]) -> list[Traffic]:
-    statement = (
-        select_columns(
-            key.label("key"),
-            func.count().label("requests"),
-            func.coalesce(func.sum(RECORDS.c.cost_nanos), 0).label("cost_nanos"),
-            _count_true(RECORDS.c.flagged).label("flagged"),
-            _count_true(RECORDS.c.blocked).label("blocked"),
-            func.count(distinct(RECORDS.c.team_name)).label("teams"),
-            func.count(distinct(RECORDS.c.end_user)).label("people"),
-            func.count(RECORDS.c.prompt_name).label("library"),
-        )
-        .where(and_(*where))
-        .group_by(key)
-        .order_by(key)
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(statement).all()
-    return [Traffic(str(r[0]), *(int(value) for value in r[1:])) for r in rows]
-
-
-def traffic_by_use_case(engine: Engine, since: datetime, until: datetime, team: str | None = None) -> list[Traffic]:
-    """Attributed requests with since <= time < until, per use case."""
-    where = [*_in_range(since, until, team), RECORDS.c.use_case.is_not(None)]
-    return _traffic(engine, RECORDS.c.use_case, where)
-
-
-def traffic_by_model(engine: Engine, since: datetime, until: datetime, team: str | None = None) -> list[Traffic]:
-    """Every request (attributed or not) in the range, per requested model."""
-    return _traffic(engine, RECORDS.c.requested_model, _in_range(since, until, team))
-
-
-def reuse(engine: Engine, since: datetime, until: datetime, team: str | None = None) -> Reuse:
-    where = and_(*_in_range(since, until, team))
-    shared = (
-        select_columns(RECORDS.c.prompt_name)
-        .where(where, RECORDS.c.prompt_name.is_not(None))
-        .group_by(RECORDS.c.prompt_name)
-        .having(func.count(distinct(RECORDS.c.team_name)) > 1)
-        .subquery()
-    )
-    with engine.connect() as connection:
-        requests, library = connection.execute(
-            select_columns(func.count(), func.count(RECORDS.c.prompt_name)).where(where)
-        ).one()
-        shared_prompts = connection.execute(select_columns(func.count()).select_from(shared)).scalar_one()
-    return Reuse(int(requests), int(library), int(shared_prompts))
 
 
 def review_times(engine: Engine, since: datetime, until: datetime, team: str | None = None) -> list[ReviewTime]:
@@ -139,36 +221,6 @@ def review_times(engine: Engine, since: datetime, until: datetime, team: str | N
         created, decided, due = _utc(created), _utc(decided), _utc(due)
         times.append(ReviewTime((decided - created).total_seconds() / 60, decided <= due))
     return times
-
-
-def _period_start(engine: Engine, period: Period) -> ColumnElement[Any]:
-    if engine.dialect.name == "postgresql":
-        return func.to_char(func.date_trunc(period, func.timezone("UTC", RECORDS.c.time)), "YYYY-MM-DD")
-    if period == "month":
-        return func.strftime("%Y-%m-01", RECORDS.c.time)
-    # SQLite: forward to the week's Sunday ('weekday 0'; the day itself if Sunday), back six days to its Monday.
-    return func.date(RECORDS.c.time, literal_column("'weekday 0'"), literal_column("'-6 days'"))
-
-
-def traffic_by_period(
-    engine: Engine, since: datetime, until: datetime, period: Period, team: str | None = None
-) -> list[PeriodTraffic]:
-    """Attributed requests and cost per use case per week or month."""
-    start = _period_start(engine, period)
-    statement = (
-        select_columns(
-            start.label("period"),
-            RECORDS.c.use_case,
-            func.count(),
-            func.coalesce(func.sum(RECORDS.c.cost_nanos), 0),
-        )
-        .where(*_in_range(since, until, team), RECORDS.c.use_case.is_not(None))
-        .group_by(start, RECORDS.c.use_case)
-        .order_by(start, RECORDS.c.use_case)
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(statement).all()
-    return [PeriodTraffic(str(p), str(u), int(n), int(c)) for p, u, n, c in rows]
 
 
 def spend_by_use_case(engine: Engine, since: datetime, use_cases: Collection[str]) -> dict[str, int]:

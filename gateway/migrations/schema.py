@@ -12,6 +12,7 @@ TABLE_MODULES = (
     "filters.blocklist_store",
     "gateway.ledger.records",
     "gateway.proxy.stored_responses",
+    "gateway.ledger.daily",
     "gateway.limits.models",
     "prompt_library.models",
     "admin.accounts.models",

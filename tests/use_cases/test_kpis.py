@@ -246,3 +246,10 @@ def test_the_dashboard_shows_the_figures_to_finance_only(
     alice = make_clients()
     assert sign_in(alice, "alice").status_code == 303
     assert alice.get("/admin/kpis").status_code == 403
+
+
+def test_partial_first_and_last_days_are_read_from_the_ledger(registry_app: TestClient, seeded: dict[str, str]) -> None:
+    # Row 1 (5 Jan 10:00) falls in the partial first day, row 4 (14 Jan 10:00) after the end.
+    report = _report(registry_app, "from=2026-01-05T09:00:00&to=2026-01-14T09:00:00")
+    a = next(row for row in report["per_use_case"] if row["id"] == seeded["a"])
+    assert (a["requests"], a["cost_usd"], a["flagged_rate"], a["blocked_rate"]) == (3, "0.006000000", 0.3333, 0.0)

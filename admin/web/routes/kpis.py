@@ -44,7 +44,7 @@ async def kpi_page(request: Request, person: Finance) -> Response:
         query = kpi_query(request)
     except GatewayError as exc:
         raise PageError(400, "The period could not be read", exc.message, back="/admin/kpis") from None
-    report = await asyncio.to_thread(kpi_report, context.engine, query, context.models, utcnow().date())
+    report = await asyncio.to_thread(kpi_report, context.kpi_stats, query, context.models, utcnow())
     params = {
         "from": query.since.date().isoformat(),
         "to": request.query_params.get("to", ""),

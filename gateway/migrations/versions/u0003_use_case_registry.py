@@ -116,13 +116,40 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("model_name"),
     )
 
+    # The KPIs' daily rollup of the ledger (gateway/ledger/daily.py).
+    op.create_table(
+        "usage_daily",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("team_name", text(length=128), nullable=False),
+        sa.Column("use_case", text(length=32), nullable=False),
+        sa.Column("requested_model", text(length=256), nullable=False),
+        sa.Column("requests", sa.Integer(), nullable=False),
+        sa.Column("cost_nanos", sa.BigInteger(), nullable=False),
+        sa.Column("flagged", sa.Integer(), nullable=False),
+        sa.Column("blocked", sa.Integer(), nullable=False),
+        sa.Column("library", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("day", "team_name", "use_case", "requested_model", name="uq_usage_daily_key"),
+    )
+    with op.batch_alter_table("usage_daily", schema=None) as batch_op:
+        batch_op.create_index("ix_usage_daily_day", ["day"], unique=False)
+
     # Attribution: the use case a request, a review item or an audit entry belongs to.
     with op.batch_alter_table("usage_records", schema=None) as batch_op:
         batch_op.add_column(sa.Column("use_case", text(length=32), nullable=True))
         batch_op.add_column(sa.Column("flagged", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("blocked", sa.Boolean(), nullable=False, server_default=sa.false()))
-        # The KPIs group a period's rows by use case: this index serves both the range and the group.
+        # A use case's spend this month; the KPIs' distinct people and shared prompts, index-only.
         batch_op.create_index("ix_usage_records_use_case_time", ["use_case", "time"], unique=False)
+        batch_op.create_index("ix_usage_records_time_people", ["time", "use_case", "end_user"], unique=False)
+        batch_op.create_index(
+            "ix_usage_records_time_prompts",
+            ["time", "prompt_name", "team_name"],
+            unique=False,
+            postgresql_where=sa.text("prompt_name IS NOT NULL"),
+            sqlite_where=sa.text("prompt_name IS NOT NULL"),
+        )
     with op.batch_alter_table("review_items", schema=None) as batch_op:
         batch_op.add_column(sa.Column("use_case", text(length=32), nullable=True))
         batch_op.create_index("ix_review_items_use_case", ["use_case"], unique=False)
@@ -132,6 +159,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("usage_records", schema=None) as batch_op:
+        batch_op.drop_index("ix_usage_records_time_prompts")
+        batch_op.drop_index("ix_usage_records_time_people")
     for table in ("audit_log", "review_items", "usage_records"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(f"ix_{table}_use_case" + ("_time" if table == "usage_records" else ""))
@@ -139,6 +169,7 @@ def downgrade() -> None:
             if table == "usage_records":
                 batch_op.drop_column("blocked")
                 batch_op.drop_column("flagged")
+    op.drop_table("usage_daily")
     op.drop_table("model_cards")
     op.drop_table("use_case_keys")
     op.drop_table("use_case_gate_approvals")
