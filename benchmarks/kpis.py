@@ -16,9 +16,7 @@ import argparse
 import random
 import statistics
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -27,6 +25,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine, make_url
 
 from admin.kpis import KpiQuery, kpi_report
+from benchmarks.admin_pages import database
 from filters.review_store import ReviewItem
 from gateway.core.db import create_database_engine
 from gateway.core.migrate import upgrade_database
@@ -126,18 +125,6 @@ def seed_reviews(engine: Engine, count: int, rng: random.Random) -> None:
         )  # fmt: skip
     with engine.begin() as connection:
         connection.execute(insert(ReviewItem.__table__), rows)  # type: ignore[attr-defined]
-
-
-@contextmanager
-def database(postgres: str) -> Iterator[str]:
-    name = "gw_bench_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(postgres, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(postgres).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(postgres, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def timed(call: Callable[[], object], runs: int) -> float:

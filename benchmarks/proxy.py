@@ -189,6 +189,7 @@ class Variant:
     config: dict[str, Any]
     limits: bool = False
     against: str = "passthrough"
+    use_case: bool = False  # the key bound to a use case in production, the model with a card
 
 
 def variants(redis_url: str, selected: list[str]) -> list[Variant]:
@@ -204,6 +205,7 @@ def variants(redis_url: str, selected: list[str]) -> list[Variant]:
             against="gateway-unfiltered",
         ),
         "gateway+ner": Variant("gateway+ner", {"filters": {**blocklist, "pii_engine": {"mode": "ner"}}}),
+        "gateway+use-case": Variant("gateway+use-case", {"filters": blocklist}, use_case=True, against="gateway"),
     }
     return [known[name] for name in selected]
 
@@ -238,8 +240,9 @@ def _gateway(
     subprocess.run(
         [*cli, "teams", "create", "bench", "--config", str(path)], cwd=folder, check=True, capture_output=True
     )
+    bound = ["--use-case", _production_use_case(cli, path, folder)] if variant.use_case else []
     created = subprocess.run(
-        [*cli, "keys", "create", "--team", "bench", "--config", str(path)],
+        [*cli, "keys", "create", "--team", "bench", "--config", str(path), *bound],
         cwd=folder,
         check=True,
         capture_output=True,
@@ -249,6 +252,13 @@ def _gateway(
     port = free_port()
     process = _spawn([*cli, "--log-level", "WARNING", "serve", "--config", str(path), "--port", str(port)], folder)
     _wait_ready(f"http://127.0.0.1:{port}/healthz", process)
+    if variant.use_case:
+        card = {"status": "approved", "allowed_data_classifications": ["internal"], "experimentation": True}
+        httpx.put(
+            f"http://127.0.0.1:{port}/admin/api/models/bench/card",
+            json=card,
+            headers={"Authorization": "Bearer bench-admin"},
+        ).raise_for_status()
     if variant.limits:
         # Limits high enough never to refuse: the benchmark measures what checking them costs.
         admin = {"Authorization": "Bearer bench-admin"}
@@ -258,6 +268,29 @@ def _gateway(
             f"{base}/rate-limits", json={"team": "bench", "rpm": 10_000_000, "tpm": 10_000_000_000}, headers=admin
         )
     return process, f"http://127.0.0.1:{port}/v1/chat/completions", key
+
+
+def _production_use_case(cli: list[str], path: Path, folder: Path) -> str:
+    """A medium-risk use case of team bench, walked through its gates to production; its id."""
+
+    def run(*args: str) -> str:
+        environ = {**os.environ, "GATEWAY_USER_PASSWORD": "bench owner password"}
+        done = subprocess.run(
+            [*cli, *args, "--config", str(path)], cwd=folder, check=True, capture_output=True, text=True, env=environ
+        )
+        return done.stdout
+
+    run("users", "create", "owner", "--role", "viewer")
+    owners = ["--sponsor=owner", "--tech-lead=owner", "--compliance-reviewer=owner"]
+    registered = run(
+        "use-cases", "register", "--name=bench", "--team=bench", "--purpose=benchmark", "--risk-tier=medium",
+        "--data-classification=internal", "--scores=3,3,3", *owners,
+    )  # fmt: skip
+    use_case = registered.split()[3]
+    for stage in ("poc", "pilot", "production"):
+        gate = orjson.loads(run("use-cases", "stage", use_case, f"--to={stage}"))["gate_id"]
+        run("use-cases", "approve", use_case, gate, "--role=compliance_reviewer")
+    return use_case
 
 
 @dataclass
@@ -324,7 +357,8 @@ def main() -> None:
         "--variants",
         default="gateway,gateway-unfiltered",
         help="comma-separated among gateway (safe default filters), gateway-unfiltered, gateway+limits "
-        "(Redis; measured against gateway-unfiltered), gateway+ner",
+        "(Redis; measured against gateway-unfiltered), gateway+ner, gateway+use-case (a key bound to a use case "
+        "in production; measured against gateway)",
     )
     parser.add_argument("--pace-ms", type=float, default=20.0, help="chunk pacing of the paced upstream")
     parser.add_argument("--paced-answers", type=int, default=5, help="streamed answers per target, paced")

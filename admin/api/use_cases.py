@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from admin.accounts.users import missing_accounts
-from admin.context import Caller, Role, admin_context, require_role
+from admin.context import AdminContext, Caller, Role, admin_context, require_role
 from gateway.core.bodies import parse_body
 from gateway.core.errors import InvalidRequest
 from gateway.core.use_case_terms import DataClass, RiskTier, Stage
@@ -22,6 +22,7 @@ from use_cases.gates import Approver
 from use_cases.payloads import gate_json, use_case_json
 from use_cases.registry import Registration, UseCaseFilter
 from use_cases.reloader import REGISTRY_CHANGED
+from use_cases.tables import UseCase
 
 router = APIRouter(prefix="/admin/api/use-cases")
 E = TypeVar("E", bound=StrEnum)
@@ -99,20 +100,25 @@ def enum_param(kind: type[E], value: str | None, name: str) -> E | None:
         raise InvalidRequest(f"{name} must be one of {choices}.", param=name) from None
 
 
-@router.post("")
-async def register(request: Request) -> JSONResponse:
-    caller = require_role(request, Role.ADMIN)
-    data = await parse_body(request, UseCaseIn)
-    context = admin_context(request)
+async def register_use_case(context: AdminContext, data: UseCaseIn, actor: str) -> UseCase:
+    """Register (owners checked against the accounts) and tell every process; the API and the UI both."""
     row = await asyncio.to_thread(
         registry.register,
         context.engine,
         data.registration(),
-        actor=caller.name,
+        actor=actor,
         missing_people=partial(missing_accounts, context.engine),
         known_models=context.models,
     )
     await context.announce_change(REGISTRY_CHANGED)
+    return row
+
+
+@router.post("")
+async def register(request: Request) -> JSONResponse:
+    caller = require_role(request, Role.ADMIN)
+    data = await parse_body(request, UseCaseIn)
+    row = await register_use_case(admin_context(request), data, caller.name)
     return JSONResponse(use_case_json(row), status_code=201)
 
 

@@ -19,6 +19,7 @@ from gateway.core import keys
 from gateway.core.db import create_database_engine
 from tests.admin.seed import UIGateway, seed_ui_data
 from tests.admin.support import ADMIN_KEY, REGISTRY_PEOPLE, ROLE_NAMES, add_user, migrated_database, sqlite_url
+from tests.helpers.clients import client_factory
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
 from tests.helpers.servers import gateway_config
@@ -58,16 +59,8 @@ def ui_app(
 @pytest.fixture()
 def make_client(ui_app: TestClient) -> Iterator[object]:
     """A factory of fresh clients (own cookie jars) on the same app."""
-    clients: list[TestClient] = []
-
-    def factory() -> TestClient:
-        client = TestClient(ui_app.app, base_url="http://127.0.0.1", follow_redirects=False)
-        clients.append(client)
-        return client
-
-    yield factory
-    for client in clients:
-        client.close()
+    with client_factory(ui_app) as factory:
+        yield factory
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from gateway.app import create_app
 from gateway.config import load_config
 from gateway.core import keys
 from tests.admin.support import ADMIN_KEY, add_user, migrated_database, sqlite_url
+from tests.helpers.clients import client_factory
 from tests.helpers.servers import create_database, drop_database
 from tests.use_cases.helpers import MODELS, PEOPLE
 
@@ -69,13 +70,5 @@ def registry_db(registry_env: tuple[TestClient, Engine]) -> Engine:
 @pytest.fixture()
 def make_clients(registry_app: TestClient) -> Iterator[Callable[[], TestClient]]:
     """A factory of fresh clients (own cookie jars, for signing in as different people) on the app."""
-    clients: list[TestClient] = []
-
-    def factory() -> TestClient:
-        client = TestClient(registry_app.app, base_url="http://127.0.0.1", follow_redirects=False)
-        clients.append(client)
-        return client
-
-    yield factory
-    for client in clients:
-        client.close()
+    with client_factory(registry_app) as factory:
+        yield factory

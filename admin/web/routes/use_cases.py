@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -12,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin.accounts.sessions import SignedIn
-from admin.accounts.users import list_users, missing_accounts
-from admin.api.use_cases import UseCaseIn, enum_param
+from admin.accounts.users import list_users
+from admin.api.use_cases import UseCaseIn, enum_param, register_use_case
 from admin.context import Role, admin_context
 from admin.web.areas import EVERYONE
 from admin.web.guard import Allow, form_text
@@ -92,27 +91,19 @@ def _body_from_form(form: dict[str, str], models: list[str]) -> dict[str, Any]:
 
 
 @router.post("")
-async def register_use_case(request: Request, person: Registrar) -> Response:
+async def register_by_form(request: Request, person: Registrar) -> Response:
     context = admin_context(request)
     form = {name: await form_text(request, name) for name in (*FORM_FIELDS, *OWNER_FIELDS, "prompts")}
     models = [value for value in (await request.form()).getlist("models") if isinstance(value, str)]
     try:
         data = UseCaseIn.model_validate(_body_from_form(form, models))
-        row = await asyncio.to_thread(
-            registry.register,
-            context.engine,
-            data.registration(),
-            actor=person.actor,
-            missing_people=partial(missing_accounts, context.engine),
-            known_models=context.models,
-        )
+        row = await register_use_case(context, data, person.actor)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
         return await _form_page(request, form, f"{field}: {first['msg']}", 400)
     except GatewayError as exc:
         return await _form_page(request, form, exc.message, exc.status_code)
-    await context.announce_change(REGISTRY_CHANGED)
     return redirect(f"/admin/use-cases/{row.id}", "use_case_registered")
 
 
