@@ -18,7 +18,7 @@ from gateway.core.bodies import parse_body
 from gateway.core.errors import InvalidRequest
 from gateway.core.use_case_terms import DataClass, RiskTier, Stage
 from use_cases import gates, registry
-from use_cases.gates import Approver
+from use_cases.gates import Approver, GateView
 from use_cases.payloads import gate_json, use_case_json
 from use_cases.registry import Registration, UseCaseFilter
 from use_cases.reloader import REGISTRY_CHANGED
@@ -145,16 +145,33 @@ async def read(use_case_id: str, request: Request) -> JSONResponse:
     return JSONResponse({**use_case_json(row), "gates": [gate_json(view) for view in views]})
 
 
+async def open_gate(context: AdminContext, use_case_id: str, to: Stage, note: str, actor: str) -> GateView:
+    """Request a stage change (the API and the UI both); a gate that asks nobody passes at once."""
+    view = await asyncio.to_thread(
+        gates.request_stage, context.engine, context.use_cases, use_case_id, to, note, actor=actor
+    )
+    if view.gate.passed_at is not None:
+        await context.announce_change(REGISTRY_CHANGED)
+    return view
+
+
+async def approve_gate(
+    context: AdminContext, use_case_id: str, gate_id: str, role: str, note: str, approver: Approver
+) -> GateView:
+    """Record one role's approval; when it was the last, every process hears of the new stage."""
+    view = await asyncio.to_thread(
+        gates.approve, context.engine, context.use_cases, use_case_id, gate_id, role, note, approver
+    )
+    if view.gate.passed_at is not None:
+        await context.announce_change(REGISTRY_CHANGED)
+    return view
+
+
 @router.post("/{use_case_id}/stage")
 async def request_stage(use_case_id: str, request: Request) -> JSONResponse:
     caller = require_role(request, Role.REVIEWER)
     data = await parse_body(request, StageIn)
-    context = admin_context(request)
-    view = await asyncio.to_thread(
-        gates.request_stage, context.engine, context.use_cases, use_case_id, data.to, data.note, actor=caller.name
-    )
-    if view.gate.passed_at is not None:
-        await context.announce_change(REGISTRY_CHANGED)
+    view = await open_gate(admin_context(request), use_case_id, data.to, data.note, caller.name)
     return JSONResponse(gate_json(view), status_code=202)
 
 
@@ -162,17 +179,5 @@ async def request_stage(use_case_id: str, request: Request) -> JSONResponse:
 async def approve(use_case_id: str, gate_id: str, request: Request) -> JSONResponse:
     caller = require_role(request, *READERS)
     data = await parse_body(request, ApprovalIn)
-    context = admin_context(request)
-    view = await asyncio.to_thread(
-        gates.approve,
-        context.engine,
-        context.use_cases,
-        use_case_id,
-        gate_id,
-        data.role,
-        data.note,
-        approver_of(caller),
-    )
-    if view.gate.passed_at is not None:
-        await context.announce_change(REGISTRY_CHANGED)
+    view = await approve_gate(admin_context(request), use_case_id, gate_id, data.role, data.note, approver_of(caller))
     return JSONResponse(gate_json(view))

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from admin.accounts.sessions import SignedIn
 from admin.accounts.users import list_users
-from admin.api.use_cases import UseCaseIn, enum_param, register_use_case
+from admin.api.use_cases import UseCaseIn, approve_gate, enum_param, open_gate, register_use_case
 from admin.context import Role, admin_context
 from admin.web.areas import EVERYONE
 from admin.web.guard import Allow, form_text
@@ -25,7 +25,6 @@ from use_cases import gates, registry
 from use_cases.errors import UseCaseNotFound
 from use_cases.gates import Approver, holds_role
 from use_cases.registry import UseCaseFilter
-from use_cases.reloader import REGISTRY_CHANGED
 from use_cases.vocabulary import next_stages
 
 router = APIRouter(prefix="/admin/use-cases")
@@ -138,7 +137,7 @@ async def use_case_page(use_case_id: str, request: Request, person: Reader) -> R
 
 
 @router.post("/{use_case_id}/stage")
-async def request_stage(use_case_id: str, request: Request, person: Requester) -> Response:
+async def request_stage_by_form(use_case_id: str, request: Request, person: Requester) -> Response:
     context = admin_context(request)
     back = f"/admin/use-cases/{use_case_id}"
     to = await form_text(request, "to")
@@ -148,36 +147,20 @@ async def request_stage(use_case_id: str, request: Request, person: Requester) -
     except ValueError:
         raise PageError(400, "Unknown stage", f"{to!r} is not a lifecycle stage.", back=back) from None
     try:
-        view = await asyncio.to_thread(
-            gates.request_stage, context.engine, context.use_cases, use_case_id, stage, note, actor=person.actor
-        )
+        await open_gate(context, use_case_id, stage, note, person.actor)
     except GatewayError as exc:
         raise PageError(exc.status_code, "The stage change was not requested", exc.message, back=back) from None
-    if view.gate.passed_at is not None:
-        await context.announce_change(REGISTRY_CHANGED)
     return redirect(back, "gate_opened")
 
 
 @router.post("/{use_case_id}/gates/{gate_id}/approve")
-async def approve_gate(use_case_id: str, gate_id: str, request: Request, person: Reader) -> Response:
+async def approve_by_form(use_case_id: str, gate_id: str, request: Request, person: Reader) -> Response:
     context = admin_context(request)
     back = f"/admin/use-cases/{use_case_id}"
     role = (await form_text(request, "role"))[:64]
     note = (await form_text(request, "note"))[:2000]
     try:
-        view = await asyncio.to_thread(
-            gates.approve,
-            context.engine,
-            context.use_cases,
-            use_case_id,
-            gate_id,
-            role,
-            note,
-            Approver(actor=person.actor, person=person.name),
-        )
+        view = await approve_gate(context, use_case_id, gate_id, role, note, Approver(person.actor, person.name))
     except GatewayError as exc:
         raise PageError(exc.status_code, "The approval was not recorded", exc.message, back=back) from None
-    if view.gate.passed_at is not None:
-        await context.announce_change(REGISTRY_CHANGED)
-        return redirect(back, "stage_changed")
-    return redirect(back, "gate_approved")
+    return redirect(back, "stage_changed" if view.gate.passed_at is not None else "gate_approved")
