@@ -14,8 +14,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Date, Integer, Table, UniqueConstraint, cast, delete, func, insert
+from sqlalchemy import BigInteger, Column, Date, Integer, Table, UniqueConstraint, cast, delete, func, insert, literal
 from sqlalchemy import select as select_columns
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
@@ -27,6 +28,7 @@ RECORDS: Table = UsageRecord.__table__  # type: ignore[attr-defined]
 REPLAY_DAYS = 2
 REFRESH_SECONDS = 60.0
 ROLLUP_LOCK = 7_020_003  # the PostgreSQL advisory lock of a rebuild
+LATE_WRITE = timedelta(minutes=1)  # how long after its request a ledger row may still be written
 log = logging.getLogger(__name__)
 
 
@@ -48,7 +50,26 @@ class UsageDay(SQLModel, table=True):
     library: int
 
 
+class UsagePair(SQLModel, table=True):
+    """A pair seen in the ledger: a use case and a person who used it (`person`), or a library
+    prompt and a team that used it (`prompt`). The KPIs probe the ledger's index for each pair
+    instead of scanning a period's rows to count distinct people or teams."""
+
+    __tablename__ = "usage_pairs"
+    __table_args__ = (UniqueConstraint("kind", "first", "second", name="uq_usage_pairs"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=8)
+    first: str = Field(max_length=256)
+    second: str = Field(max_length=256)
+
+
 DAILY: Table = UsageDay.__table__  # type: ignore[attr-defined]
+PAIRS: Table = UsagePair.__table__  # type: ignore[attr-defined]
+PAIR_SOURCES = {
+    "person": (RECORDS.c.use_case, RECORDS.c.end_user),
+    "prompt": (RECORDS.c.prompt_name, RECORDS.c.team_name),
+}
 
 
 def utc_day_start(day: date) -> datetime:
@@ -69,6 +90,7 @@ class Rollup:
         self._engine = engine
         self._lock = threading.Lock()
         self._refreshed_at = float("-inf")
+        self._rebuilt_at = datetime.min.replace(tzinfo=UTC)
 
     def complete_until(self, now: datetime) -> date:
         """The first day not in the rollup (today): days before it are complete once refreshed."""
@@ -78,8 +100,14 @@ class Rollup:
         with self._lock:
             if time.monotonic() - self._refreshed_at < REFRESH_SECONDS:
                 return
+            started = datetime.now(UTC)
             self._rebuild(self.complete_until(now))
             self._refreshed_at = time.monotonic()
+            self._rebuilt_at = started
+
+    def pairs_complete_until(self) -> datetime:
+        """Rows older than this have their pairs stored (the writer's batches land within seconds)."""
+        return self._rebuilt_at - LATE_WRITE
 
     def _rebuild(self, today: date) -> None:
         try:
@@ -119,3 +147,16 @@ class Rollup:
             connection.execute(delete(DAILY).where(DAILY.c.day >= start))
             columns = ["day", "team_name", "use_case", "requested_model", "requests", "cost_nanos", "flagged"]
             connection.execute(insert(DAILY).from_select([*columns, "blocked", "library"], grouped))
+            for kind, (first, second) in PAIR_SOURCES.items():
+                pairs = (
+                    select_columns(literal(kind), first, second)
+                    .where(RECORDS.c.time >= utc_day_start(start), first.is_not(None), second.is_not(None))
+                    .distinct()
+                )
+                connection.execute(_insert_new(self._engine, pairs))
+
+
+def _insert_new(engine: Engine, pairs: Any) -> Any:
+    """INSERT … SELECT of pairs, skipping those already stored (on either database)."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(PAIRS).from_select(["kind", "first", "second"], pairs).on_conflict_do_nothing()

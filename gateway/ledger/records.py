@@ -46,13 +46,13 @@ class UsageRecord(SQLModel, table=True):
         Index("ix_usage_records_key_time", "key_id", "time"),
         Index("ix_usage_records_model_time", "requested_model", "time"),
         Index("ix_usage_records_use_case_time", "use_case", "time"),
-        # Index-only reads of the KPIs' distinct people and of the prompts teams share.
-        Index("ix_usage_records_time_people", "time", "use_case", "end_user"),
+        # The KPIs probe these for each stored pair (a person of a use case, a team of a prompt).
+        Index("ix_usage_records_people", "use_case", "end_user", "time"),
         Index(
-            "ix_usage_records_time_prompts",
-            "time",
+            "ix_usage_records_prompts",
             "prompt_name",
             "team_name",
+            "time",
             postgresql_where=text("prompt_name IS NOT NULL"),
             sqlite_where=text("prompt_name IS NOT NULL"),
         ),

@@ -3,7 +3,8 @@ library prompt reuse, review decision times, and each use case's spend this mont
 
 Engine in, plain dataclasses out. Whole past days are read from the daily rollup (gateway/ledger/
 daily.py); the rest of a range (today, a partial first or last day) from the ledger itself.
-Distinct people and prompts shared by teams are counted on the ledger's narrow indexes.
+Distinct people and the teams of each library prompt are counted by probing the ledger's
+indexes for the pairs stored in `usage_pairs`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Integer, Table, and_, cast, distinct, func
+from sqlalchemy import Integer, Table, and_, cast, exists, func, literal
 from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from filters.review_store import ReviewItem
-from gateway.ledger.daily import DAILY, Rollup, day_of, utc_day_start
+from gateway.ledger.daily import DAILY, PAIR_SOURCES, PAIRS, Rollup, day_of, utc_day_start
 from gateway.ledger.records import UsageRecord
 
 RECORDS: Table = UsageRecord.__table__  # type: ignore[attr-defined]
@@ -155,16 +156,35 @@ class UseCaseStats:
         """Attributed requests in the range, per use case, with their distinct people."""
         found = self._traffic(span, "use_case", team)
         found.pop("", None)
-        statement = (
-            select_columns(RECORDS.c.use_case, func.count(distinct(RECORDS.c.end_user)))
-            .where(*_in_range(span.since, span.until, team), RECORDS.c.use_case.is_not(None))
-            .group_by(RECORDS.c.use_case)
+        people: dict[str, int] = defaultdict(int)
+        for use_case, _person in self._pairs_used(span, "person", team):
+            people[use_case] += 1
+        for use_case, count in people.items():
+            if use_case in found:
+                found[use_case].people = count
+        return [found[key] for key in sorted(found)]
+
+    def _pairs_used(self, span: Window, kind: str, team: str | None) -> set[tuple[str, str]]:
+        """The pairs of `kind` with a ledger row in the range: each stored pair probed on the index,
+        plus pairs too new for the store (today's rows)."""
+        first, second = PAIR_SOURCES[kind]
+        used = and_(first == PAIRS.c.first, second == PAIRS.c.second, *_in_range(span.since, span.until, team))
+        probed = select_columns(PAIRS.c.first, PAIRS.c.second).where(
+            PAIRS.c.kind == kind, exists(select_columns(literal(1)).select_from(RECORDS).where(used))
+        )
+        stored = and_(PAIRS.c.kind == kind, PAIRS.c.first == first, PAIRS.c.second == second)
+        recent_since = max(span.since, self._rollup.pairs_complete_until())
+        recent = (
+            select_columns(first, second)
+            .where(*_in_range(recent_since, span.until, team), first.is_not(None), second.is_not(None))
+            .where(~exists(select_columns(literal(1)).select_from(PAIRS).where(stored)))
+            .distinct()
         )
         with self.engine.connect() as connection:
-            for use_case, people in connection.execute(statement).all():
-                if use_case in found:
-                    found[use_case].people = int(people)
-        return [found[key] for key in sorted(found)]
+            pairs = {(str(a), str(b)) for a, b in connection.execute(probed).all()}
+            if recent_since < span.until:
+                pairs |= {(str(a), str(b)) for a, b in connection.execute(recent).all()}
+        return pairs
 
     def traffic_by_model(self, span: Window, team: str | None = None) -> list[Traffic]:
         """Every request (attributed or not) in the range, per requested model."""
@@ -175,15 +195,10 @@ class UseCaseStats:
         requests = library = 0
         for row in self._sums(span, [], team):
             requests, library = requests + int(row[0] or 0), library + int(row[4] or 0)
-        shared = (
-            select_columns(RECORDS.c.prompt_name)
-            .where(*_in_range(span.since, span.until, team), RECORDS.c.prompt_name.is_not(None))
-            .group_by(RECORDS.c.prompt_name)
-            .having(func.count(distinct(RECORDS.c.team_name)) > 1)
-            .subquery()
-        )
-        with self.engine.connect() as connection:
-            shared_prompts = connection.execute(select_columns(func.count()).select_from(shared)).scalar_one()
+        teams: dict[str, int] = defaultdict(int)
+        for prompt, _team in self._pairs_used(span, "prompt", team):
+            teams[prompt] += 1
+        shared_prompts = sum(1 for count in teams.values() if count > 1)
         return Reuse(requests, library, int(shared_prompts))
 
     def traffic_by_period(self, span: Window, period: Period, team: str | None = None) -> list[PeriodTraffic]:

@@ -134,18 +134,27 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("usage_daily", schema=None) as batch_op:
         batch_op.create_index("ix_usage_daily_day", ["day"], unique=False)
+    op.create_table(
+        "usage_pairs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", text(length=8), nullable=False),
+        sa.Column("first", text(length=256), nullable=False),
+        sa.Column("second", text(length=256), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("kind", "first", "second", name="uq_usage_pairs"),
+    )
 
     # Attribution: the use case a request, a review item or an audit entry belongs to.
     with op.batch_alter_table("usage_records", schema=None) as batch_op:
         batch_op.add_column(sa.Column("use_case", text(length=32), nullable=True))
         batch_op.add_column(sa.Column("flagged", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("blocked", sa.Boolean(), nullable=False, server_default=sa.false()))
-        # A use case's spend this month; the KPIs' distinct people and shared prompts, index-only.
+        # A use case's spend this month; the probes of the KPIs' pairs (gateway/ledger/daily.py).
         batch_op.create_index("ix_usage_records_use_case_time", ["use_case", "time"], unique=False)
-        batch_op.create_index("ix_usage_records_time_people", ["time", "use_case", "end_user"], unique=False)
+        batch_op.create_index("ix_usage_records_people", ["use_case", "end_user", "time"], unique=False)
         batch_op.create_index(
-            "ix_usage_records_time_prompts",
-            ["time", "prompt_name", "team_name"],
+            "ix_usage_records_prompts",
+            ["prompt_name", "team_name", "time"],
             unique=False,
             postgresql_where=sa.text("prompt_name IS NOT NULL"),
             sqlite_where=sa.text("prompt_name IS NOT NULL"),
@@ -160,8 +169,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("usage_records", schema=None) as batch_op:
-        batch_op.drop_index("ix_usage_records_time_prompts")
-        batch_op.drop_index("ix_usage_records_time_people")
+        batch_op.drop_index("ix_usage_records_prompts")
+        batch_op.drop_index("ix_usage_records_people")
     for table in ("audit_log", "review_items", "usage_records"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(f"ix_{table}_use_case" + ("_time" if table == "usage_records" else ""))
@@ -169,6 +178,7 @@ def downgrade() -> None:
             if table == "usage_records":
                 batch_op.drop_column("blocked")
                 batch_op.drop_column("flagged")
+    op.drop_table("usage_pairs")
     op.drop_table("usage_daily")
     op.drop_table("model_cards")
     op.drop_table("use_case_keys")
