@@ -1,7 +1,7 @@
 """Time of the use case KPI queries on a PostgreSQL ledger of 1 million usage records.
 
-    python benchmarks/kpis.py [--usage 1000000] [--use-cases 200] [--days 30] [--runs 5]
-                              [--postgres postgresql://postgres@127.0.0.1:5432/test]
+    python -m benchmarks.kpis [--usage 1000000] [--use-cases 200] [--days 30] [--runs 5]
+                                 [--postgres postgresql://postgres@127.0.0.1:5432/test]
 
 Seeds a throwaway database next to the given one (dropped after): 20 teams, `--use-cases` use cases
 with passed gates, `--usage` records spread over 90 days (80 % attributed to a use case, 5 % flagged,
