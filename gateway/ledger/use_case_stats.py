@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Integer, Table, and_, cast, exists, func, literal
+from sqlalchemy import Integer, Table, and_, cast, exists, func, literal, union
 from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
@@ -172,6 +172,14 @@ class UseCaseStats:
         probed = select_columns(PAIRS.c.first, PAIRS.c.second).where(
             PAIRS.c.kind == kind, exists(select_columns(literal(1)).select_from(RECORDS).where(used))
         )
+        if team is not None:  # probe only the team's pairs: its use cases' people, its own prompt uses
+            today = utc_day_start(self._rollup.complete_until(span.until))
+            teams_use_cases = union(
+                select_columns(DAILY.c.use_case).where(DAILY.c.team_name == team),
+                select_columns(RECORDS.c.use_case).where(*_in_range(today, span.until, team)),
+            )
+            mine = PAIRS.c.first.in_(teams_use_cases) if kind == "person" else PAIRS.c.second == team
+            probed = probed.where(mine)
         stored = and_(PAIRS.c.kind == kind, PAIRS.c.first == first, PAIRS.c.second == second)
         recent_since = max(span.since, self._rollup.pairs_complete_until())
         recent = (
