@@ -152,6 +152,7 @@ def create_review_item(engine: Engine, cipher: AnswerCipher, new: NewReview, sla
             team=new.team,
             target=item.id,
             details={"filters": sorted(set(new.filters)), "request_id": new.request_id},
+            use_case=new.use_case,
         )
     return item
 
@@ -235,6 +236,12 @@ def decide_review_item(
             )
             details.update({"phrase": phrase.strip(), "kind": phrase_kind, "scope": blocklist_team or "global"})
         add_audit_entry(
-            session, actor=reviewer, action=f"review.{decision.value}", team=item.team, target=item.id, details=details
+            session,
+            actor=reviewer,
+            action=f"review.{decision.value}",
+            team=item.team,
+            target=item.id,
+            details=details,
+            use_case=item.use_case,
         )
     return item

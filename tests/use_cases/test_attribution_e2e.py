@@ -256,3 +256,24 @@ def test_a_high_risk_use_case_withholds_what_would_be_flagged(pair: Pair) -> Non
     text = "".join(c.choices[0].delta.content or "" for c in streamed if c.choices)
     assert "damn" not in text
     assert any(c.choices and c.choices[0].finish_reason == "content_filter" for c in streamed)
+
+
+def test_a_reviewers_decision_is_audited_with_the_use_case(pair: Pair) -> None:
+    team = new_team_key(pair.first, "uc-decide").team
+    use_case = _register(pair.first, team, risk_tier="low")
+    _to_poc(pair.first, use_case)
+    _put_card(pair.first, "gpt-test", card())
+    answer = _call(_bound_key(pair.first, team, use_case).client(pair.first), "you stupid moron")
+    review_id = answer.headers["x-gateway-review-id"]
+    decided = _admin(pair.first).post(f"/admin/api/review/{review_id}/decision", json={"decision": "approve"})
+    assert decided.status_code == 200, decided.text
+    wanted = {("review.created.block", use_case), ("review.approve", use_case)}
+    deadline = time.monotonic() + 10  # the creation's entry goes through the batched audit writer
+    while True:
+        with Session(pair.ledger.engine) as session:
+            entries = session.exec(select(AuditEntry).where(AuditEntry.target == review_id)).all()
+        found = {(entry.action, entry.use_case) for entry in entries}
+        if found >= wanted or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert found >= wanted
