@@ -173,12 +173,7 @@ class UseCaseStats:
             PAIRS.c.kind == kind, exists(select_columns(literal(1)).select_from(RECORDS).where(used))
         )
         if team is not None:  # probe only the team's pairs: its use cases' people, its own prompt uses
-            today = utc_day_start(self._rollup.complete_until(span.until))
-            teams_use_cases = union(
-                select_columns(DAILY.c.use_case).where(DAILY.c.team_name == team),
-                select_columns(RECORDS.c.use_case).where(*_in_range(today, span.until, team)),
-            )
-            mine = PAIRS.c.first.in_(teams_use_cases) if kind == "person" else PAIRS.c.second == team
+            mine = PAIRS.c.first.in_(self._use_cases_of(team, span)) if kind == "person" else PAIRS.c.second == team
             probed = probed.where(mine)
         stored = and_(PAIRS.c.kind == kind, PAIRS.c.first == first, PAIRS.c.second == second)
         recent_since = max(span.since, self._rollup.pairs_complete_until())
@@ -193,6 +188,19 @@ class UseCaseStats:
             if recent_since < span.until:
                 pairs |= {(str(a), str(b)) for a, b in connection.execute(recent).all()}
         return pairs
+
+    def _use_cases_of(self, team: str, span: Window) -> list[str]:
+        """The use cases with traffic of `team`: in the rollup, or today. Read first, as a list, so
+        that the probes run for these pairs only (a subquery let the planner probe every pair)."""
+        today = utc_day_start(self._rollup.complete_until(span.until))
+        statement = union(
+            select_columns(DAILY.c.use_case).where(DAILY.c.team_name == team, DAILY.c.use_case != ""),
+            select_columns(RECORDS.c.use_case).where(
+                *_in_range(today, span.until, team), RECORDS.c.use_case.is_not(None)
+            ),
+        )
+        with self.engine.connect() as connection:
+            return [str(use_case) for (use_case,) in connection.execute(statement).all()]
 
     def traffic_by_model(self, span: Window, team: str | None = None) -> list[Traffic]:
         """Every request (attributed or not) in the range, per requested model."""
