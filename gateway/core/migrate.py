@@ -23,8 +23,7 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade_database(database_url: str, revision: str = "heads") -> None:
-    # "heads": migrations written side by side on the same parent (r0003, u0003) both apply.
+def upgrade_database(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 

@@ -1,7 +1,7 @@
 """use case registry: use cases, stage gates, key bindings, model cards; the use case on ledger rows
 
 Revision ID: u0003
-Revises: 0002
+Revises: r0003
 Create Date: 2026-12-04 22:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = "u0003"
-down_revision = "0002"
+down_revision = "r0003"
 branch_labels = None
 depends_on = None
 
