@@ -21,6 +21,7 @@ from filters.stream_buffer import StreamGuard, stream_guard
 from gateway.core.types import Action, Principal, Verdict
 
 CONTENT = "content"
+REVIEW_ID_FIELD = "gateway_review_id"  # in the chunk after the last one, when a review item was made
 TEXT_FIELDS = (CONTENT, "refusal")
 Slot = tuple[int, str]  # (choice index, field)
 
@@ -225,7 +226,7 @@ class StreamScreen:
                 out.append(orjson.dumps({**self._frame, "choices": [choice]}))
         await self._decide()
         if self.review_id is not None:
-            out.append(orjson.dumps({**self._frame, "choices": [], "gateway_review_id": self.review_id}))
+            out.append(orjson.dumps({**self._frame, "choices": [], REVIEW_ID_FIELD: self.review_id}))
         return out + self._usage_chunks  # usage comes last, as OpenAI sends it
 
     async def _decide(self) -> None:

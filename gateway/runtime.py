@@ -60,6 +60,7 @@ from gateway.proxy.messages_api import MessageTokens
 from gateway.proxy.models import ModelList
 from gateway.proxy.moderations import Moderations
 from gateway.proxy.pii_detector import PresidioDetector
+from gateway.proxy.responses_api import ResponsesDialect
 from gateway.proxy.review_keys import answer_cipher
 from gateway.proxy.stored_responses import STORED_RESPONSES_TABLE, ResponseStore
 from gateway.routes.health import Readiness
@@ -245,9 +246,11 @@ class GatewayRuntime:
             accounting=self.accounting,
             max_request_bytes=settings.max_request_bytes,
         )
-        app.state.response_store = ResponseStore(
+        store = ResponseStore(
             self.engine, self.responses_writer, self.cipher, timedelta(days=settings.stored_response_days)
         )
+        app.state.response_store = store
+        app.state.responses_dialect = ResponsesDialect(store)
         app.state.message_tokens = MessageTokens(access, self.router, self.counter, settings.max_request_bytes)
         app.state.moderations = Moderations(
             access=access,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.core.errors import GatewayError, InvalidRequest, NotFound, PermissionDenied
+from gateway.core.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 
 
 class PromptNotFound(NotFound):
@@ -11,12 +11,8 @@ class PromptNotFound(NotFound):
     default_code = "prompt_not_found"
 
 
-class PromptConflict(GatewayError):
-    """The change contradicts what is stored (a name taken, a state that does not allow the step)."""
-
-    status_code = 409
-    error_type = "invalid_request_error"
-    default_code = "conflict"
+class PromptConflict(Conflict):
+    """A change to a prompt that contradicts what is stored."""
 
 
 class PromptExists(PromptConflict):

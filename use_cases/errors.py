@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.core.errors import GatewayError, InvalidRequest, NotFound, PermissionDenied
+from gateway.core.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 
 
 class UseCaseNotFound(NotFound):
@@ -13,12 +13,8 @@ class GateNotFound(NotFound):
     default_code = "gate_not_found"
 
 
-class RegistryConflict(GatewayError):
-    """The change contradicts what is stored (a name taken, a gate already open or passed)."""
-
-    status_code = 409
-    error_type = "invalid_request_error"
-    default_code = "conflict"
+class RegistryConflict(Conflict):
+    """A change that contradicts the registry (a name taken, a gate already open or passed)."""
 
 
 class InvalidUseCase(InvalidRequest):

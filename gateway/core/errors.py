@@ -70,6 +70,14 @@ class ModelNotFound(NotFound):
     default_code = "model_not_found"
 
 
+class Conflict(GatewayError):
+    """The change contradicts what is stored (a name taken, a state that does not allow the step)."""
+
+    status_code = 409
+    error_type = "invalid_request_error"
+    default_code = "conflict"
+
+
 class PayloadTooLarge(GatewayError):
     status_code = 413
     error_type = "invalid_request_error"

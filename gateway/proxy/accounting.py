@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from gateway.core.errors import GatewayError
@@ -92,6 +93,27 @@ class RequestBooks:
         self._prompt: PromptUse | None = None
         self.headers: dict[str, str] = {"x-request-id": self.request_id}
         self._closed = False
+        self._stream_closes = False
+
+    @contextmanager
+    def kept(self) -> Iterator[RequestBooks]:
+        """The request inside: how it ended goes in the record (a gateway error, or a crash as a
+        500), and the books close after it, unless a stream took them over and closes them itself."""
+        try:
+            yield self
+        except GatewayError as error:
+            self.failed(error)
+            raise
+        except Exception:
+            self.crashed()
+            raise
+        finally:
+            if not self._stream_closes:
+                self.close()
+
+    def close_when_stream_ends(self) -> None:
+        """A stream now owns the books: `close` comes when it ends, however it ends."""
+        self._stream_closes = True
 
     def identify(self, principal: Principal) -> None:
         event = self.event

@@ -62,8 +62,7 @@ class ChatCompletions:
 
     async def handle(self, request: Request, dialect: Dialect = CHAT) -> Response:
         books = self._accounting.open(dialect.endpoint)
-        streaming = False
-        try:
+        with books.kept():
             principal = await self._access.principal(request)
             books.identify(principal)
             translation = await dialect.read(await read_json_body(request, self._max_request_bytes), principal)
@@ -92,11 +91,9 @@ class ChatCompletions:
                 lambda: self._counter.count_messages(body["messages"], model, body.get("tools")),
             )
             if body.get("stream"):
-                response = await self._open_stream(
+                return await self._open_stream(
                     books, principal, group, body, translation.stream_encoder(), prepared.withhold_flags
                 )
-                streaming = True
-                return response
             answer = await self._router.chat(group, body, books.route)
             books.used(self._counter.usage_of_response(answer, body["messages"], model), books.route.deployment)
             screened = await screen_answer(
@@ -112,15 +109,6 @@ class ChatCompletions:
             if screened.review_id is not None:
                 books.headers[REVIEW_HEADER] = screened.review_id
             return json_response(await translation.answer(screened.body), books.headers)
-        except GatewayError as error:
-            books.failed(error)
-            raise
-        except Exception:
-            books.crashed()
-            raise
-        finally:
-            if not streaming:
-                books.close()
 
     async def _open_stream(
         self,
@@ -147,6 +135,7 @@ class ChatCompletions:
             withhold_flags=withhold_flags,
         )
         relay = StreamRelay(self._metrics, books, batches, tracker, screen, deployment, encoder)
+        books.close_when_stream_ends()
         return EventStreamResponse(relay.events(), headers=books.headers, on_close=relay.finish)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
 from gateway.core.types import Principal
 from gateway.proxy.streaming import DONE, sse_error, sse_event
@@ -73,3 +74,20 @@ class ChatDialect:
 
     async def read(self, body: dict[str, Any], principal: Principal) -> Translation:
         return ChatTranslation(body)
+
+
+class StreamTail:
+    """What a chat stream carries besides its answer, for the APIs that report it at the end: the
+    usage (its last chunk) and the review id (the screen's closing chunk)."""
+
+    def __init__(self) -> None:
+        self.usage: dict[str, Any] | None = None
+        self.review_id: str | None = None
+
+    def first_choice(self, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+        """The chunk's choices of the first answer (the other APIs have one); notes the rest."""
+        if chunk.get("usage"):
+            self.usage = chunk["usage"]
+        if chunk.get(REVIEW_ID_FIELD):
+            self.review_id = chunk[REVIEW_ID_FIELD]
+        return [choice for choice in chunk.get("choices") or [] if int(choice.get("index", 0)) == 0]

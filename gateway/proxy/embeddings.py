@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.core.errors import GatewayError
 from gateway.ledger.tokens import TokenCounter, TokenUsage, provider_usage
 from gateway.proxy.access import Access
 from gateway.proxy.accounting import END_USER_HEADER, Accounting
@@ -26,7 +25,7 @@ class Embeddings:
 
     async def handle(self, request: Request) -> Response:
         books = self._accounting.open("embeddings")
-        try:
+        with books.kept():
             principal = await self._access.principal(request)
             books.identify(principal)
             body = await read_json_body(request, self._max_request_bytes)
@@ -44,11 +43,3 @@ class Embeddings:
             )
             books.used(usage, books.route.deployment)
             return json_response(result, books.headers)
-        except GatewayError as error:
-            books.failed(error)
-            raise
-        except Exception:
-            books.crashed()
-            raise
-        finally:
-            books.close()

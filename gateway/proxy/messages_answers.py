@@ -9,7 +9,9 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
+from gateway.proxy.dialects import StreamTail
 
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
 ERROR_TYPES = {
@@ -21,7 +23,6 @@ ERROR_TYPES = {
     429: "rate_limit_error",
     529: "overloaded_error",
 }
-REVIEW_FIELD = "gateway_review_id"
 
 
 def error_body(error: GatewayError) -> dict[str, Any]:
@@ -99,8 +100,7 @@ class MessagesEncoder:
         self._open: str | None = None  # "text" or the id of the open tool_use block
         self._tools: dict[int, int] = {}  # chat tool call index -> content block index
         self._stop_reason: str | None = None
-        self._usage: dict[str, Any] | None = None
-        self._review_id: str | None = None
+        self._tail = StreamTail()
 
     def _start(self, chunk: dict[str, Any]) -> bytes:
         self._started = True
@@ -157,13 +157,7 @@ class MessagesEncoder:
 
     def _chunk(self, chunk: dict[str, Any]) -> bytes:
         out = b"" if self._started else self._start(chunk)
-        if chunk.get("usage"):
-            self._usage = chunk["usage"]
-        if chunk.get(REVIEW_FIELD):
-            self._review_id = chunk[REVIEW_FIELD]
-        for choice in chunk.get("choices") or []:
-            if int(choice.get("index", 0)) != 0:
-                continue  # Messages has one answer per request
+        for choice in self._tail.first_choice(chunk):
             delta = choice.get("delta") or {}
             text = delta.get("content") or delta.get("refusal")
             if text:
@@ -183,9 +177,9 @@ class MessagesEncoder:
         if not self._started:
             out += self._start({})
         delta: dict[str, Any] = {"delta": {"stop_reason": self._stop_reason or "end_turn", "stop_sequence": None}}
-        delta["usage"] = usage(self._usage)
-        if self._review_id is not None:
-            delta[REVIEW_FIELD] = self._review_id
+        delta["usage"] = usage(self._tail.usage)
+        if self._tail.review_id is not None:
+            delta[REVIEW_ID_FIELD] = self._tail.review_id
         return out + _event("message_delta", delta) + _event("message_stop", {})
 
     def error(self, error: GatewayError) -> bytes:

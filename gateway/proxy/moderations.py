@@ -14,7 +14,6 @@ from starlette.responses import Response
 from filters.base import FilterContext
 from filters.moderation import moderation_result
 from filters.pipeline import FilterPipeline
-from gateway.core.errors import GatewayError
 from gateway.ledger.tokens import TokenCounter, TokenUsage
 from gateway.proxy.access import Access
 from gateway.proxy.accounting import END_USER_HEADER, Accounting
@@ -74,7 +73,7 @@ class Moderations:
 
     async def handle(self, request: Request) -> Response:
         books = self._accounting.open("moderations")
-        try:
+        with books.kept():
             principal = await self._access.principal(request)
             books.identify(principal)
             body = await read_json_body(request, self._max_request_bytes)
@@ -101,11 +100,3 @@ class Moderations:
                 "results": [moderation_result(outcome) for outcome in outcomes],
             }
             return json_response(answer, books.headers)
-        except GatewayError as error:
-            books.failed(error)
-            raise
-        except Exception:
-            books.crashed()
-            raise
-        finally:
-            books.close()

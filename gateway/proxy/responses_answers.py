@@ -11,9 +11,10 @@ from typing import Any
 
 import orjson
 
+from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
+from gateway.proxy.dialects import StreamTail
 
-REVIEW_FIELD = "gateway_review_id"
 TEXT_DELTA_START = b'{"type":"response.output_text.delta","sequence_number":'
 INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
@@ -157,8 +158,7 @@ class ResponsesEncoder:
         self._arguments: dict[int, list[str]] = {}
         self._open_call: int | None = None
         self._finish_reason: str | None = None
-        self._usage: Any = None
-        self._review_id: str | None = None
+        self._tail = StreamTail()
 
     def _event(self, kind: str, **payload: Any) -> bytes:
         data = {"type": kind, "sequence_number": self._sequence, **payload}
@@ -311,13 +311,7 @@ class ResponsesEncoder:
 
     def _chunk(self, chunk: dict[str, Any]) -> bytes:
         out = b"" if self._started else self._start()
-        if chunk.get("usage"):
-            self._usage = chunk["usage"]
-        if chunk.get(REVIEW_FIELD):
-            self._review_id = chunk[REVIEW_FIELD]
-        for choice in chunk.get("choices") or []:
-            if int(choice.get("index", 0)) != 0:
-                continue  # a response has one answer
+        for choice in self._tail.first_choice(chunk):
             delta = choice.get("delta") or {}
             if delta.get("content"):
                 out += self._text_delta(delta["content"])
@@ -337,8 +331,8 @@ class ResponsesEncoder:
         if not self._started:
             out += self._start()
         out += self._close_message() + self._close_call()
-        extra = {REVIEW_FIELD: self._review_id} if self._review_id else {}
-        response = {**self._frame.finished(self._output, self._finish_reason, self._usage), **extra}
+        extra = {REVIEW_ID_FIELD: self._tail.review_id} if self._tail.review_id else {}
+        response = {**self._frame.finished(self._output, self._finish_reason, self._tail.usage), **extra}
         if self._store is not None:
             self._store(response)
         kind = "response.incomplete" if response["status"] == "incomplete" else "response.completed"

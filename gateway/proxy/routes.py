@@ -51,8 +51,8 @@ async def messages(request: Request) -> Response:
 
 async def responses(request: Request) -> Response:
     chat: ChatCompletions = request.app.state.chat_completions
-    store: ResponseStore = request.app.state.response_store
-    return await chat.handle(request, ResponsesDialect(store))
+    dialect: ResponsesDialect = request.app.state.responses_dialect
+    return await chat.handle(request, dialect)
 
 
 async def count_message_tokens(request: Request) -> Response:

@@ -18,6 +18,7 @@ from gateway.config import shipped_policies_dir
 from tests.helpers.gateway_api import Ledger, priced_config, start_together, stop_all
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
+from tests.helpers.tls import LoopbackCertificates, make_certificates
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +68,16 @@ def ledger(shared_database: str) -> Iterator[Ledger]:
     reader = Ledger(shared_database)
     yield reader
     reader.close()
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> LoopbackCertificates:
+    """A throwaway CA and a server certificate for 127.0.0.1 (what SSL_CERT_FILE would trust)."""
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def tls_upstream(certificates: LoopbackCertificates) -> Iterator[RunningMockUpstream]:
+    """The mock upstream over TLS, with the certificate of `certificates`."""
+    with RunningMockUpstream(ssl_context=certificates.server_context()) as upstream:
+        yield upstream

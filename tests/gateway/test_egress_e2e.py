@@ -3,7 +3,6 @@ the forward proxy in HTTPS_PROXY and trusts the CA bundle in SSL_CERT_FILE, and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import anthropic
@@ -15,18 +14,7 @@ from tests.helpers.forward_proxy import ForwardProxy
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
 from tests.helpers.servers import PROVIDER_SECRET
-from tests.helpers.tls import LoopbackCertificates, make_certificates
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> LoopbackCertificates:
-    return make_certificates(tmp_path_factory.mktemp("egress-tls"))
-
-
-@pytest.fixture(scope="module")
-def tls_upstream(certificates: LoopbackCertificates) -> Iterator[RunningMockUpstream]:
-    with RunningMockUpstream(ssl_context=certificates.server_context()) as upstream:
-        yield upstream
+from tests.helpers.tls import LoopbackCertificates
 
 
 def _config(upstream: RunningMockUpstream, folder: Path) -> dict[str, object]:

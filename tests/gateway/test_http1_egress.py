@@ -14,7 +14,7 @@ import pytest
 from gateway.upstream.http1 import Http1Client, HttpClientError, parse_proxy, post_target
 from tests.helpers.forward_proxy import ForwardProxy
 from tests.helpers.mock_upstream import RunningMockUpstream
-from tests.helpers.tls import LoopbackCertificates, make_certificates
+from tests.helpers.tls import LoopbackCertificates
 
 pytestmark = pytest.mark.anyio
 BODY = orjson.dumps({"model": "echo", "messages": [{"role": "user", "content": "hello"}]})
@@ -30,17 +30,6 @@ def anyio_backend() -> str:
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (*PROXY_VARIABLES, "SSL_CERT_FILE", "SSL_CERT_DIR"):
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> LoopbackCertificates:
-    return make_certificates(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture(scope="module")
-def tls_upstream(certificates: LoopbackCertificates) -> Iterator[RunningMockUpstream]:
-    with RunningMockUpstream(ssl_context=certificates.server_context()) as upstream:
-        yield upstream
 
 
 @pytest.fixture(scope="module")
