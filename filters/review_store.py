@@ -17,7 +17,7 @@ from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel, col, select
 
-from filters.blocklist_store import add_blocklist_entry
+from filters.blocklist_store import ensure_blocklisted
 from filters.review_crypto import AnswerCipher
 from gateway.core.audit import add_audit_entry
 from gateway.core.db import session_scope
@@ -226,7 +226,7 @@ def decide_review_item(
         session.add(item)
         details: dict[str, Any] = {"note": note} if note else {}
         if decision is ReviewDecision.REJECT_AND_BLOCKLIST and phrase:
-            add_blocklist_entry(
+            entry = ensure_blocklisted(
                 session,
                 value=phrase.strip(),
                 kind=phrase_kind,
@@ -234,7 +234,14 @@ def decide_review_item(
                 created_by=reviewer,
                 source_review_id=item.id,
             )
-            details.update({"phrase": phrase.strip(), "kind": phrase_kind, "scope": blocklist_team or "global"})
+            details.update(
+                {
+                    "phrase": phrase.strip(),
+                    "kind": phrase_kind,
+                    "scope": blocklist_team or "global",
+                    "blocklist_entry": entry.id,
+                }
+            )
         add_audit_entry(
             session,
             actor=reviewer,

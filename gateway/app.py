@@ -13,6 +13,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from admin.api import audit as admin_audit
+from admin.api import blocklist as admin_blocklist
 from admin.api import finance as admin_finance
 from admin.api import kpis as admin_kpis
 from admin.api import limits as admin_limits
@@ -123,6 +125,8 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(admin_teams.router)
     app.include_router(admin_review.router)
+    app.include_router(admin_blocklist.router)
+    app.include_router(admin_audit.router)
     app.include_router(admin_finance.router)
     app.include_router(admin_limits.router)
     app.include_router(admin_prompts.router)

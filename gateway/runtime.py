@@ -29,7 +29,7 @@ from filters.toxicity_backends import build_scorer
 from gateway.auth import KeyAuthenticator
 from gateway.config import AppConfig
 from gateway.core.db import create_database_engine
-from gateway.core.notices import LIMITS_CHANGED, ChangeNotices
+from gateway.core.notices import BLOCKLIST_CHANGED, LIMITS_CHANGED, ChangeNotices
 from gateway.core.outages import DatabaseOutages
 from gateway.core.redis import create_redis
 from gateway.core.scrub import Scrubber
@@ -286,6 +286,7 @@ class GatewayRuntime:
         self.notices.on(REGISTRY_CHANGED, self.use_case_reloader.refresh)
         self._tasks.append(asyncio.create_task(self._reload_policies(), name="policy-reloader"))
         self.notices.on(LIMITS_CHANGED, self.catalog.reload)
+        self.notices.on(BLOCKLIST_CHANGED, self.blocklist_reloader.refresh)
         try:
             await self.notices.start()
         except Exception:  # Redis down at start: other processes' changes arrive at the next refresh

@@ -29,6 +29,7 @@ from filters.review_store import (
 from gateway.core.audit import list_audit_entries
 from gateway.core.bodies import parse_body
 from gateway.core.errors import InvalidRequest, NotFound
+from gateway.core.notices import BLOCKLIST_CHANGED
 
 router = APIRouter(prefix="/admin/api/review")
 _AGE = re.compile(r"^(\d+)([smhd])$")
@@ -151,4 +152,6 @@ async def decide(review_id: str, request: Request) -> JSONResponse:
         raise InvalidRequest(str(exc), param="phrase", code="missing_required_parameter") from None
     except InvalidBlocklistEntry as exc:
         raise InvalidRequest(f"The phrase cannot be blocklisted: {exc}", param="phrase") from None
+    if data.decision is ReviewDecision.REJECT_AND_BLOCKLIST:
+        await context.announce_change(BLOCKLIST_CHANGED)
     return JSONResponse(item_summary(decided))

@@ -22,6 +22,12 @@ class Area:
 
 AREAS = (
     Area("Review queue", "/admin/review", (Role.REVIEWER,), "Blocked and flagged answers waiting for a decision."),
+    Area(
+        "Blocklist",
+        "/admin/blocklist",
+        (Role.REVIEWER,),
+        "Blocked phrases and patterns: search, scope, disable, delete.",
+    ),
     Area("Spend", "/admin/finance", (Role.FINANCE,), "Spend per team, model and day; budgets; CSV export."),
     Area("Prompt library", "/admin/prompts", EVERYONE, "Shared prompts, their versions, diffs and approvals."),
     Area("Use cases", "/admin/use-cases", EVERYONE, "Registered use cases, their risk, stage and gates."),

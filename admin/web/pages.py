@@ -31,6 +31,9 @@ NOTICES = {
     "gate_approved": "Your approval was recorded; the gate waits for the other roles.",
     "stage_changed": "The last approval arrived: the use case moved to its new stage.",
     "card_saved": "The model card was saved.",
+    "blocklist_added": "The phrase was added: every gateway process blocks it from now on.",
+    "blocklist_changed": "The entry was changed: every gateway process applies the change from now on.",
+    "blocklist_deleted": "The entry was deleted: no gateway process blocks it now. The audit log keeps what it was.",
 }
 
 

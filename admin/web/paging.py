@@ -34,3 +34,13 @@ class Pager:
         params = {key: value for key, value in self.filters.items() if value}
         params["page"] = str(page)
         return f"{self.path}?{urlencode(params)}"
+
+    def query(self) -> str:
+        """The path with the filters and no page: for a download of the whole filtered set."""
+        params = urlencode({key: value for key, value in self.filters.items() if value})
+        return f"{self.path}?{params}" if params else self.path
+
+    def nearby(self, spread: int = 3) -> list[int]:
+        """The page numbers to offer around the current one (with a known total)."""
+        last = self.pages or self.page
+        return list(range(max(1, self.page - spread), min(last, self.page + spread) + 1))

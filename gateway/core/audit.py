@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy import JSON, Column, DateTime, Index
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -16,11 +16,16 @@ from gateway.core.models import utcnow
 
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_log"
+    # Pages are ordered by (at, id), newest first; a search by person walks that person's entries.
+    __table_args__ = (
+        Index("ix_audit_log_at_id", "at", "id"),
+        Index("ix_audit_log_actor_at", "actor", "at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # Written through a batched writer that may replay a batch after an outage: the uid makes it once.
     uid: str = Field(default_factory=time_ordered_hex, max_length=32, unique=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
     actor: str = Field(max_length=128, description="e.g. admin-key, user:alice, key:sk-gw-AbCd1234")
     action: str = Field(max_length=64, index=True, description="e.g. review.approve, policy.block")
     team: str | None = Field(default=None, max_length=128, index=True)

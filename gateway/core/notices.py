@@ -1,4 +1,4 @@
-"""Telling every gateway process that shared settings changed (budgets, rate limits), so each
+"""Telling every gateway process that shared settings changed (budgets, rate limits, the blocklist), so each
 re-reads them before the change is confirmed to whoever made it, instead of at its next refresh.
 
 With Redis, a notice is published and `announce` waits (briefly) until every subscribed process has
@@ -18,8 +18,9 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 log = logging.getLogger(__name__)
-Handler = Callable[[], Awaitable[None]]
+Handler = Callable[[], Awaitable[object]]  # what a handler returns is not used
 LIMITS_CHANGED = "limits"  # a budget or rate limit was set
+BLOCKLIST_CHANGED = "blocklist"  # a blocklist entry was added, changed or deleted
 ACK_WAIT_SECONDS = 2.0
 
 

@@ -32,6 +32,7 @@ from filters.review_store import (
 from gateway.core.audit import list_audit_entries
 from gateway.core.errors import InvalidRequest
 from gateway.core.models import utcnow
+from gateway.core.notices import BLOCKLIST_CHANGED
 
 router = APIRouter(prefix="/admin/review")
 Reviewer = Annotated[SignedIn, Depends(Allow(Role.REVIEWER))]
@@ -164,4 +165,6 @@ async def decide(review_id: str, request: Request, person: Reviewer) -> Response
         ) from None
     except InvalidBlocklistEntry as exc:
         raise PageError(400, "The phrase cannot be blocklisted", str(exc), "Go back and correct it.", back) from None
+    if decision is ReviewDecision.REJECT_AND_BLOCKLIST:
+        await admin_context(request).announce_change(BLOCKLIST_CHANGED)
     return redirect("/admin/review", "decided")
