@@ -37,6 +37,12 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/admin/users"): ADMINS,
     ("POST", "/admin/users/{name}"): ADMINS,
     ("GET", "/admin/audit"): ADMINS,
+    ("GET", "/admin/audit.csv"): ADMINS,
+    ("GET", "/admin/blocklist"): REVIEWERS,
+    ("POST", "/admin/blocklist"): REVIEWERS,
+    ("POST", "/admin/blocklist/{entry_id}"): REVIEWERS,
+    ("GET", "/admin/blocklist/{entry_id}/delete"): REVIEWERS,
+    ("POST", "/admin/blocklist/{entry_id}/delete"): REVIEWERS,
     ("GET", "/admin/finance"): FINANCE,
     ("GET", "/admin/finance/spend.csv"): FINANCE,
     ("GET", "/admin/prompts"): ALL,
@@ -67,6 +73,12 @@ API_EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/api/review"): REVIEWERS,
     ("GET", "/admin/api/review/{review_id}"): REVIEWERS,
     ("POST", "/admin/api/review/{review_id}/decision"): REVIEWERS,
+    ("GET", "/admin/api/blocklist"): REVIEWERS,
+    ("POST", "/admin/api/blocklist"): REVIEWERS,
+    ("PATCH", "/admin/api/blocklist/{entry_id}"): REVIEWERS,
+    ("DELETE", "/admin/api/blocklist/{entry_id}"): REVIEWERS,
+    ("GET", "/admin/api/audit"): ADMINS,
+    ("GET", "/admin/api/audit.csv"): ADMINS,
     ("GET", "/admin/api/finance/spend"): FINANCE,
     ("GET", "/admin/api/finance/spend.csv"): FINANCE,
     ("GET", "/admin/api/finance/budgets"): FINANCE,
@@ -96,6 +108,7 @@ PARAMETERS = {
     "use_case_id": "uc_missing",
     "gate_id": "gate_missing",
     "model_name": "no-such-model",
+    "entry_id": "999999",
 }
 
 
