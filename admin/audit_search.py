@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from gateway.core.audit import AuditEntry
 from gateway.core.db import session_scope
 from gateway.core.errors import InvalidRequest
+from gateway.core.models import as_utc
 
 # The query parameters of a search, as the API and the page name them.
 FILTER_PARAMS = ("from", "to", "actor", "team", "action", "object")
@@ -139,7 +140,7 @@ def audit_csv(engine: Engine, search: AuditFilter) -> Iterator[str]:
         for partition in result.partitions():
             writer.writerows(
                 (
-                    (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat(),
+                    as_utc(at).isoformat(),
                     _cell(actor),
                     _cell(action),
                     _cell(team),

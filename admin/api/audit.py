@@ -14,6 +14,7 @@ from admin.audit_search import AuditFilter, audit_csv, csv_filename, search_audi
 from admin.context import Role, admin_context, require_role
 from gateway.core.audit import AuditEntry
 from gateway.core.errors import InvalidRequest
+from gateway.core.models import as_utc
 
 router = APIRouter(prefix="/admin/api")
 DEFAULT_PAGE_SIZE = 50
@@ -32,7 +33,7 @@ def positive(request: Request, name: str, default: int, maximum: int) -> int:
 def entry_json(entry: AuditEntry) -> dict[str, Any]:
     return {
         "id": entry.id,
-        "at": entry.at.isoformat(),
+        "at": as_utc(entry.at).isoformat(),
         "actor": entry.actor,
         "action": entry.action,
         "team": entry.team,

@@ -27,6 +27,7 @@ from filters.blocklist_store import DuplicateBlocklistEntry, StoredBlocklistEntr
 from gateway.core import keys
 from gateway.core.bodies import parse_body
 from gateway.core.errors import Conflict, InvalidRequest, NotFound
+from gateway.core.models import as_utc
 from gateway.core.notices import BLOCKLIST_CHANGED
 
 router = APIRouter(prefix="/admin/api/blocklist")
@@ -54,7 +55,7 @@ def entry_json(entry: StoredBlocklistEntry) -> dict[str, Any]:
         "kind": entry.kind,
         "team": entry.team,
         "added_by": entry.created_by,
-        "added_at": entry.created_at.isoformat(),
+        "added_at": as_utc(entry.created_at).isoformat(),
         "review_id": entry.source_review_id,
         "enabled": entry.enabled,
     }

@@ -12,6 +12,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored moment as an aware UTC datetime: SQLite gives back naive ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class Team(SQLModel, table=True):
     __tablename__ = "teams"
 
