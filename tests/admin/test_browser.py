@@ -21,6 +21,7 @@ OpenBrowser = Callable[[], BrowserContext]
 AREAS = {
     "admin": {
         "Review queue",
+        "Blocklist",
         "Spend",
         "Prompt library",
         "Use cases",
@@ -31,7 +32,7 @@ AREAS = {
         "Policies",
         "Audit log",
     },
-    "reviewer": {"Review queue", "Prompt library", "Use cases", "Models"},
+    "reviewer": {"Review queue", "Blocklist", "Prompt library", "Use cases", "Models"},
     "finance": {"Spend", "Prompt library", "Use cases", "Use case KPIs", "Models"},
     "viewer": {"Prompt library", "Use cases", "Models"},
 }
@@ -87,6 +88,7 @@ def test_every_page_renders_for_an_admin_without_script_or_policy_errors(
         "teams-and-keys": "/admin/teams",
         "people": "/admin/users",
         "audit-log": "/admin/audit",
+        "blocklist": "/admin/blocklist",
         "spend": "/admin/finance",
         "prompt-library": "/admin/prompts",
         "prompt-new": "/admin/prompts/new",
