@@ -62,12 +62,12 @@ def list_blocklist(engine: Engine, query: BlocklistQuery) -> list[StoredBlocklis
     elif query.team:
         statement = statement.where(StoredBlocklistEntry.team == query.team)
     if query.text:
-        pattern = f"%{query.text.lower()}%"
+        # autoescape: a % or _ in the search is that character, not a wildcard.
         statement = statement.where(
             or_(
-                col(StoredBlocklistEntry.value).ilike(pattern),
-                col(StoredBlocklistEntry.created_by).ilike(pattern),
-                col(StoredBlocklistEntry.source_review_id).ilike(pattern),
+                col(StoredBlocklistEntry.value).icontains(query.text, autoescape=True),
+                col(StoredBlocklistEntry.created_by).icontains(query.text, autoescape=True),
+                col(StoredBlocklistEntry.source_review_id).icontains(query.text, autoescape=True),
             )
         )
     with session_scope(engine) as session:

@@ -244,3 +244,9 @@ def test_finance_and_viewers_may_not_read_or_change_the_blocklist(make_client: M
 def test_callers_without_an_admin_credential_are_refused(make_client: MakeClient) -> None:
     assert make_client().get(API).status_code == 401
     assert make_client().get(API, headers={"authorization": "Bearer wrong"}).status_code == 401
+
+
+def test_a_search_for_a_percent_sign_finds_only_that_character(ui_app: TestClient) -> None:
+    add(ui_app, "discount 100% off")
+    add(ui_app, "discount 1000 off")
+    assert [e["phrase"] for e in listed(ui_app, q="100%")] == ["discount 100% off"]
