@@ -63,19 +63,20 @@ async def _team_names(request: Request) -> list[str]:
     return [team.name for team in await asyncio.to_thread(keys.list_teams, admin_context(request).engine)]
 
 
-async def _listing(request: Request, status_code: int = 200, **extra: Any) -> Response:
-    params = request.query_params
-    show = extra.pop("show", params.get("show", ""))[:140]
-    text = extra.pop("q", params.get("q", "")).strip()[:200]
+async def _listing(
+    request: Request, status_code: int = 200, *, error: str = "", show: str | None = None, q: str | None = None
+) -> Response:
+    """The page: the entries `show` (a scope) and `q` (a text) select, from the query string if not given."""
+    show = (request.query_params.get("show", "") if show is None else show)[:140]
+    text = (request.query_params.get("q", "") if q is None else q).strip()[:200]
     entries = await asyncio.to_thread(list_blocklist, admin_context(request).engine, listing_query(show, text))
-    context = {
+    context: dict[str, Any] = {
         "entries": entries,
         "teams": await _team_names(request),
         "show": show,
         "q": text,
-        "error": "",
+        "error": error,
         "every_team": EVERY_TEAM,
-        **extra,
     }
     return render(request, "blocklist.html", context, status_code)
 
