@@ -16,7 +16,7 @@ from admin.accounts.cli import PASSWORD_VARIABLE, cmd_users_create, read_passwor
 from admin.accounts.errors import InvalidAccount, LoginFailed, LoginThrottled
 from admin.accounts.models import User, UserSession
 from admin.accounts.passwords import PasswordHashing
-from admin.accounts.sessions import OpenedSession, hash_token, log_in, log_out, resolve_session
+from admin.accounts.sessions import ExpiredSession, OpenedSession, hash_token, log_in, log_out, resolve_session
 from admin.accounts.settings import AccountSettings
 from admin.accounts.users import UserChange, change_user, create_user, find_user
 from admin.web.network import client_ip, is_https
@@ -85,14 +85,21 @@ def _age(engine: Engine, session_id: int, **fields: object) -> None:
 
 
 def test_an_idle_session_expires(engine: Engine, hashing: PasswordHashing) -> None:
-    _, opened = open_session(engine, hashing)
+    name, opened = open_session(engine, hashing)
     _age(engine, opened.signed_in.session_id, idle_expires_at=utcnow() - timedelta(seconds=1))
-    assert resolve_session(engine, SETTINGS, opened.token) is None
+    expired = resolve_session(engine, SETTINGS, opened.token)
+    assert isinstance(expired, ExpiredSession) and expired.name == name
 
 
 def test_a_session_expires_absolutely_even_when_used(engine: Engine, hashing: PasswordHashing) -> None:
     _, opened = open_session(engine, hashing)
     _age(engine, opened.signed_in.session_id, expires_at=utcnow() - timedelta(seconds=1))
+    assert isinstance(resolve_session(engine, SETTINGS, opened.token), ExpiredSession)
+
+
+def test_a_session_expired_for_over_a_day_is_forgotten(engine: Engine, hashing: PasswordHashing) -> None:
+    _, opened = open_session(engine, hashing)
+    _age(engine, opened.signed_in.session_id, idle_expires_at=utcnow() - timedelta(days=1, seconds=1))
     assert resolve_session(engine, SETTINGS, opened.token) is None
 
 

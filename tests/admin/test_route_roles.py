@@ -29,6 +29,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/admin/review"): REVIEWERS,
     ("GET", "/admin/review/{review_id}"): REVIEWERS,
     ("POST", "/admin/review/{review_id}/decision"): REVIEWERS,
+    ("POST", "/admin/review/bulk"): REVIEWERS,
+    ("GET", "/admin/kept/{form_id}"): ALL,
+    ("POST", "/admin/kept/{form_id}/discard"): ALL,
     ("GET", "/admin/teams"): ADMINS,
     ("POST", "/admin/teams"): ADMINS,
     ("POST", "/admin/keys"): ADMINS,
@@ -67,6 +70,7 @@ API_EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/api/review"): REVIEWERS,
     ("GET", "/admin/api/review/{review_id}"): REVIEWERS,
     ("POST", "/admin/api/review/{review_id}/decision"): REVIEWERS,
+    ("POST", "/admin/api/review/bulk"): REVIEWERS,
     ("GET", "/admin/api/finance/spend"): FINANCE,
     ("GET", "/admin/api/finance/spend.csv"): FINANCE,
     ("GET", "/admin/api/finance/budgets"): FINANCE,
@@ -96,6 +100,7 @@ PARAMETERS = {
     "use_case_id": "uc_missing",
     "gate_id": "gate_missing",
     "model_name": "no-such-model",
+    "form_id": "kept_missing",
 }
 
 
