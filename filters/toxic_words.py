@@ -1,10 +1,13 @@
-"""Which words carried a toxicity score: each distinct word is taken out of the text in turn and
-the text scored again; the words whose removal lowers the score clearly are the ones to show.
+"""Which words carried a toxicity score: words are taken out of the text and the text scored again,
+one word at a time, always the one whose removal lowers the score most, until the score has fallen
+to half of what it was (or no removal lowers it). The words taken out are the ones to show.
 
-This asks the configured scorer itself (occlusion), so it holds for any backend: the linear
-profanity model (a few hundred microseconds per answer) as for Detoxify (one batch of the model).
-A long text is first cut into the pieces the filter scores, and only the highest-scoring piece is
-examined, as that piece's score is the answer's.
+Taking words out one at a time, rather than each alone, matters: in "a stupid idiot" either insult
+alone keeps the score near 1.0, so neither would stand out by itself. This asks the configured
+scorer itself (occlusion), so it holds for any backend: the linear profanity model (about a
+millisecond per answer) as for Detoxify (a batch of the model per word found). A long text is
+first cut into the pieces the filter scores, and only the highest-scoring piece is examined, as
+that piece's score is the answer's.
 """
 
 from __future__ import annotations
@@ -16,10 +19,8 @@ from filters.toxicity import ToxicityScorer, piece_spans
 
 PIECE_CHARS = 240
 MAX_WORDS = 120  # distinct words of the piece tried; a piece of 240 characters has about 40
-# A word counts when taking it out lowers the score by this share of the score, and by at least
-# MIN_DROP: in an l2-normalised bag of words, removing any neutral word moves the score a little.
-SHARE = 0.2
-MIN_DROP = 0.05
+MAX_STEPS = 8  # words taken out at most: a text toxic in more words than this is marked by its worst
+TARGET_SHARE = 0.5  # stop once the score is at most this share of the original
 _WORD = re.compile(r"\w+")
 
 
@@ -27,36 +28,36 @@ _WORD = re.compile(r"\w+")
 class ToxicWord:
     start: int
     end: int
-    score_without: float  # the label's score of the piece with every occurrence of this word taken out
+    score_without: float  # the label's score once this word (and the ones before it) were taken out
 
 
-def _without(piece: str, word: str) -> str:
-    return re.sub(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", lambda m: " " * len(m.group()), piece)
+def _without(piece: str, words: set[str]) -> str:
+    return _WORD.sub(lambda m: " " * len(m.group()) if m.group().lower() in words else m.group(), piece)
 
 
 def toxic_words(scorer: ToxicityScorer, text: str, label: str) -> list[ToxicWord]:
-    """Spans of `text` (every occurrence of each word) whose removal lowers `label`'s score."""
+    """Spans of `text` (every occurrence of each word found) that carried `label`'s score."""
     if not text or label not in scorer.labels:
         return []
     spans = piece_spans(text, PIECE_CHARS)
     scores = scorer.score_batch([text[start:end] for start, end in spans])
     best = max(range(len(spans)), key=lambda i: scores[i].get(label, 0.0))
     start, end = spans[best]
-    piece, base = text[start:end], scores[best].get(label, 0.0)
-    if base <= MIN_DROP:
-        return []
+    piece, score = text[start:end], scores[best].get(label, 0.0)
+    target = score * TARGET_SHARE
     candidates = list(dict.fromkeys(word.lower() for word in _WORD.findall(piece)))[:MAX_WORDS]
-    if not candidates:
-        return []
-    without = scorer.score_batch([_without(piece, word) for word in candidates])
-    carried = {
-        word: result.get(label, 0.0)
-        for word, result in zip(candidates, without, strict=True)
-        if base - result.get(label, 0.0) >= max(MIN_DROP, SHARE * base)
-    }
-    found = [
-        ToxicWord(match.start(), match.end(), carried[match.group().lower()])
+    removed: dict[str, float] = {}
+    while candidates and len(removed) < MAX_STEPS and score > target:
+        trials = scorer.score_batch([_without(piece, {*removed, word}) for word in candidates])
+        lowest = min(range(len(candidates)), key=lambda i: trials[i].get(label, 0.0))
+        after = trials[lowest].get(label, 0.0)
+        if after >= score:
+            break  # no word lowers the score: nothing here carried it alone
+        removed[candidates.pop(lowest)] = score = after
+    if score > target:
+        return []  # the score did not come from a few words: marking some would mislead
+    return [
+        ToxicWord(match.start(), match.end(), removed[match.group().lower()])
         for match in _WORD.finditer(text)
-        if match.group().lower() in carried
+        if match.group().lower() in removed
     ]
-    return found
