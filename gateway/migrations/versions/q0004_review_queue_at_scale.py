@@ -27,6 +27,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("search_terms", sa.Text(), nullable=False, server_default=""))
         batch_op.create_index("ix_review_items_status_due", ["status", "sla_due_at", "id"], unique=False)
         batch_op.create_index("ix_review_items_key_prefix", ["key_prefix"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # Word search: the blind index's tags as an array, in a GIN index (SQLite scans instead).
+        op.create_index(
+            "ix_review_items_search_tags",
+            "review_items",
+            [sa.text("string_to_array(btrim(search_terms), ' ')")],
+            postgresql_using="gin",
+        )
 
     op.create_table(
         "admin_kept_forms",
@@ -49,6 +57,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_admin_kept_forms_expires_at")
         batch_op.drop_index("ix_admin_kept_forms_user_id")
     op.drop_table("admin_kept_forms")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_review_items_search_tags", table_name="review_items")
     with op.batch_alter_table("review_items", schema=None) as batch_op:
         batch_op.drop_index("ix_review_items_key_prefix")
         batch_op.drop_index("ix_review_items_status_due")
