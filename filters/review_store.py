@@ -29,6 +29,7 @@ from sqlalchemy import (
     or_,
     text,
     tuple_,
+    union,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
@@ -250,10 +251,13 @@ def _conditions(session: Session, query: ReviewQuery) -> list[Any]:
     if query.search:
         # A search that names items (a request id, a key prefix, an item id) finds those, through
         # their indexes; any other is a search for words.
-        named = or_(
-            col(ReviewItem.request_id) == query.search,
-            col(ReviewItem.key_prefix) == query.search,
-            col(ReviewItem.id) == query.search,
+        # One SELECT per index, united: an OR of the three let SQLite walk every row of the status.
+        named = col(ReviewItem.id).in_(
+            union(
+                select(ReviewItem.id).where(col(ReviewItem.request_id) == query.search),
+                select(ReviewItem.id).where(col(ReviewItem.key_prefix) == query.search),
+                select(ReviewItem.id).where(col(ReviewItem.id) == query.search),
+            )
         )
         if session.exec(select(ReviewItem.id).where(named).limit(1)).first() is not None or not query.search_words:
             conditions.append(named)

@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,7 +23,7 @@ from admin.web.paging import Pager, page_number
 from filters.review_crypto import AnswerCipher, UndecryptableAnswer
 from filters.review_prompt import PromptMessage, last_user_text, prompt_messages
 from filters.review_search import SearchIndex
-from filters.review_store import ReviewItem, ReviewQuery, ReviewStatus, answer_text, list_review_items
+from filters.review_store import PAGE_SIZE, ReviewItem, ReviewQuery, ReviewStatus, answer_text, list_review_items
 from gateway.core.audit import list_audit_entries
 from gateway.core.errors import InvalidRequest
 from gateway.core.models import utcnow
@@ -96,7 +98,7 @@ def snippet(text: str) -> str:
     return flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1] + "…"
 
 
-def queue_row(cipher: AnswerCipher, item: ReviewItem, now: Any) -> QueueRow:
+def queue_row(cipher: AnswerCipher, item: ReviewItem, now: datetime) -> QueueRow:
     """One row, its answer and the user's last message decrypted for the snippets."""
     try:
         answer = snippet(answer_text(cipher.decrypt(item.original)))
@@ -106,7 +108,9 @@ def queue_row(cipher: AnswerCipher, item: ReviewItem, now: Any) -> QueueRow:
     return QueueRow(item, sla_state(item.status, item.sla_due_at, now), answer, prompt)
 
 
-def _queue_page(engine: Any, cipher: AnswerCipher, filters: QueueFilters, page: int) -> tuple[list[QueueRow], int, int]:
+def _queue_page(
+    engine: Engine, cipher: AnswerCipher, filters: QueueFilters, page: int
+) -> tuple[list[QueueRow], int, int]:
     query = filters.query(cipher, page)
     items, total = list_review_items(engine, query)
     now = utcnow()
@@ -125,8 +129,7 @@ async def render_queue(
 ) -> Response:
     context = admin_context(request)
     rows, total, page = await asyncio.to_thread(_queue_page, context.engine, context.cipher, filters, page)
-    query = filters.query(context.cipher)
-    pager = Pager("/admin/review", page, query.page_size, page * query.page_size < total, total, filters.values)
+    pager = Pager("/admin/review", page, PAGE_SIZE, page * PAGE_SIZE < total, total, filters.values)
     return render(
         request,
         "review_list.html",
