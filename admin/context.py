@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
 from filters.review_crypto import AnswerCipher
+from filters.toxicity import ToxicityScorer
 from gateway.core.errors import AuthenticationFailed, PermissionDenied
 from gateway.ledger.use_case_stats import UseCaseStats
 from use_cases.settings import UseCasesSettings
@@ -58,6 +59,8 @@ class AdminContext:
     admin_key: str | None
     finance_key: str | None
     cipher: AnswerCipher
+    # The gateway's toxicity scorer, asked which words of a flagged answer carried its score.
+    toxicity_scorer: ToxicityScorer | None
     # Tells every gateway process that a shared setting changed (a topic of gateway.core.notices),
     # returning once they have re-read it.
     announce_change: Callable[[str], Awaitable[None]]

@@ -8,6 +8,7 @@ from typing import Any
 
 from filters.answer import answer_slots, apply_decision
 from filters.base import FilterContext
+from filters.review_prompt import prompt_record
 from filters.screening import Screening
 from gateway.core.types import Action, Principal, Verdict
 
@@ -28,7 +29,9 @@ async def screen_answer(
     model: str,
     prompt_ref: str | None,
     withhold_flags: bool = False,
+    messages: Any = None,
 ) -> ScreenedAnswer:
+    """`messages` are the request's, as the model received them: a review item keeps them as its prompt."""
     if not screening.pipeline.is_active(principal.team_name):
         return ScreenedAnswer(answer, [])
     context = FilterContext(team=principal.team_name, model=model, request_id=request_id, withhold_flags=withhold_flags)
@@ -50,5 +53,6 @@ async def screen_answer(
         delivered=delivered,
         streamed=False,
         prompt_ref=prompt_ref,
+        prompt=prompt_record(messages),
     )
     return ScreenedAnswer(delivered, verdicts, review_id)

@@ -28,6 +28,7 @@ from filters.config import FailMode, FiltersSettings, TeamFilterConfig
 from filters.registry import FilterRegistry
 from filters.resources import FilterResources
 from filters.runner import FilterFailed, FilterRunner, FilterTimeout
+from filters.toxicity import ToxicityScorer
 from gateway.core.types import Action, Verdict
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,10 @@ class FilterPipeline:
             built = (config, self._registry.build(config, self._resources))
             self._teams[key] = built
         return built
+
+    def toxicity_scorer(self) -> ToxicityScorer | None:
+        """The toxicity scorer this process loaded (the admin UI asks it which words carried a score)."""
+        return self._resources.toxicity_scorer
 
     def uses_workers(self) -> bool:
         """True when some team's filters need the runner's pool (a model: NER, Detoxify)."""

@@ -5,6 +5,9 @@ The first key encrypts; every key may decrypt, so an operator rotates by putting
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
@@ -17,6 +20,7 @@ class AnswerCipher:
         if not keys:
             raise ValueError("at least one encryption key is needed")
         self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
+        self._keys = tuple(key.encode() for key in keys)
 
     @staticmethod
     def new_key() -> str:
@@ -30,3 +34,8 @@ class AnswerCipher:
             return self._fernet.decrypt(token).decode("utf-8")
         except InvalidToken:
             raise UndecryptableAnswer("the stored answer cannot be decrypted with the configured keys") from None
+
+    def derived_keys(self, purpose: str) -> list[bytes]:
+        """One key per configured key (the encrypting one first), derived for `purpose` with
+        HMAC-SHA256: another use of the review keys never reveals them or the encryption key."""
+        return [hmac.new(key, purpose.encode(), hashlib.sha256).digest() for key in self._keys]

@@ -1,6 +1,7 @@
 """The rejection pipeline's storage: review items for blocked or flagged answers, and decisions.
 
-The original answer and what the client received are stored encrypted (see review_crypto); the
+The original answer, what the client received and the prompt that produced it are stored encrypted
+(see review_crypto), with a keyed blind index of their words for search (see review_search); the
 findings keep types, spans and scores but never the matched text. Every decision writes an audit
 entry in the same transaction; a blocklisting decision adds its blocklist entry there too.
 """
@@ -13,12 +14,32 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, func
+import orjson
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    Text,
+    and_,
+    cast,
+    func,
+    literal_column,
+    or_,
+    text,
+    tuple_,
+    union,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
+from filters.answer import answer_slots
 from filters.blocklist_store import ensure_blocklisted
 from filters.review_crypto import AnswerCipher
+from filters.review_prompt import prompt_messages
+from filters.review_search import SearchIndex
 from gateway.core.audit import add_audit_entry
 from gateway.core.db import session_scope
 from gateway.core.models import utcnow
@@ -63,14 +84,25 @@ class PhraseRequired(Exception):
 
 class ReviewItem(SQLModel, table=True):
     __tablename__ = "review_items"
-    __table_args__ = (Index("ix_review_items_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_review_items_status_created", "status", "created_at"),
+        # The queue's order within a status: a page, a jump to the last page and "the next item"
+        # walk this index instead of sorting the status's rows.
+        Index("ix_review_items_status_due", "status", "sla_due_at", "id"),
+        # Word search on PostgreSQL: the blind index's tags as an array, in a GIN index.
+        Index(
+            "ix_review_items_search_tags",
+            text("string_to_array(btrim(search_terms), ' ')"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     request_id: str = Field(index=True, max_length=64)
     team_id: int = Field(index=True)
     team: str = Field(max_length=128, index=True)
     key_id: int = Field(index=True)
-    key_prefix: str = Field(max_length=32)
+    key_prefix: str = Field(max_length=32, index=True)
     model: str = Field(max_length=128)
     action: str = Field(max_length=16, description="block or flag")
     # ",pii,toxicity," so one portable LIKE finds items by filter on SQLite and PostgreSQL alike.
@@ -80,6 +112,10 @@ class ReviewItem(SQLModel, table=True):
     delivered: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     streamed: bool = False
     prompt_ref: str | None = Field(default=None, max_length=200)
+    # The request's messages (review_prompt's form), encrypted; None for items made before it was kept.
+    prompt: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # The blind index of the answer's and the prompt's words (review_search); '' when it has none.
+    search_terms: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     status: str = Field(default=ReviewStatus.PENDING.value, max_length=16)
     reviewer: str | None = Field(default=None, max_length=128)
     decision: str | None = Field(default=None, max_length=32)
@@ -111,6 +147,7 @@ class NewReview:
     streamed: bool = False
     prompt_ref: str | None = None
     use_case: str | None = None
+    prompt: str | None = None  # review_prompt.prompt_record of the request's messages
     id: str = field(default_factory=lambda: "rev_" + secrets.token_hex(12))
 
 
@@ -119,7 +156,19 @@ def review_row(cipher: AnswerCipher, new: NewReview, sla: timedelta) -> dict[str
     return review_item(cipher, new, sla).model_dump()
 
 
+def answer_text(stored: str) -> str:
+    """The texts of a stored chat completion (choices' content, tool calls' arguments) as one text."""
+    try:
+        body = orjson.loads(stored)
+    except orjson.JSONDecodeError:
+        return stored
+    if not isinstance(body, dict):
+        return stored
+    return "\n\n".join(slot.text for slot in answer_slots(body)) or stored
+
+
 def review_item(cipher: AnswerCipher, new: NewReview, sla: timedelta) -> ReviewItem:
+    prompt_texts = [message.text for message in prompt_messages(new.prompt)] if new.prompt else []
     return ReviewItem(
         id=new.id,
         request_id=new.request_id,
@@ -135,6 +184,8 @@ def review_item(cipher: AnswerCipher, new: NewReview, sla: timedelta) -> ReviewI
         delivered=cipher.encrypt(new.delivered),
         streamed=new.streamed,
         prompt_ref=new.prompt_ref,
+        prompt=cipher.encrypt(new.prompt) if new.prompt is not None else None,
+        search_terms=SearchIndex.from_cipher(cipher).terms([answer_text(new.original), *reversed(prompt_texts)]),
         sla_due_at=utcnow() + sla,
         use_case=new.use_case,
     )
@@ -163,13 +214,32 @@ class ReviewQuery:
     team: str | None = None
     filter_name: str | None = None
     older_than: timedelta | None = None
+    # A search: an item matches when its request id or key prefix is the search, or when it holds
+    # every word (the stored forms of each word under every key: SearchIndex.query).
+    search: str | None = None
+    search_words: list[list[str]] = field(default_factory=list)
     page: int = 1
     page_size: int = PAGE_SIZE
 
 
-def list_review_items(engine: Engine, query: ReviewQuery) -> tuple[list[ReviewItem], int]:
-    """One page of items, oldest SLA due time first (the most overdue on top), and the total."""
-    conditions = []
+def _word_condition(dialect: str, search_words: list[list[str]]) -> Any:
+    """Items holding every word (under some key). PostgreSQL asks a GIN index of the tags as an
+    array; elsewhere a LIKE per tag scans (tags are hex, so LIKE needs no escaping)."""
+    terms = col(ReviewItem.search_terms)
+    if dialect == "postgresql":
+        # Spelled as the index's expression, so the planner matches it.
+        tags = func.string_to_array(func.btrim(terms), literal_column("' '"), type_=postgresql.ARRAY(Text))
+        return and_(
+            *(
+                tags.op("&&")(cast(postgresql.array([form.strip() for form in forms]), postgresql.ARRAY(Text)))
+                for forms in search_words
+            )
+        )
+    return and_(*(or_(*(terms.contains(form) for form in forms)) for forms in search_words))
+
+
+def _conditions(session: Session, query: ReviewQuery) -> list[Any]:
+    conditions: list[Any] = []
     if query.status:
         conditions.append(col(ReviewItem.status) == query.status)
     if query.team:
@@ -178,16 +248,61 @@ def list_review_items(engine: Engine, query: ReviewQuery) -> tuple[list[ReviewIt
         conditions.append(col(ReviewItem.filters).contains(f",{query.filter_name},", autoescape=True))
     if query.older_than is not None:
         conditions.append(col(ReviewItem.created_at) <= utcnow() - query.older_than)
+    if query.search:
+        # A search that names items (a request id, a key prefix, an item id) finds those, through
+        # their indexes; any other is a search for words.
+        # One SELECT per index, united: an OR of the three let SQLite walk every row of the status.
+        named = col(ReviewItem.id).in_(
+            union(
+                select(ReviewItem.id).where(col(ReviewItem.request_id) == query.search),
+                select(ReviewItem.id).where(col(ReviewItem.key_prefix) == query.search),
+                select(ReviewItem.id).where(col(ReviewItem.id) == query.search),
+            )
+        )
+        if session.exec(select(ReviewItem.id).where(named).limit(1)).first() is not None or not query.search_words:
+            conditions.append(named)
+        else:
+            conditions.append(_word_condition(session.get_bind().dialect.name, query.search_words))
+    return conditions
+
+
+def last_page(total: int, page_size: int) -> int:
+    return max(1, -(-total // page_size))
+
+
+def list_review_items(engine: Engine, query: ReviewQuery) -> tuple[list[ReviewItem], int]:
+    """One page of items, oldest SLA due time first (the most overdue on top), and the total.
+    A page past the last one reads as the last page (`query.page` is set to it)."""
+    order = (col(ReviewItem.sla_due_at), col(ReviewItem.id))
     with session_scope(engine) as session:
-        total = session.exec(select(func.count()).select_from(ReviewItem).where(*conditions)).one()
-        rows = session.exec(
-            select(ReviewItem)
+        conditions = _conditions(session, query)
+        total = int(session.exec(select(func.count()).select_from(ReviewItem).where(*conditions)).one())
+        query.page = min(max(query.page, 1), last_page(total, query.page_size))
+        # The page's ids first (an index-only walk past the skipped rows), then their rows: skipping
+        # 30,000 whole rows to reach the last page read every one of them from the table.
+        ids = (
+            select(ReviewItem.id)
             .where(*conditions)
-            .order_by(col(ReviewItem.sla_due_at), col(ReviewItem.id))
-            .offset((max(query.page, 1) - 1) * query.page_size)
+            .order_by(*order)
+            .offset((query.page - 1) * query.page_size)
             .limit(query.page_size)
         )
-        return list(rows), int(total)
+        rows = session.exec(select(ReviewItem).where(col(ReviewItem.id).in_(ids.scalar_subquery())).order_by(*order))
+        return list(rows), total
+
+
+def next_review_item(engine: Engine, query: ReviewQuery, after: ReviewItem) -> str | None:
+    """The id of the item that follows `after` in the queue `query` describes (the first one when
+    `after` was the last), skipping `after` itself; None when the queue holds nothing else."""
+    position = tuple_(col(ReviewItem.sla_due_at), col(ReviewItem.id)) > tuple_(after.sla_due_at, after.id)
+    order = (col(ReviewItem.sla_due_at), col(ReviewItem.id))
+    with session_scope(engine) as session:
+        conditions = _conditions(session, query)
+        for where in ([*conditions, position], [*conditions, col(ReviewItem.id) != after.id]):
+            found = session.exec(select(ReviewItem.id).where(*where).order_by(*order).limit(1)).first()
+            if found is not None:
+                return str(found)
+    return None
 
 
 def get_review_item(engine: Engine, review_id: str) -> ReviewItem:

@@ -43,6 +43,7 @@ class Screening:
         delivered: dict[str, Any],
         streamed: bool,
         prompt_ref: str | None,
+        prompt: str | None = None,
     ) -> str:
         """A review item for a blocked or flagged answer; returns its id, readable at once."""
         review = NewReview(
@@ -60,6 +61,7 @@ class Screening:
             streamed=streamed,
             prompt_ref=prompt_ref,
             use_case=principal.use_case,
+            prompt=prompt,
         )
         await self.reviews.submit(review)
         return review.id

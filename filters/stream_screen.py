@@ -16,6 +16,7 @@ import orjson
 
 from filters.base import FilterContext, strongest
 from filters.pipeline import TextSlot
+from filters.review_prompt import prompt_record
 from filters.screening import Screening
 from filters.stream_buffer import StreamGuard, stream_guard
 from gateway.core.types import Action, Principal, Verdict
@@ -40,12 +41,14 @@ class StreamScreen:
         model: str,
         prompt_ref: str | None,
         withhold_flags: bool = False,
+        messages: Any = None,
     ) -> None:
         self._screening = screening
         self._principal = principal
         self._request_id = request_id
         self._model = model
         self._prompt_ref = prompt_ref
+        self._messages = messages  # the request's, kept with a review item as its prompt
         self._context = FilterContext(
             team=principal.team_name, model=model, request_id=request_id, withhold_flags=withhold_flags
         )
@@ -252,6 +255,7 @@ class StreamScreen:
             delivered=self._completion(self._sent),
             streamed=True,
             prompt_ref=self._prompt_ref,
+            prompt=prompt_record(self._messages),
         )
 
     def _completion(self, texts: dict[Slot, list[str]]) -> dict[str, Any]:

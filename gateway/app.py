@@ -110,6 +110,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
             admin_key=resolved.core.admin_key.get_secret_value() if resolved.core.admin_key else None,
             finance_key=resolved.core.finance_key.get_secret_value() if resolved.core.finance_key else None,
             cipher=runtime.cipher,
+            toxicity_scorer=runtime.filters.toxicity_scorer(),
             announce_change=runtime.notices.announce,
             models=tuple(resolved.core.model_groups()),
             use_cases=resolved.use_cases,

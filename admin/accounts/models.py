@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index
+from sqlalchemy import JSON, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 from gateway.core.models import utcnow
@@ -59,4 +59,23 @@ class LoginFailure(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-ACCOUNT_TABLES = [User.__table__, UserSession.__table__, LoginFailure.__table__]  # type: ignore[attr-defined]
+class KeptForm(SQLModel, table=True):
+    """A form a person sent after their session expired, kept for them to send again once signed in
+    (see admin.accounts.kept_forms). Only that person may see or resend it."""
+
+    __tablename__ = "admin_kept_forms"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="admin_users.id", index=True)
+    action: str = Field(max_length=300, description="the path the form was posted to")
+    fields: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # [name, value]s
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+
+
+ACCOUNT_TABLES = [
+    User.__table__,  # type: ignore[attr-defined]
+    UserSession.__table__,  # type: ignore[attr-defined]
+    LoginFailure.__table__,  # type: ignore[attr-defined]
+    KeptForm.__table__,  # type: ignore[attr-defined]
+]

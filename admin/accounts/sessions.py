@@ -2,6 +2,8 @@
 
 A session ends when it has been idle too long, when it is too old, when the user logs out, and
 when the user is disabled or their role or password changes (the credential version moves on).
+A session that merely timed out is remembered for a day as expired, so the UI can say so and keep
+a form its person sent after the timeout (admin.accounts.kept_forms); the others are forgotten.
 The cookie carries 256 random bits; the database keeps only their SHA-256.
 """
 
@@ -28,6 +30,8 @@ from gateway.core.models import utcnow
 
 # last_seen is written at most this often: an idle timeout in minutes needs no write per request.
 TOUCH_EVERY = timedelta(seconds=60)
+# How long a timed-out session is still recognised as "expired" rather than unknown.
+REMEMBER_EXPIRED = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,16 @@ class SignedIn:
     def actor(self) -> str:
         """The name written to the audit log and to reviews."""
         return f"user:{self.name}"
+
+
+@dataclass(frozen=True)
+class ExpiredSession:
+    """A session that timed out: whose it was, and its CSRF token (which a form sent after the
+    timeout must still carry to be kept for its person)."""
+
+    user_id: int
+    name: str
+    csrf_token: str
 
 
 @dataclass(frozen=True)
@@ -126,8 +140,9 @@ def _open(
     return OpenedSession(token, signed_in, row.expires_at, device_token)
 
 
-def resolve_session(engine: Engine, settings: AccountSettings, token: str) -> SignedIn | None:
-    """The signed-in user for a cookie value, or None when the session is unknown, expired or stale."""
+def resolve_session(engine: Engine, settings: AccountSettings, token: str) -> SignedIn | ExpiredSession | None:
+    """The signed-in user for a cookie value; ExpiredSession when it timed out (within a day);
+    None when it is unknown, or ended by a change of the user (disabled, new role or password)."""
     if not token:
         return None
     now = utcnow()
@@ -140,14 +155,13 @@ def resolve_session(engine: Engine, settings: AccountSettings, token: str) -> Si
         if found is None:
             return None
         row, user = found
-        if (
-            user.disabled
-            or user.credential_version != row.credential_version
-            or _aware(row.expires_at) <= now
-            or _aware(row.idle_expires_at) <= now
-        ):
+        ended = min(_aware(row.expires_at), _aware(row.idle_expires_at))
+        if user.disabled or user.credential_version != row.credential_version or ended <= now - REMEMBER_EXPIRED:
             session.delete(row)
             return None
+        if ended <= now:
+            assert user.id is not None
+            return ExpiredSession(user.id, user.name, row.csrf_secret)
         if now - _aware(row.last_seen_at) >= TOUCH_EVERY:
             row.last_seen_at = now
             row.idle_expires_at = min(now + settings.idle, _aware(row.expires_at))
@@ -163,8 +177,8 @@ def log_out(engine: Engine, token: str) -> None:
 
 
 def purge_expired_sessions(engine: Engine) -> int:
-    """Delete sessions past their absolute or idle expiry; returns how many went."""
-    now = utcnow()
+    """Delete sessions that expired more than a day ago; returns how many went."""
+    now = utcnow() - REMEMBER_EXPIRED
     with session_scope(engine) as session:
         result = session.exec(
             delete(UserSession).where((col(UserSession.expires_at) <= now) | (col(UserSession.idle_expires_at) <= now))

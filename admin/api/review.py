@@ -14,6 +14,8 @@ from starlette.responses import JSONResponse
 
 from admin.context import Role, admin_context, require_role
 from filters.blocklist import InvalidBlocklistEntry
+from filters.review_prompt import prompt_messages
+from filters.review_search import SearchIndex
 from filters.review_store import (
     PhraseRequired,
     ReviewAlreadyDecided,
@@ -34,6 +36,12 @@ from gateway.core.notices import BLOCKLIST_CHANGED
 router = APIRouter(prefix="/admin/api/review")
 _AGE = re.compile(r"^(\d+)([smhd])$")
 _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class BulkDecisionIn(BaseModel):
+    ids: list[str] = Field(min_length=1, max_length=200)
+    decision: Literal["approve", "reject"]
+    note: str = Field(min_length=1, max_length=2000)
 
 
 class DecisionIn(BaseModel):
@@ -82,13 +90,24 @@ async def list_items(
     team: str | None = None,
     filter: str | None = None,
     older_than: str | None = None,
+    q: str | None = None,
     page: int = 1,
 ) -> JSONResponse:
+    """`q` finds items by request id, key prefix or item id, or by words of the answer and prompt."""
     require_role(request, Role.REVIEWER)
     if status and status not in {s.value for s in ReviewStatus}:
         raise InvalidRequest(f"status must be one of {', '.join(s.value for s in ReviewStatus)}.", param="status")
+    if q is not None and len(q) > 200:
+        raise InvalidRequest("q must be at most 200 characters.", param="q")
+    search = " ".join(q.split()) if q else None
     query = ReviewQuery(
-        status=status, team=team, filter_name=filter, older_than=parse_age(older_than), page=max(page, 1)
+        status=status,
+        team=team,
+        filter_name=filter,
+        older_than=parse_age(older_than),
+        search=search,
+        search_words=SearchIndex.from_cipher(admin_context(request).cipher).query(search) if search else [],
+        page=max(page, 1),
     )
     items, total = await asyncio.to_thread(list_review_items, admin_context(request).engine, query)
     return JSONResponse(
@@ -117,6 +136,10 @@ async def get_item(review_id: str, request: Request) -> JSONResponse:
             "findings": item.findings,
             "original": context.cipher.decrypt(item.original),
             "delivered": context.cipher.decrypt(item.delivered),
+            "prompt": [
+                {"role": message.role, "text": message.text}
+                for message in (prompt_messages(context.cipher.decrypt(item.prompt)) if item.prompt else [])
+            ],
             "streamed": item.streamed,
             "history": [
                 {"at": entry.at.isoformat(), "actor": entry.actor, "action": entry.action, "details": entry.details}
@@ -155,3 +178,28 @@ async def decide(review_id: str, request: Request) -> JSONResponse:
     if data.decision is ReviewDecision.REJECT_AND_BLOCKLIST:
         await context.announce_change(BLOCKLIST_CHANGED)
     return JSONResponse(item_summary(decided))
+
+
+@router.post("/bulk")
+async def decide_many(request: Request) -> JSONResponse:
+    """One decision and one note for many items; each is its own audit entry. Items decided
+    meanwhile (or unknown) are listed as skipped, the others are decided."""
+    caller = require_role(request, Role.REVIEWER)
+    data = await parse_body(request, BulkDecisionIn)
+    engine = admin_context(request).engine
+    decided, skipped = [], []
+    for review_id in dict.fromkeys(data.ids):
+        try:
+            await asyncio.to_thread(
+                decide_review_item,
+                engine,
+                review_id,
+                ReviewDecision(data.decision),
+                reviewer=caller.name,
+                note=data.note,
+            )
+        except (ReviewNotFound, ReviewAlreadyDecided):
+            skipped.append(review_id)
+        else:
+            decided.append(review_id)
+    return JSONResponse({"decided": decided, "skipped": skipped})

@@ -11,18 +11,33 @@ from typing import Any
 
 from starlette.requests import Request
 
-from admin.accounts.sessions import SignedIn
+from admin.accounts.sessions import ExpiredSession, SignedIn
 from admin.context import SAFE_METHODS, Role, session_person
 
 CSRF_FIELD = "csrf_token"
+# Where the middleware leaves the session that timed out, when the cookie names one.
+EXPIRED_SCOPE_KEY = "admin.expired_session"
 
 
 class SignInRequired(Exception):
-    """Nobody is signed in (or the session ended); `next` is where to return after signing in."""
+    """Nobody is signed in (or the session ended); `next` is where to return after signing in,
+    `expired` whether the cookie named a session that timed out."""
 
-    def __init__(self, next_path: str) -> None:
+    def __init__(self, next_path: str, expired: bool = False) -> None:
         super().__init__("sign in required")
         self.next_path = next_path
+        self.expired = expired
+
+
+class FormAfterExpiry(Exception):
+    """A form of its own page, sent by the person whose session has just timed out: to be kept for
+    them (admin.accounts.kept_forms) rather than lost."""
+
+    def __init__(self, expired: ExpiredSession, action: str, fields: list[tuple[str, str]]) -> None:
+        super().__init__("form sent after the session expired")
+        self.expired = expired
+        self.action = action
+        self.fields = fields
 
 
 class RoleRefused(Exception):
@@ -43,6 +58,30 @@ def signed_in(request: Request) -> SignedIn | None:
     return person
 
 
+def expired_session(request: Request) -> ExpiredSession | None:
+    expired = request.scope.get(EXPIRED_SCOPE_KEY)
+    return expired if isinstance(expired, ExpiredSession) else None
+
+
+async def _form_to_keep(request: Request, expired: ExpiredSession) -> list[tuple[str, str]] | None:
+    """The form's text fields if it carries the expired session's CSRF token; else None (a forged
+    form, a file upload, or not a form at all is never kept)."""
+    try:
+        form = await request.form()
+    except Exception:  # an unreadable body is not a form anyone can send again
+        return None
+    sent = form.get(CSRF_FIELD)
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expired.csrf_token.encode()):
+        return None
+    fields = []
+    for name, value in form.multi_items():
+        if not isinstance(value, str):
+            return None
+        if name != CSRF_FIELD:
+            fields.append((name, value))
+    return fields
+
+
 async def check_csrf(request: Request, person: SignedIn) -> None:
     """Compare the form's csrf_token with the session's, in constant time."""
     form = await request.form()  # Starlette caches the parsed form for the route to read again
@@ -61,8 +100,14 @@ class Allow:
     async def __call__(self, request: Request) -> SignedIn:
         person = signed_in(request)
         if person is None:
-            query = f"?{request.url.query}" if request.url.query and request.method in SAFE_METHODS else ""
-            raise SignInRequired(request.url.path + query if request.method in SAFE_METHODS else "/admin")
+            expired = expired_session(request)
+            if request.method in SAFE_METHODS:
+                query = f"?{request.url.query}" if request.url.query else ""
+                raise SignInRequired(request.url.path + query, expired is not None)
+            fields = await _form_to_keep(request, expired) if expired is not None else None
+            if expired is not None and fields is not None:
+                raise FormAfterExpiry(expired, request.url.path, fields)
+            raise SignInRequired("/admin", expired is not None)
         if person.role not in self.roles:
             raise RoleRefused(person.role)
         if request.method not in SAFE_METHODS:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from filters.answer import answer_slots
+from filters.toxic_words import toxic_words
+from filters.toxicity import FILTER_NAME as TOXICITY
+from filters.toxicity import ToxicityScorer
 
 SOON = timedelta(hours=1)
+# For a verdict on a whole text (a classifier's): the words that carried it, as
+# (start, end, the label's score without that word); see filters.toxic_words.
+WordWeigher = Callable[[str, dict[str, Any]], list[tuple[int, int, float]]]
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,9 @@ def _span(finding: dict[str, Any], length: int) -> tuple[int, int] | None:
 def label(finding: dict[str, Any]) -> str:
     score = finding.get("score")
     shown = f" {score:.2f}" if isinstance(score, int | float) else ""
-    return f"{finding.get('filter', '?')}: {finding.get('type', '?')}{shown}"
+    without = finding.get("without")
+    carried = f", {without:.2f} without this word" if isinstance(without, float) else ""
+    return f"{finding.get('filter', '?')}: {finding.get('type', '?')}{shown}{carried}"
 
 
 def segments(text: str, findings: Sequence[dict[str, Any]]) -> list[Segment]:
@@ -68,22 +76,57 @@ class AnswerView:
     phrase: str
 
 
-def answer_views(stored: str, findings: Sequence[dict[str, Any]]) -> list[AnswerView]:
+def word_findings(text: str, findings: Sequence[dict[str, Any]], weigh: WordWeigher | None) -> list[dict[str, Any]]:
+    """`findings` with each verdict on the whole text replaced by one finding per word that carried
+    it (when `weigh` finds any): marking the whole answer would say nothing."""
+    if weigh is None:
+        return list(findings)
+    out: list[dict[str, Any]] = []
+    for finding in findings:
+        whole = finding.get("start") == 0 and finding.get("end") == len(text) and len(text) > 0
+        words = weigh(text, finding) if whole else []
+        out += [{**finding, "start": start, "end": end, "without": without} for start, end, without in words]
+        if not words:
+            out.append(finding)
+    return out
+
+
+def answer_views(stored: str, findings: Sequence[dict[str, Any]], weigh: WordWeigher | None = None) -> list[AnswerView]:
     """The texts of a stored chat completion, each with the findings whose spans refer to it."""
     try:
         body = json.loads(stored)
     except ValueError:
         body = None
     if not isinstance(body, dict) or not isinstance(body.get("choices"), list):
-        return [AnswerView("answer", segments(stored, findings), suggested_phrase(stored, findings))]
+        mine = word_findings(stored, findings, weigh)
+        return [AnswerView("answer", segments(stored, mine), suggested_phrase(stored, mine))]
     views = []
     for slot in answer_slots(body):
-        mine = [
-            f for f in findings if f.get("choice", 0) == slot.choice_index and f.get("field", "content") == slot.field
-        ]
+        mine = word_findings(
+            slot.text,
+            [
+                f
+                for f in findings
+                if f.get("choice", 0) == slot.choice_index and f.get("field", "content") == slot.field
+            ],
+            weigh,
+        )
         title = f"choice {slot.choice_index} · {slot.field.replace('.function.', ' ')}"
         views.append(AnswerView(title, segments(slot.text, mine), suggested_phrase(slot.text, mine)))
     return views
+
+
+def toxicity_weigher(scorer: ToxicityScorer | None) -> WordWeigher | None:
+    """Asks the gateway's own toxicity scorer which words carried a toxicity finding."""
+    if scorer is None:
+        return None
+
+    def weigh(text: str, finding: dict[str, Any]) -> list[tuple[int, int, float]]:
+        if finding.get("filter") != TOXICITY:
+            return []
+        return [(w.start, w.end, w.score_without) for w in toxic_words(scorer, text, str(finding.get("type")))]
+
+    return weigh
 
 
 def delivered_text(stored: str) -> str:

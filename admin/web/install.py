@@ -18,6 +18,7 @@ from admin.web.routes import (
     audit,
     blocklist,
     finance,
+    kept,
     kpis,
     model_cards,
     policies,
@@ -31,7 +32,21 @@ from admin.web.routes import (
 from admin.web.settings import AdminUISettings
 from admin.web.ui import STATIC, AdminUI
 
-ROUTERS = (session, review, blocklist, teams, users, audit, finance, prompts, policies, use_cases, model_cards, kpis)
+ROUTERS = (
+    session,
+    kept,
+    review,
+    blocklist,
+    teams,
+    users,
+    audit,
+    finance,
+    prompts,
+    policies,
+    use_cases,
+    model_cards,
+    kpis,
+)
 
 
 def install_admin_ui(app: FastAPI, environ: Mapping[str, str] | None = None) -> AdminUI:

@@ -12,8 +12,9 @@ from http.cookies import SimpleCookie
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from admin.accounts.sessions import resolve_session
+from admin.accounts.sessions import ExpiredSession, resolve_session
 from admin.context import SESSION_ERROR_SCOPE_KEY, SIGNED_IN_SCOPE_KEY
+from admin.web.guard import EXPIRED_SCOPE_KEY
 from admin.web.network import is_https
 from gateway.core.outages import UNREACHABLE
 
@@ -74,7 +75,9 @@ class AdminUIMiddleware:
             except UNREACHABLE as error:
                 scope[SESSION_ERROR_SCOPE_KEY] = error
             else:
-                if signed_in is not None:
+                if isinstance(signed_in, ExpiredSession):
+                    scope[EXPIRED_SCOPE_KEY] = signed_in
+                elif signed_in is not None:
                     scope[SIGNED_IN_SCOPE_KEY] = signed_in
         tls = is_https(Request(scope), state.admin_ui.settings.trusted_proxies)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -9,14 +10,19 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin.accounts.kept_forms import keep_form
+from admin.context import admin_context
 from admin.web.areas import areas_for
-from admin.web.guard import CsrfRefused, RoleRefused, SignInRequired, signed_in
+from admin.web.guard import CsrfRefused, FormAfterExpiry, RoleRefused, SignInRequired, signed_in
 from admin.web.ui import admin_ui
 
 # Confirmations shown after an action; the redirect names one by key, so a link cannot inject text.
 NOTICES = {
     "signed_out": "You are signed out.",
     "decided": "The decision was recorded. The next item in the queue is below.",
+    "decided_last": "The decision was recorded. No other item matches these filters.",
+    "bulk_decided": "The decisions were recorded, each with your note in the item's history.",
+    "kept_discarded": "The kept form was discarded; nothing was changed.",
     "team_created": "The team was created. Create a key for it below.",
     "key_revoked": "The key was revoked: requests with it are refused from now on.",
     "user_created": "The account was created. Give the person their password through a private channel.",
@@ -70,9 +76,21 @@ def redirect(path: str, done: str | None = None, **query: str) -> RedirectRespon
     return RedirectResponse(path + ("?" + urlencode(params) if params else ""), status_code=303)
 
 
+def _login_url(next_path: str, expired: bool) -> str:
+    return "/admin/login?next=" + quote(next_path, safe="/") + ("&expired=1" if expired else "")
+
+
 async def _sign_in_required(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInRequired)
-    return RedirectResponse("/admin/login?next=" + quote(exc.next_path, safe="/"), status_code=303)
+    return RedirectResponse(_login_url(exc.next_path, exc.expired), status_code=303)
+
+
+async def _form_after_expiry(request: Request, exc: Exception) -> Response:
+    """Keep the form for its person, then sign in and come back to it (see kept_forms)."""
+    assert isinstance(exc, FormAfterExpiry)
+    engine = admin_context(request).engine
+    form_id = await asyncio.to_thread(keep_form, engine, exc.expired.user_id, exc.action, exc.fields)
+    return RedirectResponse(_login_url(f"/admin/kept/{form_id}", True), status_code=303)
 
 
 async def _role_refused(request: Request, exc: Exception) -> Response:
@@ -123,6 +141,7 @@ async def _page_error(request: Request, exc: Exception) -> Response:
 def install_page_errors(app: FastAPI) -> None:
     """Turn the UI's exceptions into pages that say what happened and what to do next."""
     app.add_exception_handler(SignInRequired, _sign_in_required)
+    app.add_exception_handler(FormAfterExpiry, _form_after_expiry)
     app.add_exception_handler(RoleRefused, _role_refused)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     app.add_exception_handler(PageError, _page_error)

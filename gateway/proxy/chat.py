@@ -104,6 +104,7 @@ class ChatCompletions:
                 model=group,
                 prompt_ref=books.prompt_ref,
                 withhold_flags=prepared.withhold_flags,
+                messages=body.get("messages"),
             )
             books.add_verdicts(screened.verdicts)
             if screened.review_id is not None:
@@ -133,6 +134,7 @@ class ChatCompletions:
             model=group,
             prompt_ref=books.prompt_ref,
             withhold_flags=withhold_flags,
+            messages=body.get("messages"),
         )
         relay = StreamRelay(self._metrics, books, batches, tracker, screen, deployment, encoder)
         books.close_when_stream_ends()

@@ -17,6 +17,7 @@ from gateway.app import create_app
 from gateway.config import load_config
 from gateway.core import keys
 from gateway.core.db import create_database_engine
+from tests.admin.queue_seed import QueueSeed, seed_queue
 from tests.admin.seed import UIGateway, seed_ui_data
 from tests.admin.support import ADMIN_KEY, REGISTRY_PEOPLE, ROLE_NAMES, add_user, migrated_database, sqlite_url
 from tests.helpers.clients import client_factory
@@ -98,6 +99,42 @@ def ui_gateway(
     finally:
         process.stop()
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def queue_gateway(
+    tmp_path_factory: pytest.TempPathFactory, mock_upstream: RunningMockUpstream, review_key: str
+) -> Iterator[tuple[GatewayProcess, Engine, QueueSeed]]:
+    """`gateway serve` with a queue of a few pages of review items (tests.admin.queue_seed)."""
+    workdir = tmp_path_factory.mktemp("queue-gateway")
+    url = sqlite_url(workdir)
+    process = GatewayProcess(workdir, gateway_config(mock_upstream.url, url, review_keys=[review_key]))
+    process.cli("db", "upgrade")
+    engine = create_database_engine(url)
+    seeded = seed_queue(engine, review_key)
+    process.start()
+    try:
+        yield process, engine, seeded
+    finally:
+        process.stop()
+        engine.dispose()
+
+
+@pytest.fixture()
+def open_queue_browser(
+    browser: Browser, queue_gateway: tuple[GatewayProcess, Engine, QueueSeed]
+) -> Iterator[Callable[[bool], BrowserContext]]:
+    """Fresh browser contexts on the queue's gateway; `False` turns the page's script off."""
+    contexts: list[BrowserContext] = []
+
+    def factory(javascript: bool = True) -> BrowserContext:
+        context = browser.new_context(base_url=queue_gateway[0].root_url, java_script_enabled=javascript)
+        contexts.append(context)
+        return context
+
+    yield factory
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture(scope="module")

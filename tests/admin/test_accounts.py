@@ -16,7 +16,15 @@ from admin.accounts.cli import PASSWORD_VARIABLE, cmd_users_create, read_passwor
 from admin.accounts.errors import InvalidAccount, LoginFailed, LoginThrottled
 from admin.accounts.models import User, UserSession
 from admin.accounts.passwords import PasswordHashing
-from admin.accounts.sessions import OpenedSession, hash_token, log_in, log_out, resolve_session
+from admin.accounts.sessions import (
+    ExpiredSession,
+    OpenedSession,
+    SignedIn,
+    hash_token,
+    log_in,
+    log_out,
+    resolve_session,
+)
 from admin.accounts.settings import AccountSettings
 from admin.accounts.users import UserChange, change_user, create_user, find_user
 from admin.web.network import client_ip, is_https
@@ -65,7 +73,7 @@ def test_the_session_token_is_stored_only_as_its_hash(engine: Engine, hashing: P
 def test_a_valid_session_resolves_to_its_user_and_role(engine: Engine, hashing: PasswordHashing) -> None:
     name, opened = open_session(engine, hashing, "finance")
     signed_in = resolve_session(engine, SETTINGS, opened.token)
-    assert signed_in is not None and signed_in.name == name and signed_in.role.value == "finance"
+    assert isinstance(signed_in, SignedIn) and signed_in.name == name and signed_in.role.value == "finance"
 
 
 def test_a_wrong_password_opens_no_session(engine: Engine, hashing: PasswordHashing) -> None:
@@ -85,14 +93,21 @@ def _age(engine: Engine, session_id: int, **fields: object) -> None:
 
 
 def test_an_idle_session_expires(engine: Engine, hashing: PasswordHashing) -> None:
-    _, opened = open_session(engine, hashing)
+    name, opened = open_session(engine, hashing)
     _age(engine, opened.signed_in.session_id, idle_expires_at=utcnow() - timedelta(seconds=1))
-    assert resolve_session(engine, SETTINGS, opened.token) is None
+    expired = resolve_session(engine, SETTINGS, opened.token)
+    assert isinstance(expired, ExpiredSession) and expired.name == name
 
 
 def test_a_session_expires_absolutely_even_when_used(engine: Engine, hashing: PasswordHashing) -> None:
     _, opened = open_session(engine, hashing)
     _age(engine, opened.signed_in.session_id, expires_at=utcnow() - timedelta(seconds=1))
+    assert isinstance(resolve_session(engine, SETTINGS, opened.token), ExpiredSession)
+
+
+def test_a_session_expired_for_over_a_day_is_forgotten(engine: Engine, hashing: PasswordHashing) -> None:
+    _, opened = open_session(engine, hashing)
+    _age(engine, opened.signed_in.session_id, idle_expires_at=utcnow() - timedelta(days=1, seconds=1))
     assert resolve_session(engine, SETTINGS, opened.token) is None
 
 

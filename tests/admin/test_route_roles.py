@@ -29,6 +29,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/admin/review"): REVIEWERS,
     ("GET", "/admin/review/{review_id}"): REVIEWERS,
     ("POST", "/admin/review/{review_id}/decision"): REVIEWERS,
+    ("POST", "/admin/review/bulk"): REVIEWERS,
+    ("GET", "/admin/kept/{form_id}"): ALL,
+    ("POST", "/admin/kept/{form_id}/discard"): ALL,
     ("GET", "/admin/teams"): ADMINS,
     ("POST", "/admin/teams"): ADMINS,
     ("POST", "/admin/keys"): ADMINS,
@@ -79,6 +82,7 @@ API_EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", "/admin/api/blocklist/{entry_id}"): REVIEWERS,
     ("GET", "/admin/api/audit"): ADMINS,
     ("GET", "/admin/api/audit.csv"): ADMINS,
+    ("POST", "/admin/api/review/bulk"): REVIEWERS,
     ("GET", "/admin/api/finance/spend"): FINANCE,
     ("GET", "/admin/api/finance/spend.csv"): FINANCE,
     ("GET", "/admin/api/finance/budgets"): FINANCE,
@@ -109,6 +113,7 @@ PARAMETERS = {
     "gate_id": "gate_missing",
     "model_name": "no-such-model",
     "entry_id": "999999",
+    "form_id": "kept_missing",
 }
 
 

@@ -34,14 +34,21 @@ def safe_next(value: str) -> str:
     return "/admin"
 
 
-def _login_page(request: Request, error: str = "", status_code: int = 200, name: str = "") -> Response:
+def _login_page(
+    request: Request, error: str = "", status_code: int = 200, name: str = "", next_path: str | None = None
+) -> Response:
+    """The sign-in form; `next_path` (else the query's `next`) is where a successful sign-in goes."""
     token = secrets.token_urlsafe(24)
-    response = render(
-        request,
-        "login.html",
-        {"login_token": token, "error": error, "name": name, "next": safe_next(request.query_params.get("next", ""))},
-        status_code=status_code,
-    )
+    next_path = safe_next(request.query_params.get("next", "") if next_path is None else next_path)
+    context = {
+        "login_token": token,
+        "error": error,
+        "name": name,
+        "next": next_path,
+        "expired": request.query_params.get("expired") == "1",
+        "kept": next_path.startswith("/admin/kept/"),
+    }
+    response = render(request, "login.html", context, status_code=status_code)
     secure = is_https(request, admin_ui(request).settings.trusted_proxies)
     response.set_cookie(
         LOGIN_COOKIE, token, max_age=1800, path="/admin", httponly=True, samesite="strict", secure=secure
@@ -62,11 +69,14 @@ async def login(request: Request) -> Response:
     name = await form_text(request, "name")
     password = (await request.form()).get("password")
     sent_token = await form_text(request, "login_token")
+    target = safe_next(await form_text(request, "next"))
     cookie_token = request.cookies.get(LOGIN_COOKIE, "")
     if not cookie_token or not hmac.compare_digest(sent_token.encode(), cookie_token.encode()):
-        return _login_page(request, "The sign-in form expired. Please enter your name and password again.", 403, name)
+        return _login_page(
+            request, "The sign-in form expired. Please enter your name and password again.", 403, name, target
+        )
     if not name or not isinstance(password, str) or not password:
-        return _login_page(request, "Enter your user name and password.", 400, name)
+        return _login_page(request, "Enter your user name and password.", 400, name, target)
     address = client_ip(request, ui.settings.trusted_proxies)
     try:
         opened = await asyncio.to_thread(
@@ -80,12 +90,11 @@ async def login(request: Request) -> Response:
             device_token=request.cookies.get(devices.COOKIE_NAME),
         )
     except LoginThrottled as exc:
-        response = _login_page(request, str(exc), 429, name)
+        response = _login_page(request, str(exc), 429, name, target)
         response.headers["retry-after"] = str(exc.retry_after)
         return response
     except LoginFailed as exc:
-        return _login_page(request, f"{exc} Check both and try again.", 401, name)
-    target = safe_next(await form_text(request, "next"))
+        return _login_page(request, f"{exc} Check both and try again.", 401, name, target)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE_NAME,
