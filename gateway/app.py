@@ -110,6 +110,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
             cipher=runtime.cipher,
             announce_change=runtime.notices.announce,
             models=tuple(resolved.core.model_groups()),
+            worst_answers=runtime.worst_answers(),
             use_cases=resolved.use_cases,
         )
         try:

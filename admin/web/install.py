@@ -17,6 +17,7 @@ from admin.web.pages import install_page_errors
 from admin.web.routes import (
     audit,
     finance,
+    keys,
     kpis,
     model_cards,
     policies,
@@ -30,7 +31,7 @@ from admin.web.routes import (
 from admin.web.settings import AdminUISettings
 from admin.web.ui import STATIC, AdminUI
 
-ROUTERS = (session, review, teams, users, audit, finance, prompts, policies, use_cases, model_cards, kpis)
+ROUTERS = (session, review, teams, keys, users, audit, finance, prompts, policies, use_cases, model_cards, kpis)
 
 
 def install_admin_ui(app: FastAPI, environ: Mapping[str, str] | None = None) -> AdminUI:

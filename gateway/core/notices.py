@@ -1,8 +1,9 @@
-"""Telling every gateway process that shared settings changed (budgets, rate limits), so each
-re-reads them before the change is confirmed to whoever made it, instead of at its next refresh.
+"""Telling every gateway process that shared settings changed (budgets, rate limits, keys), so
+each re-reads them before the change is confirmed to whoever made it, instead of at its next refresh.
 
 With Redis, a notice is published and `announce` waits (briefly) until every subscribed process has
 acknowledged that it re-read; without Redis there is one process, and its own handlers run first.
+A notice may name its subject (which key, which team), so a process drops only what changed.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 log = logging.getLogger(__name__)
-Handler = Callable[[], Awaitable[None]]
+Handler = Callable[[str], Awaitable[None]]  # called with the notice's subject ("" when it names none)
 LIMITS_CHANGED = "limits"  # a budget or rate limit was set
+KEYS_CHANGED = "keys"  # a key was revoked or edited (subject `key:<prefix>`), or its team (`team:<id>`)
 ACK_WAIT_SECONDS = 2.0
 
 
@@ -52,14 +54,14 @@ class ChangeNotices:
         if self._pubsub is not None:
             await self._pubsub.aclose()
 
-    async def announce(self, topic: str) -> None:
+    async def announce(self, topic: str, subject: str = "") -> None:
         """Run this process's handlers, then tell the others and wait until they have run theirs."""
-        await self._run(topic)
+        await self._run(topic, subject)
         if self._redis is None:
             return
         nonce = secrets.token_hex(8)
         try:
-            receivers = await self._redis.publish(self._channel, f"{topic} {self._origin} {nonce}".encode())
+            receivers = await self._redis.publish(self._channel, f"{topic} {self._origin} {nonce} {subject}".encode())
             deadline = time.monotonic() + ACK_WAIT_SECONDS
             # Every subscriber acknowledges, this process too (it skips the work it already did).
             while int(await self._redis.get(self._ack_key(nonce)) or 0) < receivers:
@@ -73,9 +75,9 @@ class ChangeNotices:
     def _ack_key(self, nonce: str) -> str:
         return f"{self._prefix}changes:ack:{nonce}"
 
-    async def _run(self, topic: str) -> None:
+    async def _run(self, topic: str, subject: str) -> None:
         for handler in self._handlers.get(topic, ()):
-            await handler()
+            await handler(subject)
 
     async def _listen(self, pubsub: PubSub) -> None:
         assert self._redis is not None
@@ -84,9 +86,9 @@ class ChangeNotices:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if message is None:
                     continue
-                topic, origin, nonce = bytes(message["data"]).decode().split(" ")
+                topic, origin, nonce, subject = bytes(message["data"]).decode().split(" ", 3)
                 if origin != self._origin:
-                    await self._run(topic)
+                    await self._run(topic, subject)
                 key = self._ack_key(nonce)
                 await self._redis.incr(key)
                 await self._redis.expire(key, 60)
