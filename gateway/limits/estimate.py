@@ -10,6 +10,7 @@ from gateway.core.money import format_count, format_usd
 from gateway.core.types import Principal
 from gateway.ledger.cost import Price
 from gateway.ledger.records import nanos_to_usd
+from gateway.limits.outcome import PERIOD_WORDS
 from gateway.limits.rules import LimitRequest
 
 
@@ -78,7 +79,7 @@ def budget_warnings(amount_nanos: int, period: str, answers: Iterable[WorstAnswe
     return [
         f"A request to {answer.model} without max_tokens reserves up to "
         f"{format_usd(nanos_to_usd(answer.cost_nanos))} ({format_count(answer.output_tokens)} output tokens at "
-        f"its price), more than this {period} budget of {format_usd(nanos_to_usd(amount_nanos))}: such requests "
+        f"its price), more than this {PERIOD_WORDS.get(period, period)} budget of {format_usd(nanos_to_usd(amount_nanos))}: such requests "
         "will be refused unless they ask for fewer tokens."
         for answer in answers
         if answer.cost_nanos > amount_nanos

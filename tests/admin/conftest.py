@@ -89,7 +89,11 @@ def ui_gateway(
     """`gateway serve` as a real process on a SQLite database with every table, users and sample data."""
     workdir = tmp_path_factory.mktemp("admin-ui-gateway")
     url = sqlite_url(workdir)
-    process = GatewayProcess(workdir, gateway_config(mock_upstream.url, url, review_keys=[review_key]))
+    config = gateway_config(mock_upstream.url, url, review_keys=[review_key])
+    for entry in config["model_list"]:  # one priced model, for the warning about budgets below one answer
+        if entry["model_name"] == "claude-test":
+            entry["litellm_params"].update(input_cost_per_token=8e-7, output_cost_per_token=4e-6)
+    process = GatewayProcess(workdir, config)
     process.cli("db", "upgrade")
     engine = create_database_engine(url)
     seeded = seed_ui_data(engine, review_key)
