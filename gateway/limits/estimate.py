@@ -76,11 +76,11 @@ class WorstAnswer:
 def budget_warnings(amount_nanos: int, period: str, answers: Iterable[WorstAnswer]) -> list[str]:
     """What a budget of `amount_nanos` cannot pay for: one sentence per model whose worst-case answer
     is larger, since a request to it without a lower max_tokens would be refused from the start."""
+    budget = f"this {PERIOD_WORDS.get(period, period)} budget of {format_usd(nanos_to_usd(amount_nanos))}"
     return [
         f"A request to {answer.model} without max_tokens reserves up to "
         f"{format_usd(nanos_to_usd(answer.cost_nanos))} ({format_count(answer.output_tokens)} output tokens at "
-        f"its price), more than this {PERIOD_WORDS.get(period, period)} budget of {format_usd(nanos_to_usd(amount_nanos))}: such requests "
-        "will be refused unless they ask for fewer tokens."
+        f"its price), more than {budget}: such requests will be refused unless they ask for fewer tokens."
         for answer in answers
         if answer.cost_nanos > amount_nanos
     ]
