@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -15,6 +15,7 @@ from filters.review_crypto import AnswerCipher
 from filters.toxicity import ToxicityScorer
 from gateway.core.errors import AuthenticationFailed, PermissionDenied
 from gateway.ledger.use_case_stats import UseCaseStats
+from gateway.limits.estimate import WorstAnswer
 from use_cases.settings import UseCasesSettings
 
 # Where the admin UI's session middleware puts the signed-in person (see admin/web/session_middleware.py).
@@ -40,6 +41,12 @@ class Caller:
     name: str
 
 
+class Announce(Protocol):
+    """gateway.core.notices.ChangeNotices.announce, as the admin room calls it."""
+
+    def __call__(self, topic: str, subject: str = "") -> Awaitable[None]: ...
+
+
 class SessionPerson(Protocol):
     """What require_role needs of a signed-in person (admin.accounts.sessions.SignedIn)."""
 
@@ -61,11 +68,13 @@ class AdminContext:
     cipher: AnswerCipher
     # The gateway's toxicity scorer, asked which words of a flagged answer carried its score.
     toxicity_scorer: ToxicityScorer | None
-    # Tells every gateway process that a shared setting changed (a topic of gateway.core.notices),
-    # returning once they have re-read it.
-    announce_change: Callable[[str], Awaitable[None]]
+    # Tells every gateway process that a shared setting changed (a topic of gateway.core.notices,
+    # and optionally its subject), returning once they have re-read it.
+    announce_change: Announce
     # The model groups of `model_list`, in order: what model cards and use cases may name.
     models: tuple[str, ...] = ()
+    # Per model group, the most one answer may cost: a budget below it is warned about when set.
+    worst_answers: Mapping[str, WorstAnswer] = field(default_factory=dict)
     use_cases: UseCasesSettings = field(default_factory=UseCasesSettings)
     # The KPI queries, with the daily rollup they keep current (one per process).
     kpi_stats: UseCaseStats = field(init=False)

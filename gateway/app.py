@@ -113,6 +113,7 @@ def create_app(config: AppConfig | None = None) -> FastAPI:
             toxicity_scorer=runtime.filters.toxicity_scorer(),
             announce_change=runtime.notices.announce,
             models=tuple(resolved.core.model_groups()),
+            worst_answers=runtime.worst_answers(),
             use_cases=resolved.use_cases,
         )
         try:

@@ -1,8 +1,9 @@
 """Resolves a request's virtual key to a Principal without a database query on every request.
 
-Verified keys are trusted for `key_cache_seconds` and then checked again, so a revocation takes
-effect in every process within that time. Expiry is checked on every request from the cached
-record. Concurrent first requests with one key share one database lookup.
+Verified keys are trusted for `key_cache_seconds` and then checked again. A revocation or an edit
+of a key or its team does not wait for that: the admin change announces it (gateway.core.notices)
+and every process `forget`s the key before the admin call returns. Expiry is checked on every
+request from the cached record. Concurrent first requests with one key share one database lookup.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +28,14 @@ from gateway.core.types import Principal
 log = logging.getLogger(__name__)
 MAX_CACHED_KEYS = 100_000
 UNKNOWN_KEY_SECONDS = 1.0  # short, so a key created a moment ago is not refused for long
+# Without Redis no notice reaches a sibling process (`--workers N`), so a revocation made through
+# one of them binds the others only at their next re-check: keep that short.
+UNNOTIFIED_KEY_SECONDS = 1.0
+
+
+def key_check_seconds(configured: float, *, notices_shared: bool) -> float:
+    """How long a verified key is trusted: as configured while change notices reach every process."""
+    return configured if notices_shared else min(configured, UNNOTIFIED_KEY_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +65,31 @@ class KeyAuthenticator:
         self._outages = outages
         self._cache: dict[str, _CachedKey] = {}
         self._pending: dict[str, asyncio.Future[_CachedKey]] = {}
+        # Moves on at every `forget`: a lookup that started before it may have read the old row,
+        # so its answer serves the requests that waited for it but is not kept.
+        self._generation = 0
+
+    def forget(self, subject: str) -> None:
+        """Drop cached answers: one key (`key:<prefix>`), a team's keys (`team:<id>`), or all ('')."""
+        kind, _, value = subject.partition(":")
+        self._generation += 1
+        if kind == "key":
+            self._drop(lambda principal: principal.key_prefix == value)
+        elif kind == "team" and value.isdigit():
+            self._drop(lambda principal: principal.team_id == int(value))
+        else:
+            self._cache.clear()
+
+    def _drop(self, matches: Callable[[Principal], bool]) -> None:
+        stale = [
+            digest for digest, entry in self._cache.items() if entry.principal is not None and matches(entry.principal)
+        ]
+        for digest in stale:
+            del self._cache[digest]
+
+    async def forget_announced(self, subject: str) -> None:
+        """`forget`, as a handler of gateway.core.notices."""
+        self.forget(subject)
 
     async def authenticate(self, key: str) -> Principal:
         digest = hash_key(key)
@@ -85,6 +120,7 @@ class KeyAuthenticator:
             return await asyncio.shield(pending)
         future: asyncio.Future[_CachedKey] = asyncio.get_running_loop().create_future()
         self._pending[digest] = future
+        generation = self._generation
         try:
             entry = await asyncio.to_thread(self._lookup, digest)
             future.set_result(entry)
@@ -94,6 +130,8 @@ class KeyAuthenticator:
             raise
         finally:
             del self._pending[digest]
+        if generation != self._generation:
+            return entry
         if len(self._cache) >= MAX_CACHED_KEYS:
             self._cache.clear()
         self._cache[digest] = entry

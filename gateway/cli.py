@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import tempfile
@@ -22,6 +23,8 @@ from gateway.core.db import create_database_engine
 from gateway.core.errors import GatewayError
 from gateway.core.migrate import schema_is_current, upgrade_database
 from gateway.core.models import utcnow
+from gateway.core.notices import KEYS_CHANGED, ChangeNotices
+from gateway.core.redis import create_redis
 from gateway.core.settings import ConfigError, GatewaySettings, load_settings
 from gateway.logs import configure_logging
 from gateway.offline import apply_offline_defaults
@@ -196,12 +199,31 @@ def cmd_keys_list(args: argparse.Namespace) -> None:
         print(f"{key.prefix}\tteam={team.name}\t{state}\tname={key.name or '-'}")
 
 
+def _announce_key_change(settings: GatewaySettings, subject: str) -> None:
+    """Tell the running gateways (through Redis) to drop the key now; without Redis each re-checks
+    a verified key within at most a second (see gateway.auth.key_check_seconds)."""
+    if not settings.redis_url:
+        return
+    redis_url = settings.redis_url
+
+    async def announce() -> None:
+        redis = create_redis(redis_url)
+        try:
+            await ChangeNotices(redis, settings.redis_key_prefix).announce(KEYS_CHANGED, subject)
+        finally:
+            await redis.aclose()
+
+    asyncio.run(announce())
+
+
 def cmd_keys_revoke(args: argparse.Namespace) -> None:
+    settings = _settings(args)
     try:
         key = keys.revoke_key(_engine(args), args.prefix)
     except keys.UnknownKey as exc:
         raise CommandError(str(exc)) from None
-    print(f"revoked key {key.prefix}")
+    _announce_key_change(settings, f"key:{key.prefix}")
+    print(f"revoked key {key.prefix}; every gateway refuses it now")
 
 
 def cmd_use_cases_register(args: argparse.Namespace) -> None:

@@ -26,10 +26,10 @@ from filters.review_crypto import AnswerCipher
 from filters.runner import FilterRunner
 from filters.screening import Screening
 from filters.toxicity_backends import build_scorer
-from gateway.auth import KeyAuthenticator
+from gateway.auth import KeyAuthenticator, key_check_seconds
 from gateway.config import AppConfig
 from gateway.core.db import create_database_engine
-from gateway.core.notices import BLOCKLIST_CHANGED, LIMITS_CHANGED, ChangeNotices
+from gateway.core.notices import BLOCKLIST_CHANGED, KEYS_CHANGED, LIMITS_CHANGED, ChangeNotices
 from gateway.core.outages import DatabaseOutages
 from gateway.core.redis import create_redis
 from gateway.core.scrub import Scrubber
@@ -44,6 +44,7 @@ from gateway.ledger.writer import LedgerWriter
 from gateway.limits.alerts import BudgetAlerts
 from gateway.limits.backend import LimitsBackend
 from gateway.limits.catalog import LimitsCatalog
+from gateway.limits.estimate import WorstAnswer
 from gateway.limits.health import StoreHealth
 from gateway.limits.ledger import rebuild_from_ledger
 from gateway.limits.memory_backend import InProcessLimits
@@ -186,7 +187,9 @@ class GatewayRuntime:
             redis=redis,
             scrubber=scrubber,
             metrics=metrics,
-            authenticator=KeyAuthenticator(engine, settings.key_cache_seconds, outages),
+            authenticator=KeyAuthenticator(
+                engine, key_check_seconds(settings.key_cache_seconds, notices_shared=redis is not None), outages
+            ),
             providers=providers,
             router=router,
             cipher=answer_cipher(settings),
@@ -268,6 +271,14 @@ class GatewayRuntime:
             describe_policies=lambda: {"version": policies.version, "problems": len(policies.problems)},
         )
 
+    def worst_answers(self) -> dict[str, WorstAnswer]:
+        """Per model group, the dearest answer a request without max_tokens may get (budget warnings)."""
+        default = self.config.limits.default_max_output_tokens
+        return {
+            group: WorstAnswer.of(group, (self.accounting.price_of(d) for d in deployments), default)
+            for group, deployments in self.router.groups.items()
+        }
+
     async def start(self) -> None:
         if self.filters.uses_workers():
             await asyncio.to_thread(self.filter_runner.warm_up)
@@ -283,10 +294,11 @@ class GatewayRuntime:
         await self.use_case_reloader.refresh()
         self.use_case_reloader.start()
         self.use_case_spend.start()
-        self.notices.on(REGISTRY_CHANGED, self.use_case_reloader.refresh)
+        self.notices.on(REGISTRY_CHANGED, lambda _subject: self.use_case_reloader.refresh())
         self._tasks.append(asyncio.create_task(self._reload_policies(), name="policy-reloader"))
-        self.notices.on(LIMITS_CHANGED, self.catalog.reload)
-        self.notices.on(BLOCKLIST_CHANGED, self.blocklist_reloader.refresh)
+        self.notices.on(LIMITS_CHANGED, lambda _subject: self.catalog.reload())
+        self.notices.on(KEYS_CHANGED, self.authenticator.forget_announced)
+        self.notices.on(BLOCKLIST_CHANGED, lambda _subject: self.blocklist_reloader.refresh())
         try:
             await self.notices.start()
         except Exception:  # Redis down at start: other processes' changes arrive at the next refresh

@@ -20,13 +20,14 @@ from gateway.core.notices import LIMITS_CHANGED
 from gateway.limits.admin import InvalidLimit, set_budget, set_rate_limit
 
 router = APIRouter(prefix="/admin/api")
+PeriodName = Literal["day", "week", "month", "total"]
 
 
 class BudgetIn(BaseModel):
     team: str | None = None
     key_prefix: str | None = None
     amount_usd: Decimal = Field(gt=0)
-    period: Literal["day", "week", "month", "total"] = "month"
+    period: PeriodName = "month"
     soft_threshold: float | None = Field(default=0.8, gt=0, le=1)
     webhook_url: str | None = Field(default=None, pattern=r"^https?://")
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from gateway.core.money import format_usd
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -34,8 +36,8 @@ def column_chart(points: Sequence[tuple[str, Decimal]], title: str, width: int =
     bars = []
     for index, (label, value) in enumerate(points):
         bar_height = float(value / top) * plot
-        bars.append(Bar(index * step + 1, plot - bar_height, max(step - 2, 1), bar_height, label, f"${value:.2f}"))
-    return Chart(width, height, bars, f"${top:.2f}", title)
+        bars.append(Bar(index * step + 1, plot - bar_height, max(step - 2, 1), bar_height, label, format_usd(value)))
+    return Chart(width, height, bars, format_usd(top), title)
 
 
 def bar_chart(points: Sequence[tuple[str, Decimal]], title: str, width: int = 720, row: int = 22) -> Chart:
@@ -45,10 +47,10 @@ def bar_chart(points: Sequence[tuple[str, Decimal]], title: str, width: int = 72
     label_width, value_width = 180, 90
     span = width - label_width - value_width
     bars = [
-        Bar(label_width, index * row + 2, max(float(value / top) * span, 1), row - 4, label, f"${value:.2f}")
+        Bar(label_width, index * row + 2, max(float(value / top) * span, 1), row - 4, label, format_usd(value))
         for index, (label, value) in enumerate(ordered)
     ]
-    return Chart(width, max(len(ordered), 1) * row, bars, f"${top:.2f}", title)
+    return Chart(width, max(len(ordered), 1) * row, bars, format_usd(top), title)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class BudgetBar:
     fraction: float
     threshold: float | None
     period: str
+    edit_href: str = ""  # the edit form of the team or key, for people who may change it
 
     @property
     def drawn(self) -> float:
@@ -75,6 +78,8 @@ class BudgetBar:
         return "ok"
 
 
-def budget_bar(label: str, used: Decimal, amount: Decimal, threshold: float | None, period: str) -> BudgetBar:
+def budget_bar(
+    label: str, used: Decimal, amount: Decimal, threshold: float | None, period: str, edit_href: str = ""
+) -> BudgetBar:
     fraction = float(used / amount) if amount > 0 else (1.0 if used > 0 else 0.0)
-    return BudgetBar(label, used, amount, fraction, threshold, period)
+    return BudgetBar(label, used, amount, fraction, threshold, period, edit_href)

@@ -32,7 +32,7 @@ class LimitsForm:
         return self.budget_usd is None and self.rpm is None and self.tpm is None
 
 
-def _positive_int(value: str, field: str) -> int | None:
+def positive_int(value: str, field: str) -> int | None:
     if not value:
         return None
     if not value.isdigit() or int(value) <= 0:
@@ -52,15 +52,15 @@ async def read_limits_form(request: Request) -> LimitsForm:
     period = await form_text(request, "period") or "month"
     if period not in PERIODS:
         raise InvalidLimitsForm(f"The period must be one of {', '.join(PERIODS)}.")
-    threshold = _positive_int(await form_text(request, "soft_threshold"), "The soft threshold")
+    threshold = positive_int(await form_text(request, "soft_threshold"), "The soft threshold")
     if threshold is not None and threshold > 100:
         raise InvalidLimitsForm("The soft threshold is a percentage from 1 to 100.")
     return LimitsForm(
         budget_usd=budget,
         period=period,
         soft_threshold=threshold / 100 if threshold is not None else 0.8,
-        rpm=_positive_int(await form_text(request, "rpm"), "Requests per minute"),
-        tpm=_positive_int(await form_text(request, "tpm"), "Tokens per minute"),
+        rpm=positive_int(await form_text(request, "rpm"), "Requests per minute"),
+        tpm=positive_int(await form_text(request, "tpm"), "Tokens per minute"),
     )
 
 

@@ -11,20 +11,25 @@ from starlette.templating import Jinja2Templates
 
 from admin.accounts.passwords import PasswordHashing
 from admin.web.settings import AdminUISettings
+from gateway.core.money import format_count, format_usd
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 
 
 def template_environment() -> Environment:
-    """Jinja2 with autoescaping on for every template: shown answers are untrusted text."""
-    return Environment(
+    """Jinja2 with autoescaping on for every template: shown answers are untrusted text. Every page
+    shows money through `usd` and counts through `count`, so amounts read the same everywhere."""
+    environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["usd"] = format_usd
+    environment.filters["count"] = format_count
+    return environment
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Teams and virtual keys: creation, listing and revocation (used by the CLI and the admin API).
+"""Teams and virtual keys: creation, listing, edits and revocation (used by the CLI and the admin API).
 
 A key is shown once, at creation; the database holds only its SHA-256 and a short prefix that
 identifies it in lists, logs and usage records. Keys carry 256 random bits, so a fast hash is
@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,8 @@ from gateway.core.db import session_scope
 from gateway.core.models import ApiKey, Team, utcnow
 
 KEY_SCHEME = "sk-gw-"
+TEAM_EDITABLE = frozenset({"models", "policy"})
+KEY_EDITABLE = frozenset({"name", "expires_at"})
 PREFIX_LENGTH = len(KEY_SCHEME) + 8
 
 
@@ -110,6 +113,16 @@ def find_key(engine: Engine, prefix: str) -> ApiKey:
     return key
 
 
+def find_key_and_team(engine: Engine, prefix: str) -> tuple[ApiKey, Team]:
+    with session_scope(engine) as session:
+        row = session.exec(
+            select(ApiKey, Team).join(Team, col(Team.id) == col(ApiKey.team_id)).where(ApiKey.prefix == prefix)
+        ).first()
+    if row is None:
+        raise UnknownKey(f"no key with prefix {prefix!r}")
+    return row[0], row[1]
+
+
 def revoke_key(engine: Engine, prefix: str) -> ApiKey:
     with session_scope(engine) as session:
         key = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
@@ -119,3 +132,39 @@ def revoke_key(engine: Engine, prefix: str) -> ApiKey:
             key.revoked_at = utcnow()
             session.add(key)
         return key
+
+
+def update_team(engine: Engine, name: str, **fields: Any) -> tuple[Team, Team]:
+    """Change a team's `models` and/or `policy`; (before, after)."""
+    unknown = set(fields) - TEAM_EDITABLE
+    if unknown:
+        raise ValueError(f"a team's {sorted(unknown)} cannot be edited")
+    with session_scope(engine) as session:
+        team = session.exec(select(Team).where(Team.name == name)).first()
+        if team is None:
+            raise UnknownTeam(f"no team named {name!r}")
+        before = team.model_copy()
+        for field, value in fields.items():
+            setattr(team, field, value)
+        session.add(team)
+        session.flush()
+        session.refresh(team)
+        return before, team
+
+
+def update_key(engine: Engine, prefix: str, **fields: Any) -> tuple[ApiKey, ApiKey]:
+    """Change a key's `name` and/or `expires_at`; (before, after)."""
+    unknown = set(fields) - KEY_EDITABLE
+    if unknown:
+        raise ValueError(f"a key's {sorted(unknown)} cannot be edited")
+    with session_scope(engine) as session:
+        key = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+        if key is None:
+            raise UnknownKey(f"no key with prefix {prefix!r}")
+        before = key.model_copy()
+        for field, value in fields.items():
+            setattr(key, field, value)
+        session.add(key)
+        session.flush()
+        session.refresh(key)
+        return before, key

@@ -1,8 +1,10 @@
-"""Telling every gateway process that shared settings changed (budgets, rate limits, the blocklist), so each
-re-reads them before the change is confirmed to whoever made it, instead of at its next refresh.
+"""Telling every gateway process that shared settings changed (budgets, rate limits, keys, the
+blocklist), so each re-reads them before the change is confirmed to whoever made it, instead of at
+its next refresh.
 
 With Redis, a notice is published and `announce` waits (briefly) until every subscribed process has
 acknowledged that it re-read; without Redis there is one process, and its own handlers run first.
+A notice may name its subject (which key, which team), so a process drops only what changed.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 log = logging.getLogger(__name__)
-Handler = Callable[[], Awaitable[object]]  # what a handler returns is not used
+Handler = Callable[[str], Awaitable[object]]  # called with the notice's subject ("" when it names none)
 LIMITS_CHANGED = "limits"  # a budget or rate limit was set
+KEYS_CHANGED = "keys"  # a key was revoked or edited (subject `key:<prefix>`), or its team (`team:<id>`)
 BLOCKLIST_CHANGED = "blocklist"  # a blocklist entry was added, changed or deleted
 ACK_WAIT_SECONDS = 2.0
 
@@ -53,14 +56,14 @@ class ChangeNotices:
         if self._pubsub is not None:
             await self._pubsub.aclose()
 
-    async def announce(self, topic: str) -> None:
+    async def announce(self, topic: str, subject: str = "") -> None:
         """Run this process's handlers, then tell the others and wait until they have run theirs."""
-        await self._run(topic)
+        await self._run(topic, subject)
         if self._redis is None:
             return
         nonce = secrets.token_hex(8)
         try:
-            receivers = await self._redis.publish(self._channel, f"{topic} {self._origin} {nonce}".encode())
+            receivers = await self._redis.publish(self._channel, f"{topic} {self._origin} {nonce} {subject}".encode())
             deadline = time.monotonic() + ACK_WAIT_SECONDS
             # Every subscriber acknowledges, this process too (it skips the work it already did).
             while int(await self._redis.get(self._ack_key(nonce)) or 0) < receivers:
@@ -74,9 +77,9 @@ class ChangeNotices:
     def _ack_key(self, nonce: str) -> str:
         return f"{self._prefix}changes:ack:{nonce}"
 
-    async def _run(self, topic: str) -> None:
+    async def _run(self, topic: str, subject: str) -> None:
         for handler in self._handlers.get(topic, ()):
-            await handler()
+            await handler(subject)
 
     async def _listen(self, pubsub: PubSub) -> None:
         assert self._redis is not None
@@ -85,9 +88,9 @@ class ChangeNotices:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if message is None:
                     continue
-                topic, origin, nonce = bytes(message["data"]).decode().split(" ")
+                topic, origin, nonce, subject = bytes(message["data"]).decode().split(" ", 3)
                 if origin != self._origin:
-                    await self._run(topic)
+                    await self._run(topic, subject)
                 key = self._ack_key(nonce)
                 await self._redis.incr(key)
                 await self._redis.expire(key, 60)

@@ -58,3 +58,33 @@ def set_rate_limit(engine: Engine, scope: str, scope_id: int, *, rpm: int | None
         session.flush()
         session.refresh(limit)
         return limit
+
+
+def remove_budget(engine: Engine, scope: str, scope_id: int, period: str) -> bool:
+    """Delete one scope's budget for one period; False if there was none."""
+    with session_scope(engine) as session:
+        budget = session.exec(
+            select(Budget).where(Budget.scope == scope, Budget.scope_id == scope_id, Budget.period == period)
+        ).first()
+        if budget is None:
+            return False
+        session.delete(budget)
+        return True
+
+
+def remove_rate_limit(engine: Engine, scope: str, scope_id: int) -> bool:
+    """Delete one scope's RPM and TPM limits; False if there were none."""
+    with session_scope(engine) as session:
+        limit = session.exec(select(RateLimit).where(RateLimit.scope == scope, RateLimit.scope_id == scope_id)).first()
+        if limit is None:
+            return False
+        session.delete(limit)
+        return True
+
+
+def limits_of(engine: Engine, scope: str, scope_id: int) -> tuple[list[Budget], RateLimit | None]:
+    """One scope's budgets (one per period) and its rate limit."""
+    with session_scope(engine) as session:
+        budgets = list(session.exec(select(Budget).where(Budget.scope == scope, Budget.scope_id == scope_id)))
+        rate = session.exec(select(RateLimit).where(RateLimit.scope == scope, RateLimit.scope_id == scope_id)).first()
+        return budgets, rate

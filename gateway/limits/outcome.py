@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gateway.core.errors import QuotaExceeded, RateLimited
+from gateway.core.money import format_usd
 from gateway.ledger.records import nanos_to_usd
 from gateway.limits.rules import BudgetSlot, LimitRequest, RateSlot, RateState, Reservation
 
@@ -82,7 +83,7 @@ def interpret(
 ) -> Reservation:
     """A reservation for an `ok` reply; raise QuotaExceeded or RateLimited for a refusal."""
     if reply.status == "quota":
-        raise _quota_error(budgets[reply.quota_index], reply.spent_nanos)
+        raise _quota_error(budgets[reply.quota_index], reply.spent_nanos, request.max_cost_nanos)
     states = [RateState(slot, remaining, reset) for slot, (remaining, reset) in zip(rates, reply.states, strict=True)]
     headers = rate_headers(states)
     if reply.status == "rate":
@@ -98,14 +99,23 @@ def interpret(
     )
 
 
-def _quota_error(slot: BudgetSlot, spent_nanos: int) -> QuotaExceeded:
+def _quota_error(slot: BudgetSlot, spent_nanos: int, worst_case_nanos: int) -> QuotaExceeded:
+    """The refusal says which of two things happened: the budget is spent, or there is money left
+    but this request's worst case (its prompt and longest possible answer, priced) does not fit."""
     rule = slot.rule
     owner = "team" if rule.scope == "team" else "API key"
-    period = PERIOD_WORDS.get(rule.period, rule.period)
+    budget = f"this {owner}'s {PERIOD_WORDS.get(rule.period, rule.period)} budget"
+    amount = format_usd(nanos_to_usd(rule.amount_nanos))
+    remaining = rule.amount_nanos - spent_nanos
+    if remaining <= 0:
+        return QuotaExceeded(
+            f"You exceeded your current quota: {budget} of {amount} is used up "
+            f"({format_usd(nanos_to_usd(spent_nanos))} spent or reserved). Ask your team lead to raise the budget."
+        )
     return QuotaExceeded(
-        f"You exceeded your current quota: the {period} budget of this {owner} "
-        f"(${nanos_to_usd(rule.amount_nanos):.2f}) is used up (${nanos_to_usd(spent_nanos):.2f} spent or reserved) "
-        f"for period {slot.label}. Ask your team lead to raise the budget."
+        f"This request's worst case of {format_usd(nanos_to_usd(worst_case_nanos))} would exceed the remaining "
+        f"{format_usd(nanos_to_usd(remaining))} of {budget} of {amount}. Send a lower max_tokens "
+        "(the worst case prices the longest answer the model may give), or ask your team lead to raise the budget."
     )
 
 

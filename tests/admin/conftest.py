@@ -21,6 +21,7 @@ from tests.admin.queue_seed import QueueSeed, seed_queue
 from tests.admin.seed import UIGateway, seed_ui_data
 from tests.admin.support import ADMIN_KEY, REGISTRY_PEOPLE, ROLE_NAMES, add_user, migrated_database, sqlite_url
 from tests.helpers.clients import client_factory
+from tests.helpers.gateway_api import priced_config
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
 from tests.helpers.servers import gateway_config
@@ -89,7 +90,11 @@ def ui_gateway(
     """`gateway serve` as a real process on a SQLite database with every table, users and sample data."""
     workdir = tmp_path_factory.mktemp("admin-ui-gateway")
     url = sqlite_url(workdir)
-    process = GatewayProcess(workdir, gateway_config(mock_upstream.url, url, review_keys=[review_key]))
+    config = gateway_config(mock_upstream.url, url, review_keys=[review_key])
+    for entry in config["model_list"]:  # one priced model, for the warning about budgets below one answer
+        if entry["model_name"] == "claude-test":
+            entry["litellm_params"].update(input_cost_per_token=8e-7, output_cost_per_token=4e-6)
+    process = GatewayProcess(workdir, config)
     process.cli("db", "upgrade")
     engine = create_database_engine(url)
     seeded = seed_ui_data(engine, review_key)
@@ -181,3 +186,31 @@ def open_browser(browser: Browser, ui_gateway: UIGateway) -> Iterator[Callable[[
     yield factory
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def priced_app(
+    tmp_path_factory: pytest.TempPathFactory, mock_upstream: RunningMockUpstream
+) -> Iterator[tuple[TestClient, Engine]]:
+    """The gateway app in process with priced models (for budget warnings) and one user per role,
+    and an engine on its database (to read the audit log)."""
+    workdir = tmp_path_factory.mktemp("priced-admin")
+    url = sqlite_url(workdir)
+    engine = migrated_database(url)
+    hashing = PasswordHashing()
+    for role in ROLE_NAMES:
+        add_user(engine, hashing, role, role)
+    config = priced_config(mock_upstream.url, url, state_dir=str(workdir))
+    del config["redis_url"]  # one process: its own notices suffice
+    (workdir / "gateway.yaml").write_text(yaml.safe_dump(config))
+    app = create_app(load_config(workdir / "gateway.yaml", environ={}))
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as client:
+        yield client, engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def make_priced_client(priced_app: tuple[TestClient, Engine]) -> Iterator[object]:
+    """A factory of fresh clients (own cookie jars) on the priced app."""
+    with client_factory(priced_app[0]) as factory:
+        yield factory

@@ -27,6 +27,7 @@ class Seeded:
     xss_review: str
     keyboard_review: str
     blocklist_review: str
+    key_prefix: str  # team support's key "helpdesk"
 
 
 @dataclass
@@ -97,4 +98,5 @@ def seed_ui_data(engine: Engine, review_key: str) -> Seeded:
         xss_review=_review(engine, cipher, XSS_ANSWER, "evil@example.com", team.id),
         keyboard_review=_review(engine, cipher, PHRASE_ANSWER, "swordfish-42", team.id),
         blocklist_review=_review(engine, cipher, PHRASE_ANSWER, "swordfish-42", team.id),
+        key_prefix=key.prefix,
     )

@@ -142,7 +142,7 @@ def test_escalating_needs_a_note(
     assert response.status_code == 400 and "needs a note" in response.text
 
 
-def test_a_new_key_is_shown_once(make_client: Callable[[], TestClient]) -> None:
+def test_a_new_key_is_shown_once_after_a_redirect(make_client: Callable[[], TestClient]) -> None:
     client = make_client()
     sign_in(client, "admin")
     token = csrf_token(client, "/admin/teams")
@@ -150,11 +150,25 @@ def test_a_new_key_is_shown_once(make_client: Callable[[], TestClient]) -> None:
     created = client.post(
         "/admin/keys", data={"team": "once", "budget_usd": "25", "period": "month", "rpm": "60", "csrf_token": token}
     )
-    assert created.status_code == 201 and "shown <strong>only once</strong>" in created.text
-    secret = created.text.split('<code id="new-key">')[1].split("</code>")[0]
+    assert created.status_code == 303 and "sk-gw-" not in created.text
+    shown = client.get(created.headers["location"])
+    assert shown.status_code == 200 and "shown <strong>only once</strong>" in shown.text
+    secret = shown.text.split('<code id="new-key">')[1].split("</code>")[0]
     assert secret.startswith("sk-gw-")
     listing = client.get("/admin/teams").text
-    assert secret not in listing and secret[:14] in listing and "$25/month" in listing and "60 rpm" in listing
+    assert secret not in listing and secret[:14] in listing and "$25.00/month" in listing and "60 rpm" in listing
+
+
+def test_the_new_key_page_never_shows_the_key_twice(make_client: Callable[[], TestClient]) -> None:
+    client = make_client()
+    sign_in(client, "admin")
+    token = csrf_token(client, "/admin/teams")
+    client.post("/admin/teams", data={"name": "twice", "csrf_token": token})
+    created = client.post("/admin/keys", data={"team": "twice", "csrf_token": token})
+    first = client.get(created.headers["location"])
+    again = client.get(created.headers["location"])
+    assert 'id="new-key"' in first.text
+    assert 'id="new-key"' not in again.text and "already shown once" in again.text
 
 
 def test_a_wrong_password_says_what_to_do(make_client: Callable[[], TestClient]) -> None:

@@ -12,13 +12,31 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from filters.review_crypto import AnswerCipher
 from gateway.config import shipped_policies_dir
+from gateway.core.db import create_database_engine
+from gateway.core.migrate import upgrade_database
 from tests.helpers.gateway_api import Ledger, priced_config, start_together, stop_all
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
 from tests.helpers.tls import LoopbackCertificates, make_certificates
+
+
+@pytest.fixture()
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture()
+def key_database(tmp_path: Path) -> Iterator[Engine]:
+    """A fresh SQLite database at the newest migration, for the key cache's tests."""
+    url = f"sqlite:///{tmp_path}/gateway.db"
+    upgrade_database(url)
+    engine = create_database_engine(url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

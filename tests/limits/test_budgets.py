@@ -38,7 +38,35 @@ async def test_a_spent_budget_refuses_with_insufficient_quota(engine: Engine, ma
         await limits.reserve(_request())
     error = refused.value
     assert (error.status_code, error.error_type, error.code) == (429, "insufficient_quota", "insufficient_quota")
-    assert "monthly budget" in error.message and "$0.02" in error.message
+    assert "monthly budget of $0.02 is used up" in error.message
+
+
+async def test_a_request_whose_worst_case_does_not_fit_says_so_and_not_used_up(
+    engine: Engine, make_backend: Any
+) -> None:
+    set_budget(engine, "key", 10, "0.05", "month")
+    limits = make_backend()
+    with pytest.raises(QuotaExceeded) as refused:
+        await limits.reserve(_request(max_cost_nanos=usd_to_nanos("0.0817")))
+    error = refused.value
+    assert (error.status_code, error.code) == (429, "insufficient_quota")
+    assert error.message.startswith(
+        "This request's worst case of $0.08 would exceed the remaining $0.05 of this API key's monthly budget of $0.05."
+    )
+    assert "used up" not in error.message and error.message.count("month") == 1
+
+
+async def test_a_sub_cent_remainder_is_named_in_sub_cent_digits(engine: Engine, make_backend: Any) -> None:
+    set_budget(engine, "team", 1, "0.01", "day")
+    limits = make_backend()
+    await limits.settle(
+        await limits.reserve(_request(max_cost_nanos=usd_to_nanos("0.0083"))), usd_to_nanos("0.0083"), 0
+    )
+    with pytest.raises(QuotaExceeded) as refused:
+        await limits.reserve(_request(max_cost_nanos=usd_to_nanos("0.0042")))
+    assert (
+        "worst case of $0.0042 would exceed the remaining $0.0017 of this team's daily budget" in refused.value.message
+    )
 
 
 async def test_the_reservation_is_the_worst_case_and_settling_keeps_only_the_real_cost(

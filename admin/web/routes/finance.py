@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends
 from sqlalchemy.engine import Engine
@@ -72,7 +73,14 @@ def _usd(row: dict[str, Any]) -> Decimal:
     return nanos_to_usd(int(row["cost_nanos"]))
 
 
-def _report(engine: Engine, first: date, last: date, team: str) -> dict[str, Any]:
+def _edit_href(budget: dict[str, Any]) -> str:
+    """Where an admin changes this budget: the limits of its team's or key's edit form."""
+    if budget["scope"] == "key" and budget["key_prefix"]:
+        return f"/admin/keys/{budget['key_prefix']}#limits"
+    return f"/admin/teams/{quote(budget['team_name'] or '')}#limits" if budget["team_name"] else ""
+
+
+def _report(engine: Engine, first: date, last: date, team: str, may_edit: bool) -> dict[str, Any]:
     team_id = _team_id(engine, team)
     start, end = _bounds(first, last)
     # The three reads are independent: run them side by side (SQLite and psycopg release the GIL).
@@ -101,6 +109,7 @@ def _report(engine: Engine, first: date, last: date, team: str) -> dict[str, Any
                 Decimal(b["amount_usd"]),
                 b["soft_threshold"],
                 f"{b['period']} {b['period_label'] or ''}".strip(),
+                _edit_href(b) if may_edit else "",
             )
             for b in budgets
         ],
@@ -111,7 +120,8 @@ def _report(engine: Engine, first: date, last: date, team: str) -> dict[str, Any
 async def finance_page(request: Request, person: Finance) -> Response:
     first, last = date_range(request.query_params, datetime.now(UTC).date())
     team = request.query_params.get("team", "").strip()
-    report = await asyncio.to_thread(_report, admin_context(request).engine, first, last, team)
+    may_edit = person.role is Role.ADMIN
+    report = await asyncio.to_thread(_report, admin_context(request).engine, first, last, team, may_edit)
     return render(
         request, "finance.html", {"start": first.isoformat(), "end": last.isoformat(), "team": team, **report}
     )

@@ -1,10 +1,9 @@
-"""Teams and keys for admins: create a team, create a key with budget and limits (shown once), revoke."""
+"""Teams for admins: the teams and keys overview, creating a team, a team's page and its edit form."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -15,16 +14,19 @@ from starlette.responses import Response
 
 from admin.accounts.sessions import SignedIn
 from admin.context import Role, admin_context
+from admin.edits import edit_team, warnings_for
 from admin.web.audit_trail import record
+from admin.web.edit_forms import LimitsInForce, read_limit_edits, read_team_fields
 from admin.web.guard import Allow, form_text
 from admin.web.limits_form import PERIODS, InvalidLimitsForm, apply_limits, read_limits_form
 from admin.web.pages import PageError, redirect, render
 from gateway.core import keys
 from gateway.core.db import session_scope
-from gateway.core.models import utcnow
+from gateway.core.models import Team
 from gateway.core.notices import LIMITS_CHANGED
-from gateway.limits.admin import InvalidLimit
+from gateway.limits.admin import InvalidLimit, limits_of
 from gateway.limits.models import Budget, RateLimit
+from use_cases import registry as use_case_registry
 
 router = APIRouter(prefix="/admin")
 Admin = Annotated[SignedIn, Depends(Allow(Role.ADMIN))]
@@ -44,17 +46,23 @@ def _limits(engine: Engine) -> dict[str, Any]:
 
 
 def _overview(engine: Engine) -> dict[str, Any]:
-    return {"teams": keys.list_teams(engine), "keys": keys.list_keys(engine), **_limits(engine)}
+    return {
+        "teams": keys.list_teams(engine),
+        "keys": keys.list_keys(engine),
+        "use_cases": use_case_registry.list_use_cases(engine),
+        **_limits(engine),
+    }
 
 
-async def _page(request: Request, status_code: int = 200, **extra: Any) -> Response:
+async def overview_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
+    """The teams and keys page (with an error above the forms, when a form was refused)."""
     overview = await asyncio.to_thread(_overview, admin_context(request).engine)
     return render(request, "teams.html", {**overview, "periods": PERIODS, "error": "", **extra}, status_code)
 
 
 @router.get("/teams")
 async def teams_page(request: Request, person: Admin) -> Response:
-    return await _page(request)
+    return await overview_page(request)
 
 
 @router.post("/teams")
@@ -62,7 +70,7 @@ async def create_team(request: Request, person: Admin) -> Response:
     engine = admin_context(request).engine
     name = await form_text(request, "name")
     if not TEAM_NAME.match(name):
-        return await _page(request, 400, error="A team name is 1 to 128 letters, digits, '.', '_' or '-'.")
+        return await overview_page(request, 400, error="A team name is 1 to 128 letters, digits, '.', '_' or '-'.")
     models = [m.strip() for m in (await form_text(request, "models")).split(",") if m.strip()] or None
     try:
         limits = await read_limits_form(request)
@@ -73,51 +81,55 @@ async def create_team(request: Request, person: Admin) -> Response:
         await asyncio.to_thread(apply_limits, engine, "team", team.id, limits)
         await admin_context(request).announce_change(LIMITS_CHANGED)
     except keys.TeamExists:
-        return await _page(request, 409, error=f"A team named {name!r} already exists; pick another name.")
+        return await overview_page(request, 409, error=f"A team named {name!r} already exists; pick another name.")
     except (InvalidLimitsForm, InvalidLimit) as exc:
-        return await _page(request, 400, error=f"Nothing was created: {exc}")
+        return await overview_page(request, 400, error=f"Nothing was created: {exc}")
     await asyncio.to_thread(record, engine, actor=person.actor, action="team.create", target=f"team:{name}", team=name)
     return redirect("/admin/teams", "team_created")
 
 
-@router.post("/keys")
-async def create_key(request: Request, person: Admin) -> Response:
-    engine = admin_context(request).engine
-    team = await form_text(request, "team")
-    days = await form_text(request, "expires_in_days")
-    if days and (not days.isdigit() or int(days) == 0):
-        return await _page(
-            request, 400, error="Expiry is a whole number of days, or empty for a key that never expires."
-        )
+def _team_view(engine: Engine, name: str) -> tuple[Team, LimitsInForce, list[Any]]:
     try:
-        limits = await read_limits_form(request)
-        new = await asyncio.to_thread(
-            keys.create_key,
-            engine,
-            team,
-            name=(await form_text(request, "name"))[:128],
-            expires_at=utcnow() + timedelta(days=int(days)) if days else None,
-        )
-        assert new.record.id is not None
-        await asyncio.to_thread(apply_limits, engine, "key", new.record.id, limits)
-        await admin_context(request).announce_change(LIMITS_CHANGED)
+        team = keys.find_team(engine, name)
     except keys.UnknownTeam:
-        return await _page(request, 400, error="Choose the team the key belongs to (create the team first).")
-    except (InvalidLimitsForm, InvalidLimit) as exc:
-        return await _page(request, 400, error=f"Nothing was created: {exc}")
-    await asyncio.to_thread(
-        record, engine, actor=person.actor, action="key.create", target=f"key:{new.record.prefix}", team=team
+        raise PageError(404, "No such team", f"There is no team named {name!r}.", back="/admin/teams") from None
+    assert team.id is not None
+    budgets, rate = limits_of(engine, "team", team.id)
+    return team, LimitsInForce({b.period: b for b in budgets}, rate), keys.list_keys(engine, name)
+
+
+async def team_page(request: Request, name: str, status_code: int = 200, error: str = "") -> Response:
+    context = admin_context(request)
+    team, limits, team_keys = await asyncio.to_thread(_team_view, context.engine, name)
+    return render(
+        request,
+        "team.html",
+        {
+            "team": team,
+            "in_force": limits,
+            "keys": team_keys,
+            "periods": PERIODS,
+            "warnings": warnings_for(context, team.models, limits.as_edits()),
+            "models_known": context.models,
+            "error": error,
+        },
+        status_code,
     )
-    # Rendered, not redirected: the secret is shown on this one response and never again.
-    return await _page(request, 201, new_key=new.secret, new_key_team=team, new_key_prefix=new.record.prefix)
 
 
-@router.post("/keys/{prefix}/revoke")
-async def revoke_key(prefix: str, request: Request, person: Admin) -> Response:
-    engine = admin_context(request).engine
+@router.get("/teams/{name}")
+async def show_team(name: str, request: Request, person: Admin) -> Response:
+    return await team_page(request, name)
+
+
+@router.post("/teams/{name}")
+async def save_team(name: str, request: Request, person: Admin) -> Response:
+    """Apply the edit form; the team's page then shows the result, and warns about small budgets."""
+    context = admin_context(request)
+    team, limits, _ = await asyncio.to_thread(_team_view, context.engine, name)
     try:
-        await asyncio.to_thread(keys.revoke_key, engine, prefix)
-    except keys.UnknownKey:
-        raise PageError(404, "No such key", f"There is no key with prefix {prefix}.", back="/admin/teams") from None
-    await asyncio.to_thread(record, engine, actor=person.actor, action="key.revoke", target=f"key:{prefix}")
-    return redirect("/admin/teams", "key_revoked")
+        edits = await read_limit_edits(request, limits)
+        await edit_team(context, person.actor, team.name, await read_team_fields(request), edits)
+    except (InvalidLimitsForm, InvalidLimit) as exc:
+        return await team_page(request, name, 400, error=f"Nothing was changed: {exc}")
+    return redirect(f"/admin/teams/{name}", "team_saved")
