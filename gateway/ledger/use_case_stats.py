@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -40,10 +40,16 @@ class Traffic:
     cost_nanos: int = 0
     flagged: int = 0
     blocked: int = 0
-    teams: int = 0
     people: int = 0
     library: int = 0
     team_names: set[str] = field(default_factory=set, repr=False)
+
+    @property
+    def teams(self) -> int:
+        return len(self.team_names) - ("" in self.team_names)
+
+    def copy(self) -> Traffic:
+        return replace(self, team_names=set(self.team_names))
 
 
 @dataclass(frozen=True)
@@ -94,33 +100,49 @@ def window(since: datetime, until: datetime, today: date) -> Window:
 @dataclass
 class TrafficSums:
     """A range's traffic summed once: per use case ('' for none), per model, per day and use case,
-    and in all. `add` takes the rows of `UseCaseStats.sums` (see there)."""
+    and in all."""
 
     use_cases: dict[str, Traffic] = field(default_factory=dict)
     models: dict[str, Traffic] = field(default_factory=dict)
-    days: dict[tuple[date, str], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    days: dict[tuple[date, str], list[int]] = field(default_factory=dict)
     requests: int = 0
     library: int = 0
 
     def add(self, grouping: str, key: str, team: str, day: Any, counts: tuple[Any, ...]) -> None:
-        requests, cost, flagged, blocked, library = (int(value or 0) for value in counts)
+        """One row of sums (requests, cost, flagged, blocked, library) of `grouping`: `use_case` or
+        `model` (with its team), or `day` (a use case's requests and cost that day)."""
+        requests, cost = int(counts[0]), int(counts[1])
         if grouping == "day":
-            bucket = self.days[(_as_date(day), key)]
-            bucket[0] += requests
-            bucket[1] += cost
+            bucket = self.days.get((_as_date(day), key))
+            if bucket is None:
+                self.days[(_as_date(day), key)] = [requests, cost]
+            else:
+                bucket[0] += requests
+                bucket[1] += cost
             return
         found = self.use_cases if grouping == "use_case" else self.models
-        t = found.setdefault(key, Traffic(key))
+        t = found.get(key)
+        if t is None:
+            t = found[key] = Traffic(key)
+        library = int(counts[4])
         t.requests += requests
         t.cost_nanos += cost
-        t.flagged += flagged
-        t.blocked += blocked
+        t.flagged += int(counts[2])
+        t.blocked += int(counts[3])
         t.library += library
         t.team_names.add(team)
-        t.teams = len(t.team_names - {""})
         if grouping == "use_case":
             self.requests += requests
             self.library += library
+
+    def copy(self) -> TrafficSums:
+        return TrafficSums(
+            {key: t.copy() for key, t in self.use_cases.items()},
+            {key: t.copy() for key, t in self.models.items()},
+            {key: list(bucket) for key, bucket in self.days.items()},
+            self.requests,
+            self.library,
+        )
 
 
 def _as_date(value: Any) -> date:
@@ -148,7 +170,7 @@ class UseCaseStats:
         self.engine = engine
         self._rollup = Rollup(engine)
         self._generation = 0
-        self._rolled: dict[tuple[int, tuple[date, date], str | None], list[tuple[Any, ...]]] = {}
+        self._rolled: dict[tuple[int, tuple[date, date], str | None], TrafficSums] = {}
 
     def query_window(self, since: datetime, until: datetime, now: datetime) -> Window:
         if self._rollup.refresh(now):
@@ -158,19 +180,18 @@ class UseCaseStats:
 
     def sums(self, span: Window, team: str | None = None) -> TrafficSums:
         """The range's traffic (of one team), from the rollup and the edges."""
-        sums = TrafficSums()
-        if span.days is not None:
-            for grouping, key, team_name, day, *counts in self._rolled_sums(span.days, team):
-                sums.add(str(grouping), str(key), str(team_name), day, tuple(counts))
+        sums = self._rolled_sums(span.days, team).copy() if span.days is not None else TrafficSums()
         if span.edges:
             for day, team_name, use_case, model, *counts in self._edge_sums(span, team):
-                for grouping, key in (("use_case", use_case), ("model", model)):
-                    sums.add(grouping, str(key), str(team_name), day, tuple(counts))
+                row = tuple(counts)
+                sums.add("use_case", str(use_case), str(team_name), day, row)
+                sums.add("model", str(model), str(team_name), day, row)
                 if use_case:
-                    sums.add("day", str(use_case), "", day, tuple(counts))
+                    sums.add("day", str(use_case), "", day, row)
         return sums
 
-    def _rolled_sums(self, days: tuple[date, date], team: str | None) -> list[tuple[Any, ...]]:
+    def _rolled_sums(self, days: tuple[date, date], team: str | None) -> TrafficSums:
+        """The sums of the rollup's whole days, read once per rebuild (they change only then)."""
         cache_key = (self._generation, days, team)
         cached = self._rolled.get(cache_key)
         if cached is not None:
@@ -198,12 +219,14 @@ class UseCaseStats:
             .where(*where, c.use_case != "")
             .group_by(c.day, c.use_case),
         )
+        sums = TrafficSums()
         with self.engine.connect() as connection:
-            rows = [tuple(row) for row in connection.execute(statement).all()]
+            for grouping, key, team_name, day, *row in connection.execute(statement):
+                sums.add(grouping, key, team_name, day, tuple(row))
         if len(self._rolled) > 256:  # one entry per range and team asked since the last rebuild
             self._rolled = {}
-        self._rolled[cache_key] = rows
-        return rows
+        self._rolled[cache_key] = sums
+        return sums
 
     def _edge_sums(self, span: Window, team: str | None) -> list[tuple[Any, ...]]:
         """The edges' rows per day, team, use case and model, in one query."""
