@@ -63,7 +63,7 @@ def kpi_report(queries: UseCaseStats, query: KpiQuery, models: Sequence[str], no
     """The whole report of `GET /admin/api/kpis`."""
     engine = queries.engine
     span = queries.query_window(query.since, query.until, now)
-    sums = queries.sums(span, query.team)
+    sums = queries.sums(span, query.team, query.period)
     per_use_case = _per_use_case(queries, sums, span, query.team)
     portfolio = kpis.portfolio(engine, query.team)
     production = [row for row in per_use_case if row["stage"] == "production"]
@@ -71,7 +71,7 @@ def kpi_report(queries: UseCaseStats, query: KpiQuery, models: Sequence[str], no
     reviews = review_times(engine, query.since, query.until, query.team)
     velocity = kpis.stage_velocity(engine, query.team)
     documentation = kpis.model_documentation(engine, models, now.date())
-    series = queries.traffic_by_period(sums, query.period)
+    series = queries.traffic_by_period(sums)
     return {
         "from": query.since.isoformat(),
         "to": query.until.isoformat(),

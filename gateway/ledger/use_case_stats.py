@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Date, Integer, Table, and_, cast, exists, func, literal, null, or_, union_all
+from sqlalchemy import Date, DateTime, Integer, Table, and_, cast, exists, func, literal, null, or_, union_all
 from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
@@ -99,23 +99,27 @@ def window(since: datetime, until: datetime, today: date) -> Window:
 
 @dataclass
 class TrafficSums:
-    """A range's traffic summed once: per use case ('' for none), per model, per day and use case,
-    and in all."""
+    """A range's traffic summed once: per use case ('' for none), per model, per week or month and
+    use case, and in all."""
 
+    period: Period = "week"
     use_cases: dict[str, Traffic] = field(default_factory=dict)
     models: dict[str, Traffic] = field(default_factory=dict)
-    days: dict[tuple[date, str], list[int]] = field(default_factory=dict)
+    periods: dict[tuple[date, str], list[int]] = field(default_factory=dict)  # (first day, use case)
     requests: int = 0
     library: int = 0
 
     def add(self, grouping: str, key: str, team: str, day: Any, counts: tuple[Any, ...]) -> None:
         """One row of sums (requests, cost, flagged, blocked, library) of `grouping`: `use_case` or
-        `model` (with its team), or `day` (a use case's requests and cost that day)."""
+        `model` (with its team), or `period` (a use case's requests and cost in the week or month
+        that `day` falls in)."""
         requests, cost = int(counts[0]), int(counts[1])
-        if grouping == "day":
-            bucket = self.days.get((_as_date(day), key))
+        if grouping == "period":
+            when = _as_date(day)
+            start = when.replace(day=1) if self.period == "month" else when - timedelta(days=when.weekday())
+            bucket = self.periods.get((start, key))
             if bucket is None:
-                self.days[(_as_date(day), key)] = [requests, cost]
+                self.periods[(start, key)] = [requests, cost]
             else:
                 bucket[0] += requests
                 bucket[1] += cost
@@ -137,9 +141,10 @@ class TrafficSums:
 
     def copy(self) -> TrafficSums:
         return TrafficSums(
+            self.period,
             {key: t.copy() for key, t in self.use_cases.items()},
             {key: t.copy() for key, t in self.models.items()},
-            {key: list(bucket) for key, bucket in self.days.items()},
+            {key: list(bucket) for key, bucket in self.periods.items()},
             self.requests,
             self.library,
         )
@@ -170,7 +175,7 @@ class UseCaseStats:
         self.engine = engine
         self._rollup = Rollup(engine)
         self._generation = 0
-        self._rolled: dict[tuple[int, tuple[date, date], str | None], TrafficSums] = {}
+        self._rolled: dict[tuple[int, tuple[date, date], str | None, Period], TrafficSums] = {}
 
     def query_window(self, since: datetime, until: datetime, now: datetime) -> Window:
         if self._rollup.refresh(now):
@@ -178,21 +183,24 @@ class UseCaseStats:
             self._rolled = {}
         return window(since, until, self._rollup.complete_until(now))
 
-    def sums(self, span: Window, team: str | None = None) -> TrafficSums:
+    def sums(self, span: Window, team: str | None = None, period: Period = "week") -> TrafficSums:
         """The range's traffic (of one team), from the rollup and the edges."""
-        sums = self._rolled_sums(span.days, team).copy() if span.days is not None else TrafficSums()
+        if span.days is not None:
+            sums = self._rolled_sums(span.days, team, period).copy()
+        else:
+            sums = TrafficSums(period)
         if span.edges:
             for day, team_name, use_case, model, *counts in self._edge_sums(span, team):
                 row = tuple(counts)
                 sums.add("use_case", str(use_case), str(team_name), day, row)
                 sums.add("model", str(model), str(team_name), day, row)
                 if use_case:
-                    sums.add("day", str(use_case), "", day, row)
+                    sums.add("period", str(use_case), "", day, row)
         return sums
 
-    def _rolled_sums(self, days: tuple[date, date], team: str | None) -> TrafficSums:
+    def _rolled_sums(self, days: tuple[date, date], team: str | None, period: Period) -> TrafficSums:
         """The sums of the rollup's whole days, read once per rebuild (they change only then)."""
-        cache_key = (self._generation, days, team)
+        cache_key = (self._generation, days, team, period)
         cached = self._rolled.get(cache_key)
         if cached is not None:
             return cached
@@ -207,6 +215,7 @@ class UseCaseStats:
             func.sum(DAILY.c.library),
         )
         no_day = cast(null(), Date)
+        start = period_start(self.engine, period)
         c = DAILY.c
         statement = union_all(
             select_columns(literal("use_case"), c.use_case, c.team_name, no_day, *counts)
@@ -215,11 +224,11 @@ class UseCaseStats:
             select_columns(literal("model"), c.requested_model, c.team_name, no_day, *counts)
             .where(*where)
             .group_by(c.requested_model, c.team_name),
-            select_columns(literal("day"), c.use_case, literal(""), c.day, *counts)
+            select_columns(literal("period"), c.use_case, literal(""), start, *counts)
             .where(*where, c.use_case != "")
-            .group_by(c.day, c.use_case),
+            .group_by(start, c.use_case),
         )
-        sums = TrafficSums()
+        sums = TrafficSums(period)
         with self.engine.connect() as connection:
             for grouping, key, team_name, day, *row in connection.execute(statement):
                 sums.add(grouping, key, team_name, day, tuple(row))
@@ -307,15 +316,22 @@ class UseCaseStats:
         shared_prompts = sum(1 for count in teams.values() if count > 1)
         return Reuse(sums.requests, sums.library, int(shared_prompts))
 
-    def traffic_by_period(self, sums: TrafficSums, period: Period) -> list[PeriodTraffic]:
-        """Attributed requests and cost per use case per week (from Monday) or month."""
-        buckets: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-        for (day, use_case), (requests, cost) in sums.days.items():
-            start = day.replace(day=1) if period == "month" else day - timedelta(days=day.weekday())
-            bucket = buckets[(start.isoformat(), use_case)]
-            bucket[0] += requests
-            bucket[1] += cost
-        return [PeriodTraffic(p, u, n, c) for (p, u), (n, c) in sorted(buckets.items())]
+    def traffic_by_period(self, sums: TrafficSums) -> list[PeriodTraffic]:
+        """Attributed requests and cost per use case per week (from Monday) or month, as summed."""
+        return [
+            PeriodTraffic(start.isoformat(), use_case, n, c)
+            for (start, use_case), (n, c) in sorted(sums.periods.items())
+        ]
+
+
+def period_start(engine: Engine, period: Period) -> ColumnElement[Any]:
+    """The first day of the week (Monday) or month of a rollup day, on either database."""
+    if engine.dialect.name == "postgresql":
+        # On a timestamp without time zone: the session's time zone cannot move the day.
+        return cast(func.date_trunc(period, cast(DAILY.c.day, DateTime(timezone=False))), Date)
+    if period == "month":
+        return func.date(DAILY.c.day, "start of month")
+    return func.date(DAILY.c.day, "-6 days", "weekday 1")  # the Monday on or before the day
 
 
 def _in_range(since: datetime, until: datetime, team: str | None) -> list[ColumnElement[bool]]:
