@@ -11,7 +11,7 @@ from typing import Any
 
 from gateway.ledger.finance import to_csv
 from gateway.ledger.records import usd_text
-from gateway.ledger.use_case_stats import Period, Traffic, UseCaseStats, Window, review_times
+from gateway.ledger.use_case_stats import Period, Traffic, TrafficSums, UseCaseStats, Window, review_times
 from use_cases import kpis, registry
 from use_cases.registry import UseCaseFilter
 
@@ -33,9 +33,9 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _per_use_case(queries: UseCaseStats, span: Window, team: str | None) -> list[dict[str, Any]]:
+def _per_use_case(queries: UseCaseStats, sums: TrafficSums, span: Window, team: str | None) -> list[dict[str, Any]]:
     """Every registered use case (of the team), with its traffic in the period (zero when none)."""
-    traffic = {t.key: t for t in queries.traffic_by_use_case(span, team)}
+    traffic = {t.key: t for t in queries.traffic_by_use_case(sums, span, team)}
     rows = []
     for use_case in registry.list_use_cases(queries.engine, UseCaseFilter(team=team)):
         t = traffic.get(use_case.id) or Traffic(use_case.id)
@@ -63,14 +63,15 @@ def kpi_report(queries: UseCaseStats, query: KpiQuery, models: Sequence[str], no
     """The whole report of `GET /admin/api/kpis`."""
     engine = queries.engine
     span = queries.query_window(query.since, query.until, now)
-    per_use_case = _per_use_case(queries, span, query.team)
+    sums = queries.sums(span, query.team, query.period)
+    per_use_case = _per_use_case(queries, sums, span, query.team)
     portfolio = kpis.portfolio(engine, query.team)
     production = [row for row in per_use_case if row["stage"] == "production"]
-    reuse = queries.reuse(span, query.team)
+    reuse = queries.reuse(sums, span, query.team)
     reviews = review_times(engine, query.since, query.until, query.team)
     velocity = kpis.stage_velocity(engine, query.team)
     documentation = kpis.model_documentation(engine, models, now.date())
-    series = queries.traffic_by_period(span, query.period, query.team)
+    series = queries.traffic_by_period(sums)
     return {
         "from": query.since.isoformat(),
         "to": query.until.isoformat(),
@@ -88,7 +89,7 @@ def kpi_report(queries: UseCaseStats, query: KpiQuery, models: Sequence[str], no
                 "flagged_rate": _rate(t.flagged, t.requests),
                 "blocked_rate": _rate(t.blocked, t.requests),
             }
-            for t in queries.traffic_by_model(span, query.team)
+            for t in queries.traffic_by_model(sums)
         ],
         "reuse_index": {
             "library_share": _rate(reuse.library_requests, reuse.requests),
@@ -120,4 +121,4 @@ def kpi_report(queries: UseCaseStats, query: KpiQuery, models: Sequence[str], no
 def kpi_csv(queries: UseCaseStats, query: KpiQuery, now: datetime) -> str:
     """`per_use_case` of the report as CSV, one line per use case."""
     span = queries.query_window(query.since, query.until, now)
-    return to_csv(_per_use_case(queries, span, query.team), CSV_COLUMNS)
+    return to_csv(_per_use_case(queries, queries.sums(span, query.team), span, query.team), CSV_COLUMNS)

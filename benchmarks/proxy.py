@@ -47,6 +47,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     cpu_us: float  # the target process's CPU per request, all its threads (from /proc)
+    round_rps: tuple[float, ...] = ()  # each round's rps, for the spread of a ratio round by round
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -270,6 +271,10 @@ def _gateway(
     return process, f"http://127.0.0.1:{port}/v1/chat/completions", key
 
 
+# The default gate's checklist, ticked with the approval that passes it.
+CHECKLIST = ("--check=model card reviewed", "--check=evaluation attached")
+
+
 def _production_use_case(cli: list[str], path: Path, folder: Path) -> str:
     """A medium-risk use case of team bench, walked through its gates to production; its id."""
 
@@ -289,7 +294,7 @@ def _production_use_case(cli: list[str], path: Path, folder: Path) -> str:
     use_case = registered.split()[3]
     for stage in ("poc", "pilot", "production"):
         gate = orjson.loads(run("use-cases", "stage", use_case, f"--to={stage}"))["gate_id"]
-        run("use-cases", "approve", use_case, gate, "--role=compliance_reviewer")
+        run("use-cases", "approve", use_case, gate, "--role=compliance_reviewer", *CHECKLIST)
     return use_case
 
 
@@ -426,7 +431,8 @@ def main() -> None:
                         _wait_quiet(pid)
                 for name, measured in samples.items():
                     rps, p50, p99, cpu = (statistics.median(values) for values in zip(*measured, strict=True))
-                    results.append(Result(name, stream, concurrency, rps, p50, p99, cpu))
+                    round_rps = tuple(sample[0] for sample in measured)
+                    results.append(Result(name, stream, concurrency, rps, p50, p99, cpu, round_rps))
         paced_targets = {
             "upstream": (f"{paced}/chat/completions", {}, processes[1].pid),
             "passthrough": (f"http://127.0.0.1:{ports['paced-passthrough']}/v1/chat/completions", {}, processes[3].pid),
@@ -456,16 +462,22 @@ def _print(results: list[Result], chosen: list[Variant], loadgen: str, rounds: i
     print(f"load generator: {loadgen}; {os.cpu_count()} cores; median of {rounds} rounds; 590-character answers\n")
     by_key = {(r.target, r.stream, r.concurrency): r for r in results}
     concurrencies = sorted({r.concurrency for r in results})
-    print("| target | mode | conc. | rps | against | rps ratio | p50 (ms) | p50 added (ms) | p99 (ms) | CPU µs/req |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| target | mode | conc. | rps | against | rps ratio | ratio per round (min to max) | p50 (ms) "
+        "| p50 added (ms) | p99 (ms) | CPU µs/req |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for variant in chosen:
         for stream in (False, True):
             for concurrency in concurrencies:
                 result = by_key[(variant.name, stream, concurrency)]
                 base = by_key[(variant.against, stream, concurrency)]
+                # Round r of both targets ran minutes apart at most: their ratio shows the machine's noise.
+                ratios = [a / b for a, b in zip(result.round_rps, base.round_rps, strict=True)]
                 print(
                     f"| {variant.name} | {'stream' if stream else 'plain'} | {concurrency} | {result.rps:.0f} "
-                    f"| {variant.against} {base.rps:.0f} | **{result.rps / base.rps:.2f}** | {result.p50_ms:.2f} "
+                    f"| {variant.against} {base.rps:.0f} | **{result.rps / base.rps:.2f}** "
+                    f"| {min(ratios):.2f} to {max(ratios):.2f} | {result.p50_ms:.2f} "
                     f"| {result.p50_ms - base.p50_ms:+.2f} | {result.p99_ms:.2f} | {result.cpu_us:.0f} |"
                 )
     upstream = [by_key[("upstream", s, c)] for s in (False, True) for c in concurrencies]

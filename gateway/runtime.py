@@ -52,6 +52,7 @@ from gateway.limits.redis_backend import RedisLimits
 from gateway.metrics import GatewayMetrics
 from gateway.proxy.access import Access
 from gateway.proxy.accounting import Accounting
+from gateway.proxy.admission import Admission
 from gateway.proxy.answer_review import ReviewQueue
 from gateway.proxy.attribution import SPENDING_STAGES, Attribution
 from gateway.proxy.chat import ChatCompletions
@@ -231,9 +232,10 @@ class GatewayRuntime:
         app.state.engine = self.engine
         app.state.review_cipher = self.cipher
         app.state.metrics = self.metrics
+        admission = Admission(Attribution(self.use_cases, self.use_case_spend), self.governance)
         app.state.chat_completions = ChatCompletions(
             access=access,
-            attribution=Attribution(self.use_cases, self.use_case_spend),
+            admission=admission,
             governance=self.governance,
             router=self.router,
             counter=self.counter,
@@ -244,6 +246,7 @@ class GatewayRuntime:
         )
         app.state.embeddings = Embeddings(
             access=access,
+            admission=admission,
             router=self.router,
             counter=self.counter,
             accounting=self.accounting,
@@ -257,6 +260,7 @@ class GatewayRuntime:
         app.state.message_tokens = MessageTokens(access, self.router, self.counter, settings.max_request_bytes)
         app.state.moderations = Moderations(
             access=access,
+            admission=admission,
             pipeline=self.filters,
             counter=self.counter,
             accounting=self.accounting,

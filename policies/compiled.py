@@ -29,6 +29,11 @@ class CompiledPolicy:
     rules: tuple[Rule, ...]
 
     @property
+    def every_door_rules(self) -> tuple[Rule, ...]:
+        """The rules that hold on doors without a chat (embeddings, moderations)."""
+        return tuple(rule for rule in self.rules if rule.every_door)
+
+    @property
     def calls_models(self) -> bool:
         """True when a rule runs a model (input PII): the app then evaluates it off the event loop."""
         return any(rule.stage is Stage.REDACT for rule in self.rules)

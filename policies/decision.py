@@ -59,9 +59,13 @@ def evaluate(
     principal: Principal,
     used_prompt: bool,
     use_case: UseCaseFacts | None = None,
+    *,
+    chat: bool = True,
 ) -> Decision:
-    """Decide on one chat request; `used_prompt` says the app rendered a library prompt into it,
+    """Decide on one request; `used_prompt` says the app rendered a library prompt into it,
     `use_case` what the registry knows of the request's use case (rules with `when` need it).
+    A request without a chat (`chat=False`: embeddings, moderations) meets only the rules that
+    hold on every door.
 
     `request_body` is never modified: a transform returns a new body in `Decision.body`.
     """
@@ -70,7 +74,7 @@ def evaluate(
     verdicts: list[Verdict] = []
     transformed = False
     withhold_flags = False
-    for rule in policy.rules:
+    for rule in policy.rules if chat else policy.every_door_rules:
         if not rule.applies(request):
             continue
         finding = rule.check(request)

@@ -67,6 +67,9 @@ class PolicyEngine:
         principal: Principal,
         used_prompt: bool,
         use_case: UseCaseFacts | None = None,
+        *,
+        chat: bool = True,
     ) -> Decision:
-        """Evaluate the caller's policy (the team's, else the default) on a chat request."""
-        return evaluate(self.current.for_principal(principal), request_body, principal, used_prompt, use_case)
+        """Evaluate the caller's policy (the team's, else the default) on a request (see `evaluate`)."""
+        policy = self.current.for_principal(principal)
+        return evaluate(policy, request_body, principal, used_prompt, use_case, chat=chat)

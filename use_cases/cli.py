@@ -50,6 +50,7 @@ def add_use_case_arguments(
     approve.add_argument("gate")
     approve.add_argument("--role", required=True)
     approve.add_argument("--note", default="")
+    approve.add_argument("--check", action="append", default=[], help="a checklist item to tick (repeatable)")
 
 
 def _names(text: str) -> list[str]:
@@ -110,5 +111,5 @@ def cmd_stage(engine: Engine, settings: UseCasesSettings, args: argparse.Namespa
 
 
 def cmd_approve(engine: Engine, settings: UseCasesSettings, args: argparse.Namespace) -> None:
-    view = gates.approve(engine, settings, args.id, args.gate, args.role, args.note, Approver(ACTOR, None))
+    view = gates.approve(engine, settings, args.id, args.gate, args.role, args.note, Approver(ACTOR, None), args.check)
     print(json.dumps(gate_json(view), indent=2))

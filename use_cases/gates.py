@@ -1,9 +1,11 @@
 """Stage gates: a request to move a use case lists its checklist and the roles that must approve;
-the stage changes when the last of them approves. Every step writes its audit entry."""
+approvers tick checklist items as they approve, and the stage changes when the last role approves
+with every item ticked. Every step writes its audit entry."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +18,7 @@ from gateway.core.use_case_terms import RiskTier, Stage
 from use_cases.errors import ApprovalRefused, GateNotFound, InvalidUseCase, RegistryConflict
 from use_cases.registry import find
 from use_cases.settings import OWNER_ROLES, UseCasesSettings
-from use_cases.tables import GateApproval, StageGate, UseCase
+from use_cases.tables import GateApproval, GateTick, StageGate, UseCase
 from use_cases.vocabulary import GateStatus, next_stages
 
 
@@ -33,11 +35,20 @@ class Approver:
 class GateView:
     gate: StageGate
     approvals: list[GateApproval]
+    ticks: list[GateTick] = field(default_factory=list)
 
     @property
     def missing_roles(self) -> list[str]:
         done = {approval.role for approval in self.approvals}
         return [role for role in self.gate.roles if role not in done]
+
+    @property
+    def unticked(self) -> list[str]:
+        done = {tick.item for tick in self.ticks}
+        return [item for item in self.gate.checklist if item not in done]
+
+    def tick_of(self, item: str) -> GateTick | None:
+        return next((tick for tick in self.ticks if tick.item == item), None)
 
 
 def holds_role(use_case: UseCase, role: str, person: str, settings: UseCasesSettings) -> bool:
@@ -111,9 +122,13 @@ def approve(
     role: str,
     note: str,
     approver: Approver,
+    checked: Collection[str] = (),
 ) -> GateView:
-    """Record one role's approval; the last one moves the use case. Raises ApprovalRefused when the
-    approver does not hold the role or already approved this gate for another role."""
+    """Record one role's approval and the checklist items the approver ticks with it (`checked`;
+    ticking an item again changes nothing); the last approval moves the use case. Raises
+    ApprovalRefused when the approver does not hold the role or already approved this gate for
+    another role, InvalidUseCase for an item not on the checklist, RegistryConflict
+    `checklist_incomplete` for a last approval while an item is unticked (nothing is recorded)."""
     try:
         with session_scope(engine) as session:
             use_case = find(session, use_case_id)
@@ -135,17 +150,49 @@ def approve(
                 raise RegistryConflict(f"The role {role!r} has already approved this gate.", code="already_approved")
             if any(a.approved_by == approver.actor for a in approvals):
                 raise ApprovalRefused(f"{approver.actor} already approved this gate for another role.")
+            ticks = _tick(session, use_case, gate, checked, approver.actor)
             approval = GateApproval(gate_id=gate_id, role=role, approved_by=approver.actor, note=note)
             session.add(approval)
             session.flush()
             approvals.append(approval)
             _audit(session, approver.actor, "use_case.gate_approve", use_case, gate_id=gate_id, role=role, note=note)
-            view = GateView(gate, approvals)
+            view = GateView(gate, approvals, ticks)
             if not view.missing_roles:
+                if view.unticked:
+                    raise RegistryConflict(
+                        f"The last approval of gate {gate_id} needs every checklist item ticked; not yet "
+                        f"ticked: {', '.join(view.unticked)}. Tick them in `checked` with this approval.",
+                        code="checklist_incomplete",
+                    )
                 _pass(session, use_case, gate, approver.actor)
             return view
     except IntegrityError:  # a concurrent approval for the same role or by the same person won
         raise RegistryConflict("Another approval of this gate was recorded at the same moment.") from None
+
+
+def _tick(session: Session, use_case: UseCase, gate: StageGate, checked: Collection[str], actor: str) -> list[GateTick]:
+    """Tick the items of `checked` not ticked yet (audited, one entry); every tick of the gate."""
+    unknown = [item for item in checked if item not in gate.checklist]
+    if unknown:
+        raise InvalidUseCase(
+            f"{unknown[0]!r} is not on the gate's checklist ({'; '.join(gate.checklist) or 'empty'}).",
+            param="checked",
+        )
+    ticks = _ticks(session, gate.id)
+    done = {tick.item for tick in ticks}
+    new = [item for item in dict.fromkeys(checked) if item not in done]
+    for item in new:
+        tick = GateTick(gate_id=gate.id, item=item, ticked_by=actor)
+        session.add(tick)
+        ticks.append(tick)
+    if new:
+        session.flush()
+        _audit(session, actor, "use_case.gate_check", use_case, gate_id=gate.id, items=new)
+    return ticks
+
+
+def _ticks(session: Session, gate_id: str) -> list[GateTick]:
+    return list(session.exec(select(GateTick).where(GateTick.gate_id == gate_id).order_by(col(GateTick.id))))
 
 
 def _approvals(session: Session, gate_id: str) -> list[GateApproval]:
@@ -163,4 +210,4 @@ def gates_of(engine: Engine, use_case_id: str) -> list[GateView]:
                 .order_by(col(StageGate.requested_at).desc())
             )
         )
-        return [GateView(gate, _approvals(session, gate.id)) for gate in gates]
+        return [GateView(gate, _approvals(session, gate.id), _ticks(session, gate.id)) for gate in gates]

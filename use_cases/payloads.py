@@ -38,6 +38,7 @@ def gate_json(view: GateView) -> dict[str, Any]:
         "note": gate.note,
         "status": gate.status,
         "checklist": gate.checklist,
+        "checked": [{"item": t.item, "ticked_by": t.ticked_by, "at": t.at.isoformat()} for t in view.ticks],
         "approvals": [
             {
                 "role": role,

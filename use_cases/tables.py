@@ -1,6 +1,7 @@
 """Tables of the registry: use cases, their stage gates and approvals, key bindings, model cards.
 
-Registered with the app's table registry (gateway/migrations/schema.py) and migration u0003.
+Registered with the app's table registry (gateway/migrations/schema.py) and migrations u0003
+(c0004: the checklist's ticks).
 """
 
 from __future__ import annotations
@@ -82,6 +83,19 @@ class GateApproval(SQLModel, table=True):
     role: str = Field(max_length=64)
     approved_by: str = Field(max_length=128)
     note: str = Field(default="", max_length=2000)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class GateTick(SQLModel, table=True):
+    """One checklist item of a gate ticked by an approver; an item is ticked once."""
+
+    __tablename__ = "use_case_gate_ticks"
+    __table_args__ = (UniqueConstraint("gate_id", "item", name="uq_use_case_gate_ticks_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    gate_id: str = Field(foreign_key="use_case_gates.id", index=True, max_length=32)
+    item: str = Field(max_length=500)
+    ticked_by: str = Field(max_length=128)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

@@ -82,6 +82,7 @@ class StageIn(_Strict):
 class ApprovalIn(_Strict):
     role: str = Field(min_length=1, max_length=64)
     note: str = Field(default="", max_length=2000)
+    checked: list[str] = Field(default_factory=list, max_length=100)  # checklist items this approver ticks
 
 
 def approver_of(caller: Caller) -> Approver:
@@ -156,11 +157,18 @@ async def open_gate(context: AdminContext, use_case_id: str, to: Stage, note: st
 
 
 async def approve_gate(
-    context: AdminContext, use_case_id: str, gate_id: str, role: str, note: str, approver: Approver
+    context: AdminContext,
+    use_case_id: str,
+    gate_id: str,
+    role: str,
+    note: str,
+    approver: Approver,
+    checked: list[str],
 ) -> GateView:
-    """Record one role's approval; when it was the last, every process hears of the new stage."""
+    """Record one role's approval with the checklist items it ticks; when it was the last, every
+    process hears of the new stage."""
     view = await asyncio.to_thread(
-        gates.approve, context.engine, context.use_cases, use_case_id, gate_id, role, note, approver
+        gates.approve, context.engine, context.use_cases, use_case_id, gate_id, role, note, approver, checked
     )
     if view.gate.passed_at is not None:
         await context.announce_change(REGISTRY_CHANGED)
@@ -179,5 +187,7 @@ async def request_stage(use_case_id: str, request: Request) -> JSONResponse:
 async def approve(use_case_id: str, gate_id: str, request: Request) -> JSONResponse:
     caller = require_role(request, *READERS)
     data = await parse_body(request, ApprovalIn)
-    view = await approve_gate(admin_context(request), use_case_id, gate_id, data.role, data.note, approver_of(caller))
+    view = await approve_gate(
+        admin_context(request), use_case_id, gate_id, data.role, data.note, approver_of(caller), data.checked
+    )
     return JSONResponse(gate_json(view))

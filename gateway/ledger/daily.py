@@ -1,9 +1,11 @@
 """A daily rollup of the usage ledger for the KPIs: requests, cost, flagged, blocked and library
 prompt counts per day, team, use case and model.
 
-It is filled lazily: before a KPI query, `refresh_rollup` recomputes the complete days from the
-last `REPLAY_DAYS` before the newest rolled-up day up to yesterday (so rows a spill replays late are
-counted), at most once per `REFRESH_SECONDS` per process. Today is always read from the ledger itself.
+It is filled lazily: before a KPI query, `Rollup.refresh` recomputes the complete days from the
+last `REPLAY_DAYS` before the newest rolled-up day up to yesterday, at most once per
+`REFRESH_SECONDS` per process. Rows written later still (a spill replayed after days) are found by
+their ledger id above the mark of the last rebuild, and their days are recomputed too. Today is
+always read from the ledger itself.
 """
 
 from __future__ import annotations
@@ -14,10 +16,25 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Date, Integer, Table, UniqueConstraint, cast, delete, func, insert, literal
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    Table,
+    UniqueConstraint,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+)
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, SQLModel
@@ -52,8 +69,9 @@ class UsageDay(SQLModel, table=True):
 
 class UsagePair(SQLModel, table=True):
     """A pair seen in the ledger: a use case and a person who used it (`person`), or a library
-    prompt and a team that used it (`prompt`). The KPIs probe the ledger's index for each pair
-    instead of scanning a period's rows to count distinct people or teams."""
+    prompt and a team that used it (`prompt`), with its first and last use. A pair first or last
+    used inside a period was used in it; only a pair used before and after it (or not dated) is
+    checked on the ledger's index, instead of scanning a period's rows to count distinct people."""
 
     __tablename__ = "usage_pairs"
     __table_args__ = (UniqueConstraint("kind", "first", "second", name="uq_usage_pairs"),)
@@ -62,10 +80,23 @@ class UsagePair(SQLModel, table=True):
     kind: str = Field(max_length=8)
     first: str = Field(max_length=256)
     second: str = Field(max_length=256)
+    first_seen: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    last_seen: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+class RollupMark(SQLModel, table=True):
+    """The highest ledger id the last rebuild saw: rows above it that are older than the replayed
+    days arrived late, and their days are rolled up again."""
+
+    __tablename__ = "usage_rollup_mark"
+
+    id: int = Field(default=1, primary_key=True)
+    ledger_id: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 DAILY: Table = UsageDay.__table__  # type: ignore[attr-defined]
 PAIRS: Table = UsagePair.__table__  # type: ignore[attr-defined]
+MARK: Table = RollupMark.__table__  # type: ignore[attr-defined]
 PAIR_SOURCES = {
     "person": (RECORDS.c.use_case, RECORDS.c.end_user),
     "prompt": (RECORDS.c.prompt_name, RECORDS.c.team_name),
@@ -96,14 +127,16 @@ class Rollup:
         """The first day not in the rollup (today): days before it are complete once refreshed."""
         return now.astimezone(UTC).date()
 
-    def refresh(self, now: datetime) -> None:
+    def refresh(self, now: datetime) -> bool:
+        """Rebuild the recent days if the last rebuild is older than `REFRESH_SECONDS`; True if it did."""
         with self._lock:
             if time.monotonic() - self._refreshed_at < REFRESH_SECONDS:
-                return
+                return False
             started = datetime.now(UTC)
             self._rebuild(self.complete_until(now))
             self._refreshed_at = time.monotonic()
             self._rebuilt_at = started
+            return True
 
     def pairs_complete_until(self) -> datetime:
         """Rows older than this have their pairs stored (the writer's batches land within seconds)."""
@@ -119,44 +152,85 @@ class Rollup:
         with self._engine.begin() as connection:
             if self._engine.dialect.name == "postgresql":  # one rebuild at a time across processes
                 connection.execute(select_columns(func.pg_advisory_xact_lock(ROLLUP_LOCK)))
+            top = connection.execute(select_columns(func.max(RECORDS.c.id))).scalar()
+            if top is None:
+                return
+            mark = connection.execute(select_columns(MARK.c.ledger_id)).scalar()
             newest = connection.execute(select_columns(func.max(DAILY.c.day))).scalar()
             if newest is None:
                 oldest = connection.execute(select_columns(func.min(RECORDS.c.time))).scalar()
-                if oldest is None:
-                    return
+                assert oldest is not None  # the ledger has rows: `top` is an id
                 start = (oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)).astimezone(UTC).date()
             else:
-                start = (newest if isinstance(newest, date) else date.fromisoformat(str(newest))) - timedelta(
-                    days=REPLAY_DAYS
-                )
-            if start >= today:
-                return
-            day = day_of(self._engine)
-            rows = select_columns(
-                day,
-                func.coalesce(RECORDS.c.team_name, ""),
-                func.coalesce(RECORDS.c.use_case, ""),
-                RECORDS.c.requested_model,
-                func.count(),
-                func.coalesce(func.sum(RECORDS.c.cost_nanos), 0),
-                func.coalesce(func.sum(cast(RECORDS.c.flagged, Integer)), 0),
-                func.coalesce(func.sum(cast(RECORDS.c.blocked, Integer)), 0),
-                func.count(RECORDS.c.prompt_name),
-            ).where(RECORDS.c.time >= utc_day_start(start), RECORDS.c.time < utc_day_start(today))
-            grouped = rows.group_by(day, RECORDS.c.team_name, RECORDS.c.use_case, RECORDS.c.requested_model)
-            connection.execute(delete(DAILY).where(DAILY.c.day >= start))
-            columns = ["day", "team_name", "use_case", "requested_model", "requests", "cost_nanos", "flagged"]
-            connection.execute(insert(DAILY).from_select([*columns, "blocked", "library"], grouped))
+                start = _as_date(newest) - timedelta(days=REPLAY_DAYS)
+            late = [] if mark is None else self._late_days(connection, mark, start)
+            if start < today:
+                self._roll_days(connection, start, today)
+            for day in late:
+                self._roll_days(connection, day, day + timedelta(days=1))
+            since = RECORDS.c.time >= utc_day_start(start)
             for kind, (first, second) in PAIR_SOURCES.items():
+                rows = or_(since, RECORDS.c.id > mark) if mark is not None else since
                 pairs = (
-                    select_columns(literal(kind), first, second)
-                    .where(RECORDS.c.time >= utc_day_start(start), first.is_not(None), second.is_not(None))
-                    .distinct()
+                    select_columns(literal(kind), first, second, func.min(RECORDS.c.time), func.max(RECORDS.c.time))
+                    .where(rows, first.is_not(None), second.is_not(None))
+                    .group_by(first, second)
                 )
-                connection.execute(_insert_new(self._engine, pairs))
+                connection.execute(_insert_or_widen(self._engine, pairs))
+            connection.execute(_set_mark(self._engine, int(top)))
+
+    def _late_days(self, connection: Connection, mark: int, start: date) -> list[date]:
+        """Days before `start` that got ledger rows since the last rebuild (read on the primary key)."""
+        day = day_of(self._engine)
+        statement = select_columns(day).where(RECORDS.c.id > mark, RECORDS.c.time < utc_day_start(start)).distinct()
+        return sorted(_as_date(value) for (value,) in connection.execute(statement).all())
+
+    def _roll_days(self, connection: Connection, start: date, end: date) -> None:
+        """Recompute the rollup of the days [start, end)."""
+        day = day_of(self._engine)
+        rows = select_columns(
+            day,
+            func.coalesce(RECORDS.c.team_name, ""),
+            func.coalesce(RECORDS.c.use_case, ""),
+            RECORDS.c.requested_model,
+            func.count(),
+            func.coalesce(func.sum(RECORDS.c.cost_nanos), 0),
+            func.coalesce(func.sum(cast(RECORDS.c.flagged, Integer)), 0),
+            func.coalesce(func.sum(cast(RECORDS.c.blocked, Integer)), 0),
+            func.count(RECORDS.c.prompt_name),
+        ).where(RECORDS.c.time >= utc_day_start(start), RECORDS.c.time < utc_day_start(end))
+        grouped = rows.group_by(day, RECORDS.c.team_name, RECORDS.c.use_case, RECORDS.c.requested_model)
+        connection.execute(delete(DAILY).where(DAILY.c.day >= start, DAILY.c.day < end))
+        columns = ["day", "team_name", "use_case", "requested_model", "requests", "cost_nanos", "flagged"]
+        connection.execute(insert(DAILY).from_select([*columns, "blocked", "library"], grouped))
 
 
-def _insert_new(engine: Engine, pairs: Any) -> Any:
-    """INSERT … SELECT of pairs, skipping those already stored (on either database)."""
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(PAIRS).from_select(["kind", "first", "second"], pairs).on_conflict_do_nothing()
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _dialect(engine: Engine) -> Any:
+    return postgresql if engine.dialect.name == "postgresql" else sqlite
+
+
+def _insert_or_widen(engine: Engine, pairs: Any) -> Any:
+    """INSERT … SELECT of pairs with their first and last use; a stored pair's span is widened
+    (on either database: PostgreSQL's least/greatest, SQLite's two-argument min/max)."""
+    statement = (
+        _dialect(engine).insert(PAIRS).from_select(["kind", "first", "second", "first_seen", "last_seen"], pairs)
+    )
+    lowest, highest = (func.least, func.greatest) if engine.dialect.name == "postgresql" else (func.min, func.max)
+    new = statement.excluded
+    undated = PAIRS.c.first_seen.is_(None)  # its first use is unknown: it stays undated, and probed
+    return statement.on_conflict_do_update(
+        index_elements=["kind", "first", "second"],
+        set_={
+            "first_seen": case((undated, None), else_=lowest(PAIRS.c.first_seen, new.first_seen)),
+            "last_seen": case((undated, None), else_=highest(PAIRS.c.last_seen, new.last_seen)),
+        },
+    )
+
+
+def _set_mark(engine: Engine, ledger_id: int) -> Any:
+    statement = _dialect(engine).insert(MARK).values(id=1, ledger_id=ledger_id)
+    return statement.on_conflict_do_update(index_elements=["id"], set_={"ledger_id": ledger_id})

@@ -10,7 +10,7 @@ from typing import Any
 
 from gateway.core.errors import PermissionDenied
 from gateway.core.types import Principal
-from gateway.core.use_case_terms import CardStatus, Stage, UseCaseFacts
+from gateway.core.use_case_terms import CardStatus, DataClass, Stage, UseCaseFacts
 from gateway.ledger.use_case_spend import MonthlySpend
 from use_cases.snapshot import LiveRegistry, facts_for
 
@@ -36,9 +36,14 @@ class Attribution:
         body: dict[str, Any],
         group: str,
         response_headers: MutableMapping[str, str],
+        *,
+        answered_here: bool = False,
     ) -> tuple[Principal, UseCaseFacts | None]:
         """The principal with its use case set, and the facts the policy rules see; raises
-        UseCaseRefused (403) for a use case the key may not name, ModelBlocked (403) for a blocked model."""
+        UseCaseRefused (403) for a use case the key may not name, ModelBlocked (403) for a blocked model.
+
+        A request the gateway answers itself (`answered_here`: moderations) sends its text to no
+        model, so the card's limits on experiments and data classes do not concern it."""
         snapshot = self._registry.current
         card = snapshot.card(group)
         if card is not None and card.status is CardStatus.BLOCKED:
@@ -54,6 +59,8 @@ class Attribution:
         if use_case is None:
             return principal, None
         facts = facts_for(use_case, card, self._spend.spent(use_case.id))
+        if answered_here:
+            facts = replace(facts, model_for_experimentation=True, model_allows=frozenset(DataClass))
         return replace(principal, use_case=use_case.id), facts
 
 

@@ -23,7 +23,7 @@ from gateway.ledger.tokens import TokenCounter
 from gateway.metrics import GatewayMetrics
 from gateway.proxy.access import Access
 from gateway.proxy.accounting import END_USER_HEADER, Accounting, RequestBooks
-from gateway.proxy.attribution import Attribution
+from gateway.proxy.admission import Admission
 from gateway.proxy.dialects import ChatDialect, Dialect, StreamEncoder
 from gateway.proxy.governance import Governance
 from gateway.proxy.http_body import json_response, read_json_body
@@ -41,7 +41,7 @@ class ChatCompletions:
         self,
         *,
         access: Access,
-        attribution: Attribution,
+        admission: Admission,
         governance: Governance,
         router: Router,
         counter: TokenCounter,
@@ -51,7 +51,7 @@ class ChatCompletions:
         max_request_bytes: int,
     ) -> None:
         self._access = access
-        self._attribution = attribution
+        self._admission = admission
         self._governance = governance
         self._router = router
         self._counter = counter
@@ -73,14 +73,7 @@ class ChatCompletions:
                 books.used_prompt(prepared.prompt)
             group = check_chat_request(prepared.body, self._router.extra_params(model_of(prepared.body)))
             self._access.authorise_model(principal, group)
-            principal, use_case = self._attribution.attribute(
-                principal, request.headers, prepared.body, group, books.headers
-            )
-            books.identify(principal)
-            try:
-                prepared = await self._governance.apply_policy(prepared, principal, use_case)
-            finally:
-                books.add_verdicts(prepared.verdicts)
+            principal, prepared = await self._admission.admit_chat(books, request, principal, prepared, group)
             body = prepared.body
             deployment = self._router.require_group(group)[0]  # the group's first: the price budgets reserve at
             model = deployment.params.upstream_model

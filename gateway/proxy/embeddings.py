@@ -1,4 +1,5 @@
-"""An embeddings request from request to ledger: the checks, limits, the upstream call, the books."""
+"""An embeddings request from request to ledger: the checks (the model, the use case and its
+rules), limits, the upstream call, the books."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from starlette.responses import Response
 from gateway.ledger.tokens import TokenCounter, TokenUsage, provider_usage
 from gateway.proxy.access import Access
 from gateway.proxy.accounting import END_USER_HEADER, Accounting
+from gateway.proxy.admission import Admission
 from gateway.proxy.http_body import json_response, read_json_body
 from gateway.proxy.openai_requests import check_embeddings_request, model_of
 from gateway.upstream.router import Router
@@ -15,9 +17,17 @@ from gateway.upstream.router import Router
 
 class Embeddings:
     def __init__(
-        self, *, access: Access, router: Router, counter: TokenCounter, accounting: Accounting, max_request_bytes: int
+        self,
+        *,
+        access: Access,
+        admission: Admission,
+        router: Router,
+        counter: TokenCounter,
+        accounting: Accounting,
+        max_request_bytes: int,
     ) -> None:
         self._access = access
+        self._admission = admission
         self._router = router
         self._counter = counter
         self._accounting = accounting
@@ -32,6 +42,7 @@ class Embeddings:
             books.describe_request(body, request.headers.get(END_USER_HEADER))
             group = check_embeddings_request(body, self._router.extra_params(model_of(body)))
             self._access.authorise_model(principal, group)
+            principal = self._admission.admit_without_chat(books, request, principal, body, group)
             deployment = self._router.require_group(group)[0]  # the group's first: the price budgets reserve at
             model = deployment.params.upstream_model
             await books.reserve(

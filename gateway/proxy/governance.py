@@ -1,4 +1,5 @@
-"""The pre-call step of a chat request: render a library prompt, then apply the team's policy.
+"""The pre-call step of a request: render a library prompt, then apply the team's policy (a
+request without a chat meets only the rules that hold on every door).
 
 Verdicts of every rule that fired, in enforce or monitor mode, are counted in metrics and written
 to the audit log (no prompt text); a block raises the 400 `content_filter` error after that.
@@ -95,6 +96,23 @@ class Governance:
         prepared.body = decision.body
         prepared.verdicts.extend(decision.verdicts)
         prepared.withhold_flags = decision.withhold_flags
+        self._record(decision, principal)
+        decision.raise_if_blocked()
+        return prepared
+
+    def apply_every_door_rules(
+        self, body: dict[str, Any], principal: Principal, use_case: UseCaseFacts | None
+    ) -> Decision:
+        """The policy's rules that hold without a chat (a use case's stage, experiment limits, the
+        model card's data classes), for embeddings and moderations; every verdict recorded as in
+        `apply_policy`, the caller raises a block. None of these rules runs a model, so they run on
+        the event loop."""
+        decision = self.policies.decide(body, principal, False, use_case, chat=False)
+        self._record(decision, principal)
+        return decision
+
+    def _record(self, decision: Decision, principal: Principal) -> None:
+        """Count and audit every verdict (no prompt text)."""
         for verdict in decision.verdicts:
             self._metrics.policy_verdicts.labels(verdict.source, verdict.mode, verdict.action.value).inc()
             self._audit.record(
@@ -105,5 +123,3 @@ class Governance:
                 details={"mode": verdict.mode, "policy": decision.policy, "reason": verdict.reason},
                 use_case=principal.use_case,
             )
-        decision.raise_if_blocked()
-        return prepared

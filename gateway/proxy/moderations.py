@@ -1,7 +1,8 @@
 """`POST /v1/moderations`: texts checked against the calling team's output filters (with its
 thresholds), answered in OpenAI's moderation format, so a team can test a text against the
 company's rules before it calls a model. No provider is called: the request costs nothing, counts
-its tokens against the team's rate limits and leaves one ledger row."""
+its tokens against the team's rate limits and leaves one ledger row. Like every door, it is
+attributed to a use case whose stage and rules apply."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from filters.pipeline import FilterPipeline
 from gateway.ledger.tokens import TokenCounter, TokenUsage
 from gateway.proxy.access import Access
 from gateway.proxy.accounting import END_USER_HEADER, Accounting
+from gateway.proxy.admission import Admission
 from gateway.proxy.fields import Check, array_of, check_fields, invalid_type, invalid_value, shape, string, tagged
 from gateway.proxy.http_body import json_response, read_json_body
 
@@ -60,12 +62,14 @@ class Moderations:
         self,
         *,
         access: Access,
+        admission: Admission,
         pipeline: FilterPipeline,
         counter: TokenCounter,
         accounting: Accounting,
         max_request_bytes: int,
     ) -> None:
         self._access = access
+        self._admission = admission
         self._pipeline = pipeline
         self._counter = counter
         self._accounting = accounting
@@ -79,6 +83,10 @@ class Moderations:
             body = await read_json_body(request, self._max_request_bytes)
             books.describe_request(body, request.headers.get(END_USER_HEADER))
             check_fields(body, MODERATION_FIELDS, ("input",), "")
+            # The model named is checked against its card (a blocked one is refused on every door).
+            principal = self._admission.admit_without_chat(
+                books, request, principal, body, body.get("model") or MODERATION_MODEL, answered_here=True
+            )
             texts = input_texts(body["input"])
             tokens = sum(self._counter.count_text(text, MODERATION_MODEL) for text in texts)
             await books.reserve_unpriced(principal, tokens)

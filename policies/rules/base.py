@@ -65,6 +65,12 @@ class Rule(Protocol):
         """When the rule runs relative to the others."""
         ...
 
+    @property
+    def every_door(self) -> bool:
+        """True when the rule judges the caller, its use case and the model, never a chat's
+        content: it then holds on every door (embeddings and moderations too)."""
+        ...
+
     def applies(self, request: PolicyRequest) -> bool:
         """False when the rule's `when` names use cases this request's is not (or it has none)."""
         ...
@@ -116,6 +122,7 @@ class CompiledRule:
     """A convenient base for compiled rules: keeps the name, mode and message from the settings."""
 
     stage: ClassVar[Stage] = Stage.ACCESS
+    every_door: ClassVar[bool] = False
 
     def __init__(self, name: str, settings: RuleSettings) -> None:
         self.name = name

@@ -29,6 +29,7 @@ class ExperimentLimitsSettings(RuleSettings):
 
 class ExperimentLimits(CompiledRule):
     stage = Stage.ACCESS
+    every_door = True
 
     def __init__(self, name: str, settings: ExperimentLimitsSettings) -> None:
         super().__init__(name, settings)

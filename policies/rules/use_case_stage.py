@@ -22,6 +22,7 @@ class UseCaseStageSettings(RuleSettings):
 
 class UseCaseStage(CompiledRule):
     stage = Stage.ACCESS
+    every_door = True
 
     def check(self, request: PolicyRequest) -> Finding | None:
         use_case = request.use_case

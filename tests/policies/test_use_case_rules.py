@@ -164,3 +164,21 @@ def test_monitored_flag_withholding_reports_and_withholds_nothing(
     decision = evaluate(policy, chat("hi"), principal, False, replace(PILOT, risk_tier=RiskTier.HIGH))
     assert decision.withhold_flags is False
     assert [(v.source, v.mode) for v in decision.verdicts] == [("policy:high_risk_flags", "monitor")]
+
+
+def test_a_request_without_a_chat_meets_only_the_rules_of_every_door(
+    compile_policy: CompilePolicy, principal: Principal
+) -> None:
+    policy = compile_policy(
+        {
+            **shipped_rule("closed_stages"),
+            **shipped_rule("high_risk_production_prompts"),
+            "words": {"type": "deny_list", "terms": ["secret"]},
+        }
+    )
+    embedding = {"model": "gpt-test", "input": "secret"}
+    closed = replace(PILOT, stage=Stage.RETIRED, risk_tier=RiskTier.HIGH)
+    decision = evaluate(policy, embedding, principal, False, closed, chat=False)
+    assert [v.source for v in decision.verdicts] == ["policy:closed_stages"]
+    live = replace(PILOT, stage=Stage.PRODUCTION, risk_tier=RiskTier.HIGH)
+    assert evaluate(policy, embedding, principal, False, live, chat=False).action is Action.ALLOW

@@ -11,6 +11,8 @@ from tests.admin.support import ADMIN_KEY, csrf_token, sign_in
 
 ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}
 MODELS = ("mock-gpt", "mock-small")
+# The default gate's checklist: an approval that passes a gate ticks all of it.
+CHECKLIST = ["model card reviewed", "evaluation attached"]
 # name → account role: in use_case_body alice reviews compliance; erin sits on the ethics board.
 PEOPLE = {
     "ada": "admin",
@@ -58,10 +60,14 @@ def open_gate(client: httpx.Client, use_case: str, to: str) -> str:
     return gate
 
 
-def approve_gate(client: httpx.Client, use_case: str, gate: str, role: str, **headers: str) -> httpx.Response:
-    """Approve for `role` with `headers` (a person's session), else with the admin key."""
+def approve_gate(
+    client: httpx.Client, use_case: str, gate: str, role: str, *, checked: list[str] = CHECKLIST, **headers: str
+) -> httpx.Response:
+    """Approve for `role`, ticking `checked`, with `headers` (a person's session), else with the admin key."""
     return client.post(
-        f"/admin/api/use-cases/{use_case}/gates/{gate}/approve", json={"role": role}, headers=headers or ADMIN
+        f"/admin/api/use-cases/{use_case}/gates/{gate}/approve",
+        json={"role": role, "checked": checked},
+        headers=headers or ADMIN,
     )
 
 

@@ -65,9 +65,8 @@ def test_register_list_show_stage_and_approve(capsys: pytest.CaptureFixture[str]
     status, out, _ = _run(capsys, config_file, "use-cases", "stage", use_case, "--to=poc")
     gate = json.loads(out)
     assert status == 0 and gate["status"] == "open"
-    status, out, _ = _run(
-        capsys, config_file, "use-cases", "approve", use_case, gate["gate_id"], "--role=compliance_reviewer"
-    )
+    approve = ("use-cases", "approve", use_case, gate["gate_id"], "--role=compliance_reviewer")
+    status, out, _ = _run(capsys, config_file, *approve, "--check=model card reviewed", "--check=evaluation attached")
     assert status == 0 and json.loads(out)["status"] == "passed"
     status, out, _ = _run(capsys, config_file, "use-cases", "show", use_case)
     shown = json.loads(out)

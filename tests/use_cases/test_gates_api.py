@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from gateway.core.audit import list_audit_entries
-from tests.use_cases.helpers import ADMIN, register, signed_in_headers
+from tests.use_cases.helpers import ADMIN, CHECKLIST, register, signed_in_headers
 
 Clients = Callable[[], TestClient]
 
@@ -24,9 +24,13 @@ def _request(client: TestClient, use_case: str, to: str, **headers: str) -> dict
     return gate
 
 
-def _approve(client: TestClient, use_case: str, gate: object, role: str, headers: dict[str, str]) -> httpx.Response:
+def _approve(
+    client: TestClient, use_case: str, gate: object, role: str, headers: dict[str, str], checked: list[str] = CHECKLIST
+) -> httpx.Response:
     return client.post(
-        f"/admin/api/use-cases/{use_case}/gates/{gate}/approve", json={"role": role, "note": "ok"}, headers=headers
+        f"/admin/api/use-cases/{use_case}/gates/{gate}/approve",
+        json={"role": role, "note": "ok", "checked": checked},
+        headers=headers,
     )
 
 
@@ -57,10 +61,10 @@ def test_the_stage_changes_when_the_last_role_approves(
     use_case = created["id"]
     gate = _request(registry_app, use_case, "poc")["gate_id"]
     alice, erin = make_clients(), make_clients()
-    first = _approve(alice, use_case, gate, "compliance_reviewer", signed_in_headers(alice, "alice"))
+    first = _approve(alice, use_case, gate, "compliance_reviewer", signed_in_headers(alice, "alice"), CHECKLIST[:1])
     assert first.status_code == 200, first.text
     assert _stage(registry_app, use_case) == "intake"
-    last = _approve(erin, use_case, gate, "ethics_board", signed_in_headers(erin, "erin"))
+    last = _approve(erin, use_case, gate, "ethics_board", signed_in_headers(erin, "erin"), CHECKLIST[1:])
     assert last.status_code == 200
     body = last.json()
     assert body["status"] == "passed"
@@ -73,7 +77,9 @@ def test_the_stage_changes_when_the_last_role_approves(
     assert trail == [
         ("use_case.register", "admin-key"),
         ("use_case.stage_request", "admin-key"),
+        ("use_case.gate_check", "user:alice"),
         ("use_case.gate_approve", "user:alice"),
+        ("use_case.gate_check", "user:erin"),
         ("use_case.gate_approve", "user:erin"),
         ("use_case.stage_change", "user:erin"),
     ]
@@ -142,3 +148,36 @@ def test_the_detail_lists_the_gates(registry_app: TestClient) -> None:
     gate = _request(registry_app, created["id"], "poc")["gate_id"]
     detail = registry_app.get(f"/admin/api/use-cases/{created['id']}", headers=ADMIN).json()
     assert [item["gate_id"] for item in detail["gates"]] == [gate]
+
+
+def test_the_last_approval_is_refused_until_every_checklist_item_is_ticked(registry_app: TestClient) -> None:
+    created = register(registry_app)
+    gate = _request(registry_app, created["id"], "poc")["gate_id"]
+    early = _approve(registry_app, created["id"], gate, "compliance_reviewer", ADMIN, ["model card reviewed"])
+    assert early.status_code == 409
+    assert early.json()["error"]["code"] == "checklist_incomplete"
+    assert "not yet ticked: evaluation attached" in early.json()["error"]["message"]
+    detail = registry_app.get(f"/admin/api/use-cases/{created['id']}", headers=ADMIN).json()
+    assert detail["stage"] == "intake"
+    assert (detail["gates"][0]["checked"], detail["gates"][0]["approvals"][0]["approved_by"]) == ([], None)
+    assert _approve(registry_app, created["id"], gate, "compliance_reviewer", ADMIN).json()["status"] == "passed"
+
+
+def test_each_tick_records_who_ticked_it(registry_app: TestClient, make_clients: Clients, registry_db: Engine) -> None:
+    created = register(registry_app, risk_tier="high")
+    use_case = created["id"]
+    gate = _request(registry_app, use_case, "poc")["gate_id"]
+    alice = make_clients()
+    approved = _approve(alice, use_case, gate, "compliance_reviewer", signed_in_headers(alice, "alice"), CHECKLIST[1:])
+    assert [(c["item"], c["ticked_by"]) for c in approved.json()["checked"]] == [("evaluation attached", "user:alice")]
+    entry = list_audit_entries(registry_db, target=f"use_case:{use_case}", action_prefix="use_case.gate_check")[0]
+    assert (entry.actor, entry.details["items"]) == ("user:alice", ["evaluation attached"])
+
+
+def test_an_item_not_on_the_checklist_cannot_be_ticked(registry_app: TestClient) -> None:
+    created = register(registry_app)
+    gate = _request(registry_app, created["id"], "poc")["gate_id"]
+    response = _approve(registry_app, created["id"], gate, "compliance_reviewer", ADMIN, ["vibes checked"])
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "checked"
+    assert "'vibes checked' is not on the gate's checklist" in response.json()["error"]["message"]

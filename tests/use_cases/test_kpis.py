@@ -18,7 +18,7 @@ from filters.review_store import ReviewItem
 from gateway.core.db import session_scope
 from gateway.ledger.records import UsageRecord
 from tests.admin.support import sign_in
-from tests.use_cases.helpers import ADMIN, register
+from tests.use_cases.helpers import ADMIN, CHECKLIST, register
 from use_cases.tables import StageGate, UseCase
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
@@ -30,7 +30,7 @@ def _walk(client: TestClient, use_case: str, *stages: str) -> None:
         gate = client.post(f"/admin/api/use-cases/{use_case}/stage", json={"to": stage}, headers=ADMIN).json()
         approved = client.post(
             f"/admin/api/use-cases/{use_case}/gates/{gate['gate_id']}/approve",
-            json={"role": "compliance_reviewer"},
+            json={"role": "compliance_reviewer", "checked": CHECKLIST},
             headers=ADMIN,
         )
         assert approved.json()["status"] == "passed"

@@ -84,10 +84,13 @@ def test_a_gate_is_passed_by_two_people_through_the_pages(make_clients: Clients)
     gate = re.search(r"/gates/(gate_\w+)/approve", page)
     assert gate is not None
     approve = f"/admin/use-cases/{use_case}/gates/{gate.group(1)}/approve"
-    first = alice.post(approve, data={"csrf_token": alice_token, "role": "compliance_reviewer"})
+    ticked = {"csrf_token": alice_token, "role": "compliance_reviewer", "checked": "model card reviewed"}
+    first = alice.post(approve, data=ticked)
     assert first.headers["location"].endswith("done=gate_approved")
     erin, erin_token = _person(make_clients, "erin")
-    last = erin.post(approve, data={"csrf_token": erin_token, "role": "ethics_board"})
+    page = erin.get(f"/admin/use-cases/{use_case}").text
+    assert "☑ model card reviewed: ticked by user:alice" in page and "☐ evaluation attached" in page
+    last = erin.post(approve, data={"csrf_token": erin_token, "role": "ethics_board", "checked": "evaluation attached"})
     assert last.headers["location"].endswith("done=stage_changed")
     assert '<td id="stage">poc</td>' in erin.get(f"/admin/use-cases/{use_case}").text
 
@@ -106,6 +109,23 @@ def test_an_approval_for_a_role_not_held_is_refused_with_a_page(make_clients: Cl
         data={"csrf_token": carol_token, "role": "compliance_reviewer"},
     )
     assert refused.status_code == 403 and "does not hold the role" in refused.text
+
+
+def test_a_last_approval_by_form_with_an_unticked_item_is_refused_with_a_page(make_clients: Clients) -> None:
+    ada, token = _person(make_clients, "ada")
+    use_case = _register_by_form(ada, token, "Unticked by pages", tier="low")
+    ada.post(f"/admin/use-cases/{use_case}/stage", data={"csrf_token": token, "to": "poc"})
+    alice, alice_token = _person(make_clients, "alice")
+    page = alice.get(f"/admin/use-cases/{use_case}").text
+    assert 'name="checked" value="evaluation attached"' in page
+    gate = re.search(r"/gates/(gate_\w+)/approve", page)
+    assert gate is not None
+    refused = alice.post(
+        f"/admin/use-cases/{use_case}/gates/{gate.group(1)}/approve",
+        data={"csrf_token": alice_token, "role": "compliance_reviewer", "checked": "model card reviewed"},
+    )
+    assert refused.status_code == 409 and "not yet ticked: evaluation attached" in refused.text
+    assert '<td id="stage">intake</td>' in alice.get(f"/admin/use-cases/{use_case}").text
 
 
 def test_a_reviewer_writes_a_card_by_form_and_everyone_sees_it(make_clients: Clients) -> None:

@@ -159,8 +159,11 @@ async def approve_by_form(use_case_id: str, gate_id: str, request: Request, pers
     back = f"/admin/use-cases/{use_case_id}"
     role = (await form_text(request, "role"))[:64]
     note = (await form_text(request, "note"))[:2000]
+    checked = [value for value in (await request.form()).getlist("checked") if isinstance(value, str)]
     try:
-        view = await approve_gate(context, use_case_id, gate_id, role, note, Approver(person.actor, person.name))
+        view = await approve_gate(
+            context, use_case_id, gate_id, role, note, Approver(person.actor, person.name), checked
+        )
     except GatewayError as exc:
         raise PageError(exc.status_code, "The approval was not recorded", exc.message, back=back) from None
     return redirect(back, "stage_changed" if view.gate.passed_at is not None else "gate_approved")
