@@ -61,7 +61,13 @@ def open_gate(client: httpx.Client, use_case: str, to: str) -> str:
 
 
 def approve_gate(
-    client: httpx.Client, use_case: str, gate: str, role: str, *, checked: list[str] = CHECKLIST, **headers: str
+    client: httpx.Client,
+    use_case: str,
+    gate: str,
+    role: str,
+    headers: dict[str, str] | None = None,
+    *,
+    checked: list[str] = CHECKLIST,
 ) -> httpx.Response:
     """Approve for `role`, ticking `checked`, with `headers` (a person's session), else with the admin key."""
     return client.post(

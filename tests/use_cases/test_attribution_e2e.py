@@ -129,9 +129,9 @@ def test_the_lifecycle_from_intake_to_poc_across_processes(pair: Pair) -> None:
 
     gate = open_gate(_admin(pair.first), use_case, "poc")
     alice, alice_headers = _person(pair.first, "alice")
-    assert approve_gate(alice, use_case, gate, "compliance_reviewer", **alice_headers).status_code == 200
+    assert approve_gate(alice, use_case, gate, "compliance_reviewer", alice_headers).status_code == 200
     erin, erin_headers = _person(pair.second, "erin")  # the last approval arrives at the other process
-    passed = approve_gate(erin, use_case, gate, "ethics_board", **erin_headers)
+    passed = approve_gate(erin, use_case, gate, "ethics_board", erin_headers)
     assert passed.status_code == 200 and passed.json()["status"] == "passed"
 
     allowed = _eventually_allowed(key.client(pair.first))
@@ -236,9 +236,9 @@ def test_a_high_risk_use_case_withholds_what_would_be_flagged(pair: Pair) -> Non
     high = _register(pair.first, team, risk_tier="high")
     gate = open_gate(_admin(pair.first), high, "poc")
     alice, alice_headers = _person(pair.first, "alice")
-    approve_gate(alice, high, gate, "compliance_reviewer", **alice_headers)
+    approve_gate(alice, high, gate, "compliance_reviewer", alice_headers)
     erin, erin_headers = _person(pair.first, "erin")
-    assert approve_gate(erin, high, gate, "ethics_board", **erin_headers).json()["status"] == "passed"
+    assert approve_gate(erin, high, gate, "ethics_board", erin_headers).json()["status"] == "passed"
     _put_card(pair.first, "gpt-test", card())
     client = _bound_key(pair.first, team, high).client(pair.first)
     plain = client.chat.completions.with_raw_response.create(

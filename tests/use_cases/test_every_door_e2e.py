@@ -171,9 +171,11 @@ def test_a_blocked_model_is_refused_on_every_door(gateway: GatewayProcess, ledge
             call(gateway, member, CARDED, {})
     finally:
         _put_card(gateway, CARDED, card())
-    assert blocked.value.status_code == 403
-    assert "blocked by the model registry" in str(blocked.value)
-    row = ledger.row(blocked.value.response.headers["x-request-id"])  # Messages' errors carry no code
+    refusal = blocked.value
+    assert isinstance(refusal, openai.PermissionDeniedError | anthropic.PermissionDeniedError)
+    assert refusal.status_code == 403
+    assert "blocked by the model registry" in str(refusal)
+    row = ledger.row(refusal.response.headers["x-request-id"])  # Messages' errors carry no code
     assert (row.status_code, row.error_code) == (403, "model_blocked")
 
 

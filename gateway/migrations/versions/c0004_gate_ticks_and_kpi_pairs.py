@@ -1,7 +1,7 @@
 """gate checklist ticks; the KPI pairs' first and last use; the rollup's ledger mark
 
 Revision ID: c0004
-Revises: u0003
+Revises: q0004
 Create Date: 2026-12-07 03:20:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = "c0004"
-down_revision = "u0003"
+down_revision = "q0004"
 branch_labels = None
 depends_on = None
 
