@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from gateway.core.audit import add_audit_entry
+from gateway.core.bodies import RequestBody
 from gateway.core.db import session_scope
 from gateway.core.models import utcnow
 from gateway.core.use_case_terms import CardStatus, DataClass, RiskTier
@@ -36,10 +37,8 @@ class ModelNotListed(UseCaseNotFound):
     default_code = "model_not_found"
 
 
-class CardFields(BaseModel):
+class CardFields(RequestBody):
     """A card's content, as `PUT /admin/api/models/{model_name}/card` takes it (every field given)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     status: CardStatus
     provider: str = Field(default="", max_length=128)

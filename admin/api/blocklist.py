@@ -7,7 +7,7 @@ import asyncio
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -25,7 +25,7 @@ from filters.blocklist_changes import (
 )
 from filters.blocklist_store import DuplicateBlocklistEntry, StoredBlocklistEntry
 from gateway.core import keys
-from gateway.core.bodies import parse_body
+from gateway.core.bodies import RequestBody, parse_body
 from gateway.core.errors import Conflict, InvalidRequest, NotFound
 from gateway.core.models import as_utc
 from gateway.core.notices import BLOCKLIST_CHANGED
@@ -33,17 +33,13 @@ from gateway.core.notices import BLOCKLIST_CHANGED
 router = APIRouter(prefix="/admin/api/blocklist")
 
 
-class NewEntryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class NewEntryIn(RequestBody):
     phrase: str = Field(min_length=1, max_length=1000)
     kind: Literal["term", "regex"] = "term"
     team: str | None = Field(default=None, min_length=1, max_length=128, description="None: every team")
 
 
-class EntryChangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EntryChangeIn(RequestBody):
     enabled: StrictBool | None = None
     team: str | None = Field(default=None, min_length=1, max_length=128, description="null: every team")
 

@@ -7,14 +7,14 @@ from decimal import Decimal
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from admin.context import Role, admin_context, require_role
 from gateway.core import keys
-from gateway.core.bodies import parse_body
+from gateway.core.bodies import RequestBody, parse_body
 from gateway.core.errors import InvalidRequest, NotFound
 from gateway.core.notices import LIMITS_CHANGED
 from gateway.limits.admin import InvalidLimit, set_budget, set_rate_limit
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/admin/api")
 PeriodName = Literal["day", "week", "month", "total"]
 
 
-class BudgetIn(BaseModel):
+class BudgetIn(RequestBody):
     team: str | None = None
     key_prefix: str | None = None
     amount_usd: Decimal = Field(gt=0)
@@ -32,7 +32,7 @@ class BudgetIn(BaseModel):
     webhook_url: str | None = Field(default=None, pattern=r"^https?://")
 
 
-class RateLimitIn(BaseModel):
+class RateLimitIn(RequestBody):
     team: str | None = None
     key_prefix: str | None = None
     rpm: int | None = Field(default=None, gt=0)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from admin.context import Role, admin_context, require_role
 from gateway.core.audit import add_audit_entry
-from gateway.core.bodies import parse_body
+from gateway.core.bodies import RequestBody, parse_body
 from gateway.core.db import session_scope
 from prompt_library import service
 from prompt_library.payloads import listing_payload, version_payload
@@ -19,7 +19,7 @@ from prompt_library.payloads import listing_payload, version_payload
 router = APIRouter(prefix="/admin/api/prompts")
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(RequestBody):
     reason: str = Field(default="", max_length=2000)
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -29,7 +29,7 @@ from filters.review_store import (
     list_review_items,
 )
 from gateway.core.audit import list_audit_entries
-from gateway.core.bodies import parse_body
+from gateway.core.bodies import RequestBody, parse_body
 from gateway.core.errors import InvalidRequest, NotFound
 from gateway.core.notices import BLOCKLIST_CHANGED
 
@@ -38,13 +38,13 @@ _AGE = re.compile(r"^(\d+)([smhd])$")
 _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
-class BulkDecisionIn(BaseModel):
+class BulkDecisionIn(RequestBody):
     ids: list[str] = Field(min_length=1, max_length=200)
     decision: Literal["approve", "reject"]
     note: str = Field(min_length=1, max_length=2000)
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestBody):
     decision: ReviewDecision
     phrase: str | None = Field(default=None, max_length=1000)
     phrase_kind: Literal["term", "regex"] = "term"

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -17,7 +17,7 @@ from admin.context import Role, admin_context, require_role
 from admin.edits import BudgetEdit, EditResult, LimitEdits, edit_key, edit_team
 from admin.edits import revoke_key as revoke
 from gateway.core import keys
-from gateway.core.bodies import parse_body
+from gateway.core.bodies import RequestBody, parse_body
 from gateway.core.errors import InvalidRequest, NotFound
 from gateway.core.models import ApiKey, Team
 from gateway.limits.admin import InvalidLimit
@@ -27,32 +27,30 @@ from use_cases.reloader import REGISTRY_CHANGED
 router = APIRouter(prefix="/admin/api")
 
 
-class TeamIn(BaseModel):
+class TeamIn(RequestBody):
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
     models: list[str] | None = None
     policy: str | None = None
 
 
-class KeyIn(BaseModel):
+class KeyIn(RequestBody):
     team: str = Field(min_length=1)
     name: str = Field(default="", max_length=128)
     expires_at: datetime | None = None
     use_case: str | None = Field(default=None, description="bind the key to one of its team's use cases")
 
 
-class BudgetPatch(BaseModel):
+class BudgetPatch(RequestBody):
     """A budget for one period, as POST /admin/api/budgets takes it (without scope and period)."""
 
-    model_config = ConfigDict(extra="forbid")
     amount_usd: Decimal = Field(gt=0, allow_inf_nan=False)
     soft_threshold: float | None = Field(default=0.8, gt=0, le=1)
     webhook_url: str | None = Field(default=None, pattern=r"^https?://")
 
 
-class LimitsPatch(BaseModel):
+class LimitsPatch(RequestBody):
     """Budgets by period (null removes one) and rate limits (null removes one); absent: unchanged."""
 
-    model_config = ConfigDict(extra="forbid")
     budgets: dict[PeriodName, BudgetPatch | None] = Field(default_factory=dict)
     rpm: int | None = Field(default=None, gt=0)
     tpm: int | None = Field(default=None, gt=0)

@@ -8,13 +8,13 @@ from functools import partial
 from typing import TypeVar
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from admin.accounts.users import missing_accounts
 from admin.context import AdminContext, Caller, Role, admin_context, require_role
-from gateway.core.bodies import parse_body
+from gateway.core.bodies import RequestBody, parse_body
 from gateway.core.errors import InvalidRequest
 from gateway.core.use_case_terms import DataClass, RiskTier, Stage
 from use_cases import gates, registry
@@ -29,23 +29,19 @@ E = TypeVar("E", bound=StrEnum)
 READERS = (Role.REVIEWER, Role.FINANCE, Role.VIEWER)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ScoresIn(_Strict):
+class ScoresIn(RequestBody):
     value: int = Field(ge=1, le=5)
     feasibility: int = Field(ge=1, le=5)
     risk: int = Field(ge=1, le=5)
 
 
-class OwnersIn(_Strict):
+class OwnersIn(RequestBody):
     sponsor: str = Field(min_length=1, max_length=64)
     tech_lead: str = Field(min_length=1, max_length=64)
     compliance_reviewer: str = Field(min_length=1, max_length=64)
 
 
-class UseCaseIn(_Strict):
+class UseCaseIn(RequestBody):
     name: str = Field(min_length=1, max_length=128)
     team: str = Field(min_length=1, max_length=128)
     purpose: str = Field(min_length=1, max_length=4000)
@@ -74,12 +70,12 @@ class UseCaseIn(_Strict):
         )
 
 
-class StageIn(_Strict):
+class StageIn(RequestBody):
     to: Stage
     note: str = Field(default="", max_length=2000)
 
 
-class ApprovalIn(_Strict):
+class ApprovalIn(RequestBody):
     role: str = Field(min_length=1, max_length=64)
     note: str = Field(default="", max_length=2000)
     checked: list[str] = Field(default_factory=list, max_length=100)  # checklist items this approver ticks

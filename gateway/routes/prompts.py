@@ -8,11 +8,11 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.core.bodies import parse_body
+from gateway.core.bodies import RequestBody, parse_body
 from gateway.proxy.access import KeyPrincipal
 from gateway.routes.deps import Database
 from prompt_library import service
@@ -21,7 +21,7 @@ from prompt_library.payloads import listing_payload, reuse_payload, version_payl
 router = APIRouter(prefix="/v1/gateway/prompts")
 
 
-class PromptIn(BaseModel):
+class PromptIn(RequestBody):
     id: str = Field(min_length=1, max_length=128)
     description: str = Field(default="", max_length=2000)
     tags: list[str] = Field(default_factory=list)
@@ -30,7 +30,7 @@ class PromptIn(BaseModel):
     model_hints: list[str] = Field(default_factory=list)
 
 
-class VersionIn(BaseModel):
+class VersionIn(RequestBody):
     messages: list[dict[str, Any]]
     variables: list[dict[str, Any]] = Field(default_factory=list)
     model_hints: list[str] = Field(default_factory=list)
