@@ -128,7 +128,9 @@ def _models(engine: Engine, span: Window) -> list[str]:
     """The models with spend in the rolled-up days of the range, for the filter's choices."""
     if span.days is None:
         return []
-    statement = select(distinct(DAILY.c.requested_model)).where(DAILY.c.day >= span.days[0], DAILY.c.day < span.days[1])
+    statement = (
+        select(DAILY.c.requested_model).where(DAILY.c.day >= span.days[0], DAILY.c.day < span.days[1]).distinct()
+    )
     with engine.connect() as connection:
         return sorted(str(model) for (model,) in connection.execute(statement).all())
 
