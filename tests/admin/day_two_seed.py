@@ -50,7 +50,7 @@ SPENT = (
 )
 KEY_NAMES = {"support": "helpdesk", "research": "lab"}
 PROMPT = "welcome-note"
-PROMPT_TEXT = "Write a welcome note for {name}"
+PROMPT_TEXT = "Write a welcome note for {{name}}"
 
 
 @dataclass(frozen=True)
