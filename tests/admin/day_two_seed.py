@@ -102,7 +102,7 @@ def seed_day_two(engine: Engine, review_key: str) -> DayTwo:
         )
     support_id = ids["support"][0]
     assert support_id is not None
-    set_budget(engine, "team", support_id, "100", "total", soft_threshold=0.5)
+    set_budget(engine, "team", support_id, "1000", "total", soft_threshold=0.3)  # $467 spent: past 30 %
     _prompts(engine)
     _overdue_review(engine, AnswerCipher([review_key]), support_id)
     return DayTwo(prefixes, secret)
