@@ -42,7 +42,7 @@ from gateway.core import keys
 from gateway.core.models import utcnow
 from gateway.ledger.daily import DAILY
 from gateway.ledger.records import nanos_to_usd, usd_text
-from gateway.ledger.spend_daily import SUMMED, SpendCell, SpendFilter, end_user_spend, spend_cells
+from gateway.ledger.spend_daily import SUMMED, Dimension, SpendCell, SpendFilter, end_user_spend, spend_cells
 from gateway.ledger.use_case_stats import UseCaseStats, Window
 from gateway.limits.status import budgets_status
 
@@ -60,17 +60,18 @@ class Grouping:
     """One CSV: its leading columns and how its rows are rolled up from the cells."""
 
     columns: tuple[str, ...]
+    by: tuple[Dimension, ...]  # what the database groups on
     rows: Callable[[list[SpendCell], dict[int, KeyLabel]], list[dict[str, Any]]]
 
 
 # One line per CSV grouping; `user` is read from the ledger instead (see spend_download).
 GROUPINGS: dict[str, Grouping] = {
-    "day": Grouping(("day",), lambda cells, _: by_day(cells)),
-    "team": Grouping(("team_id", "team_name"), lambda cells, _: by_team(cells)),
-    "key": Grouping(("key_id", "team_name", "key_name", "key_prefix"), by_key),
-    "model": Grouping(("model",), lambda cells, _: by_model(cells)),
-    "team_day": Grouping(("day", "team_name"), lambda cells, _: by_team_day(cells)),
-    "model_day": Grouping(("day", "model"), lambda cells, _: by_model_day(cells)),
+    "day": Grouping(("day",), ("day",), lambda cells, _: by_day(cells)),
+    "team": Grouping(("team_id", "team_name"), ("team",), lambda cells, _: by_team(cells)),
+    "key": Grouping(("key_id", "team_name", "key_name", "key_prefix"), ("team", "key"), by_key),
+    "model": Grouping(("model",), ("model",), lambda cells, _: by_model(cells)),
+    "team_day": Grouping(("day", "team_name"), ("day", "team"), lambda cells, _: by_team_day(cells)),
+    "model_day": Grouping(("day", "model"), ("day", "model"), lambda cells, _: by_model_day(cells)),
 }
 
 
@@ -143,18 +144,20 @@ def _report(stats: UseCaseStats, scope: Scope, breakdown: str) -> dict[str, Any]
     engine = stats.engine
     span = _window(stats, scope.days)
     # The reads are independent: run them side by side (SQLite and psycopg release the GIL).
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        cells_job = pool.submit(spend_cells, engine, span, scope.only)
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        cells_job = pool.submit(spend_cells, engine, span, scope.only, ("day", "team", "model"))
+        keys_job = pool.submit(spend_cells, engine, span, scope.only, ("team", "key"))
         labels_job = pool.submit(key_labels, engine)
         models_job = pool.submit(_models, engine, span)
         budgets_job = pool.submit(budgets_status, engine, utcnow(), team_id=scope.only.team_id)
         people_job = pool.submit(end_user_spend, engine, span, scope.only, PEOPLE) if breakdown == "user" else None
         cells, labels, budgets = cells_job.result(), labels_job.result(), budgets_job.result()
+        key_cells = keys_job.result()
         models = sorted(set(models_job.result()) | ({scope.model} if scope.model else set()))
         people = people_job.result() if people_job else []
     days = scope.days.days
     per_day = {row["day"]: row for row in by_day(cells)}
-    teams, models_spent, keys_spent = by_team(cells), by_model(cells), by_key(cells, labels)
+    teams, models_spent, keys_spent = by_team(cells), by_model(cells), by_key(key_cells, labels)
     split = matrix(cells, (lambda c: c.team_name or "(no team)") if breakdown == "team" else (lambda c: c.model), days)
     return {
         "total": _usd(sum(row["cost_nanos"] for row in teams)),
@@ -244,7 +247,7 @@ def _csv_rows(stats: UseCaseStats, scope: Scope, group_by: str) -> tuple[tuple[s
             row["cost_usd"] = usd_text(row["cost_nanos"])
         return ("end_user", "requests", "total_tokens", "cost_nanos", "cost_usd"), people
     grouping = GROUPINGS[group_by]
-    cells = spend_cells(stats.engine, span, scope.only)
+    cells = spend_cells(stats.engine, span, scope.only, grouping.by)
     labels = key_labels(stats.engine) if group_by == "key" else {}
     return (*grouping.columns, *SUMS), grouping.rows(cells, labels)
 
