@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import Table, func, select
-from sqlalchemy.engine import Engine
 
 from admin.context import Role
+from admin.web.spend_rollup import budget_spent_reader
 from filters.review_store import OPEN_STATUSES, ReviewItem
+from gateway.ledger.use_case_stats import UseCaseStats
 from gateway.limits.status import budgets_status
 from prompt_library.models import Prompt, PromptState, PromptVersion
 
@@ -33,19 +34,19 @@ class Waiting:
     link: str
 
 
-Check = Callable[[Engine, str, datetime], Waiting | None]
+Check = Callable[[UseCaseStats, str, datetime], Waiting | None]
 
 
-def overdue_reviews(engine: Engine, person: str, now: datetime) -> Waiting | None:
+def overdue_reviews(stats: UseCaseStats, person: str, now: datetime) -> Waiting | None:
     statement = select(func.count()).where(
         REVIEWS.c.status.in_([status.value for status in OPEN_STATUSES]), REVIEWS.c.sla_due_at < now.astimezone(UTC)
     )
-    with engine.connect() as connection:
+    with stats.engine.connect() as connection:
         count = int(connection.execute(statement).scalar_one())
     return Waiting("reviews", "Reviews past their SLA", count, [], "/admin/review") if count else None
 
 
-def prompts_to_approve(engine: Engine, person: str, now: datetime) -> Waiting | None:
+def prompts_to_approve(stats: UseCaseStats, person: str, now: datetime) -> Waiting | None:
     """Versions in review that someone else wrote (nobody approves their own)."""
     versions, prompts = VERSIONS.c, PROMPTS.c
     statement = (
@@ -54,7 +55,7 @@ def prompts_to_approve(engine: Engine, person: str, now: datetime) -> Waiting | 
         .where(versions.state == PromptState.IN_REVIEW.value, versions.author != person)
         .order_by(versions.submitted_at, versions.id)
     )
-    with engine.connect() as connection:
+    with stats.engine.connect() as connection:
         rows = connection.execute(statement).all()
     if not rows:
         return None
@@ -62,9 +63,9 @@ def prompts_to_approve(engine: Engine, person: str, now: datetime) -> Waiting | 
     return Waiting("prompts", "Prompt versions to approve", len(rows), names, "/admin/prompts")
 
 
-def budgets_past_warning(engine: Engine, person: str, now: datetime) -> Waiting | None:
+def budgets_past_warning(stats: UseCaseStats, person: str, now: datetime) -> Waiting | None:
     past = []
-    for budget in budgets_status(engine, now):
+    for budget in budgets_status(stats.engine, now, spent=budget_spent_reader(stats, now)):
         amount, used = Decimal(budget["amount_usd"]), Decimal(budget["used_usd"])
         threshold = budget["soft_threshold"] if budget["soft_threshold"] is not None else 1.0
         if used > 0 and (amount <= 0 or used / amount >= Decimal(str(threshold))):
@@ -85,7 +86,8 @@ CHECKS: tuple[tuple[frozenset[Role], Check], ...] = (
 )
 
 
-def waiting_for(engine: Engine, person: str, role: Role, now: datetime) -> list[Waiting]:
-    """Everything waiting for a person of `role`, in the order of CHECKS."""
-    found = (check(engine, person, now) for roles, check in CHECKS if role in roles)
+def waiting_for(stats: UseCaseStats, person: str, role: Role, now: datetime) -> list[Waiting]:
+    """Everything waiting for a person of `role`, in the order of CHECKS (`stats` holds the
+    database and the daily rollup the budgets are read from)."""
+    found = (check(stats, person, now) for roles, check in CHECKS if role in roles)
     return [waiting for waiting in found if waiting is not None]

@@ -88,7 +88,7 @@ def _rolled_up(span: Window, only: SpendFilter, by: tuple[Dimension, ...]) -> An
     c = DAILY.c
     dims = [column for dimension in by for column in _rollup_columns(dimension)]
     statement = (
-        select_columns(*dims, *(func.sum(c[name]) for name in SUMMED))
+        select_columns(*dims, *(func.coalesce(func.sum(c[name]), 0) for name in SUMMED))
         .where(c.day >= span.days[0], c.day < span.days[1])
         .group_by(*dims)
     )

@@ -9,12 +9,15 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from admin.web.spend_rollup import budget_spent_reader
 from gateway.ledger.daily import DAILY, PAIRS
 from gateway.ledger.finance import spend
 from gateway.ledger.records import UsageEvent
 from gateway.ledger.spend_daily import SpendCell, SpendFilter, end_user_spend, spend_cells
 from gateway.ledger.tables import USAGE_TABLE
 from gateway.ledger.use_case_stats import UseCaseStats
+from gateway.limits.ledger import ledger_spent_nanos
+from gateway.limits.rules import BudgetRule
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)  # the rollup holds up to 03-09; 03-10 is read from the ledger
 # (day of March, hour, team, key, model, user, cost in nano-dollars)
@@ -105,3 +108,20 @@ def test_people_are_ranked_by_what_they_cost(stats: UseCaseStats) -> None:
     assert end_user_spend(stats.engine, span, SpendFilter(team_id=2), limit=1) == [
         {"end_user": "ann", "requests": 1, "total_tokens": 15, "cost_nanos": 8}
     ]
+
+
+@pytest.mark.parametrize(
+    ("scope", "owner", "since", "until"),
+    [
+        ("team", 1, None, None),
+        ("team", 2, datetime(2025, 3, 1, tzinfo=UTC), datetime(2025, 4, 1, tzinfo=UTC)),
+        ("key", 20, datetime(2025, 3, 10, tzinfo=UTC), datetime(2025, 3, 11, tzinfo=UTC)),
+        ("key", 10, datetime(2025, 3, 3, tzinfo=UTC), datetime(2025, 3, 10, tzinfo=UTC)),
+    ],
+)
+def test_a_budgets_use_read_from_the_rollup_equals_the_ledgers(
+    stats: UseCaseStats, scope: str, owner: int, since: datetime | None, until: datetime | None
+) -> None:
+    rule = BudgetRule(scope, owner, 10**9, "month")
+    from_rollup = budget_spent_reader(stats, NOW)(stats.engine, rule, since, until)
+    assert from_rollup == ledger_spent_nanos(stats.engine, rule, since, until)

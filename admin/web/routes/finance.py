@@ -28,6 +28,7 @@ from admin.web.guard import Allow
 from admin.web.pages import PageError, render
 from admin.web.spend_rollup import (
     KeyLabel,
+    budget_spent_reader,
     by_day,
     by_key,
     by_model,
@@ -149,7 +150,9 @@ def _report(stats: UseCaseStats, scope: Scope, breakdown: str) -> dict[str, Any]
         keys_job = pool.submit(spend_cells, engine, span, scope.only, ("team", "key"))
         labels_job = pool.submit(key_labels, engine)
         models_job = pool.submit(_models, engine, span)
-        budgets_job = pool.submit(budgets_status, engine, utcnow(), team_id=scope.only.team_id)
+        now = utcnow()
+        spent = budget_spent_reader(stats, now)
+        budgets_job = pool.submit(budgets_status, engine, now, team_id=scope.only.team_id, spent=spent)
         people_job = pool.submit(end_user_spend, engine, span, scope.only, PEOPLE) if breakdown == "user" else None
         cells, labels, budgets = cells_job.result(), labels_job.result(), budgets_job.result()
         key_cells = keys_job.result()

@@ -123,5 +123,5 @@ async def logout(request: Request, person: Annotated[SignedIn, Depends(Allow(*EV
 
 @router.get("")
 async def home(request: Request, person: Annotated[SignedIn, Depends(Allow(*EVERYONE))]) -> Response:
-    waiting = await asyncio.to_thread(waiting_for, admin_context(request).engine, person.name, person.role, utcnow())
+    waiting = await asyncio.to_thread(waiting_for, admin_context(request).kpi_stats, person.name, person.role, utcnow())
     return render(request, "home.html", {"waiting": waiting})
