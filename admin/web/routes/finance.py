@@ -88,11 +88,10 @@ class Scope:
 
     def query(self, **extra: str) -> dict[str, str]:
         """The query string that asks for this scope again (links, CSV downloads)."""
-        asked = {"team": self.team, "key": self.key, "model": self.model, **extra}
         if self.days.preset:
-            asked |= {"preset": self.days.preset, "as_of": self.days.as_of.isoformat()}
-        else:
-            asked |= {"start": self.days.first.isoformat(), "end": self.days.last.isoformat()}
+            return self.preset_query(self.days.preset, **extra)
+        asked = {"team": self.team, "key": self.key, "model": self.model, **extra}
+        asked |= {"start": self.days.first.isoformat(), "end": self.days.last.isoformat()}
         return {name: value for name, value in asked.items() if value}
 
     def preset_query(self, preset: str, **extra: str) -> dict[str, str]:
