@@ -148,14 +148,15 @@ def _report(stats: UseCaseStats, scope: Scope, breakdown: str) -> dict[str, Any]
         cells_job = pool.submit(spend_cells, engine, span, scope.only, ("day", "team", "model"))
         keys_job = pool.submit(spend_cells, engine, span, scope.only, ("team", "key"))
         labels_job = pool.submit(key_labels, engine)
-        models_job = pool.submit(_models, engine, span)
+        # Unfiltered, the cells name every model of the range; filtered by model, they name one.
+        models_job = pool.submit(_models, engine, span) if scope.model else None
         now = utcnow()
         spent = budget_spent_reader(stats, now)
         budgets_job = pool.submit(budgets_status, engine, now, team_id=scope.only.team_id, spent=spent)
         people_job = pool.submit(end_user_spend, engine, span, scope.only, PEOPLE) if breakdown == "user" else None
         cells, labels, budgets = cells_job.result(), labels_job.result(), budgets_job.result()
         key_cells = keys_job.result()
-        models = sorted(set(models_job.result()) | ({scope.model} if scope.model else set()))
+        models = sorted(set(models_job.result()) | {scope.model} if models_job else {c.model for c in cells})
         people = people_job.result() if people_job else []
     days = scope.days.days
     per_day = {row["day"]: row for row in by_day(cells)}
