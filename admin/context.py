@@ -64,7 +64,8 @@ class AdminContext:
     # The model groups of `model_list`, in order: what model cards and use cases may name.
     models: tuple[str, ...] = ()
     use_cases: UseCasesSettings = field(default_factory=UseCasesSettings)
-    # The KPI queries, with the daily rollup they keep current (one per process).
+    # The KPI queries, with the daily rollup they keep current (one per process); the spend pages
+    # and the budget bars read the same rollup through it.
     kpi_stats: UseCaseStats = field(init=False)
 
     def __post_init__(self) -> None:
