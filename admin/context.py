@@ -76,7 +76,8 @@ class AdminContext:
     # Per model group, the most one answer may cost: a budget below it is warned about when set.
     worst_answers: Mapping[str, WorstAnswer] = field(default_factory=dict)
     use_cases: UseCasesSettings = field(default_factory=UseCasesSettings)
-    # The KPI queries, with the daily rollup they keep current (one per process).
+    # The KPI queries, with the daily rollup they keep current (one per process); the spend pages
+    # and the budget bars read the same rollup through it.
     kpi_stats: UseCaseStats = field(init=False)
 
     def __post_init__(self) -> None:

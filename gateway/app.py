@@ -25,7 +25,7 @@ from admin.api import teams as admin_teams
 from admin.api import use_cases as admin_use_cases
 from admin.context import AdminContext
 from admin.web.install import install_admin_ui
-from admin.web.pages import outage_page, wants_page
+from admin.web.pages import not_found_page, outage_page, wants_page
 from gateway import __version__
 from gateway.config import AppConfig, load_config
 from gateway.core.errors import GatewayError, NotFound
@@ -48,6 +48,8 @@ async def _on_gateway_error(request: Request, error: Exception) -> Response:
 
 async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    if error.status_code == 404 and wants_page(request):
+        return await not_found_page(request)
     if error.status_code == 404:
         return error_response(
             NotFound(f"Unknown request URL: {request.method} {request.url.path}.", code="unknown_url")

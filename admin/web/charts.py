@@ -83,3 +83,51 @@ def budget_bar(
 ) -> BudgetBar:
     fraction = float(used / amount) if amount > 0 else (1.0 if used > 0 else 0.0)
     return BudgetBar(label, used, amount, fraction, threshold, period, edit_href)
+
+
+@dataclass(frozen=True)
+class Segment:
+    x: float
+    y: float
+    width: float
+    height: float
+    series: int  # the series' index, for its colour class and the legend
+    label: str  # "day · series: $value", the tooltip
+
+
+@dataclass(frozen=True)
+class StackedChart:
+    width: int
+    height: int
+    segments: list[Segment]
+    legend: list[str]
+    maximum: str
+    title: str
+
+
+def stacked_columns(
+    days: Sequence[str],
+    series: Sequence[str],
+    values: dict[tuple[str, str], Decimal],
+    title: str,
+    width: int = 720,
+    height: int = 200,
+) -> StackedChart:
+    """One column per day, stacked by series (team or model) in the legend's order."""
+    totals = [sum((values.get((name, day), Decimal(0)) for name in series), Decimal(0)) for day in days]
+    top = max(totals, default=Decimal(0)) or Decimal(1)
+    plot = height - 20
+    step = width / max(len(days), 1)
+    segments = []
+    for index, day in enumerate(days):
+        base = float(plot)
+        for number, name in enumerate(series):
+            value = values.get((name, day), Decimal(0))
+            if not value:
+                continue
+            size = float(value / top) * plot
+            base -= size
+            segments.append(
+                Segment(index * step + 1, base, max(step - 2, 1), size, number, f"{day} · {name}: {format_usd(value)}")
+            )
+    return StackedChart(width, height, segments, list(series), format_usd(top), title)

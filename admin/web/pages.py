@@ -123,6 +123,17 @@ def wants_page(request: Request) -> bool:
     return path.startswith("/admin") and not path.startswith("/admin/api")
 
 
+async def not_found_page(request: Request) -> Response:
+    """The page for an /admin address that leads nowhere (the JSON API answers its own 404)."""
+    error = PageError(
+        404,
+        "No such page",
+        f"There is no page at {request.url.path}.",
+        "Check the address, or start again from the home page.",
+    )
+    return await _page_error(request, error)
+
+
 async def outage_page(request: Request, headers: dict[str, str]) -> Response:
     error = PageError(
         503,

@@ -26,6 +26,11 @@ class RuleFiring:
     count: int
     last: datetime | None
 
+    @property
+    def outcome(self) -> str:
+        """What happened to the requests: a monitored rule only watched (it would have done `action`)."""
+        return "monitor" if self.mode == "monitor" else self.action
+
 
 def rule_firings(engine: Engine, since: datetime) -> list[RuleFiring]:
     """Counts per (policy, rule, mode, action) since a moment, most frequent first."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -11,6 +13,7 @@ from starlette.templating import Jinja2Templates
 
 from admin.accounts.passwords import PasswordHashing
 from admin.web.settings import AdminUISettings
+from gateway.core.models import utcnow
 from gateway.core.money import format_count, format_usd
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -37,6 +40,8 @@ class AdminUI:
     settings: AdminUISettings
     templates: Jinja2Templates
     hashing: PasswordHashing
+    # What time it is for the pages' "today" (the spend presets); tests put a fixed clock here.
+    clock: Callable[[], datetime] = field(default=utcnow)
 
     @classmethod
     def build(cls, settings: AdminUISettings) -> AdminUI:

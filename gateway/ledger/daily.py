@@ -1,5 +1,5 @@
-"""A daily rollup of the usage ledger for the KPIs: requests, cost, flagged, blocked and library
-prompt counts per day, team, use case and model.
+"""A daily rollup of the usage ledger for the KPIs and the spend pages: requests, tokens, cost,
+flagged, blocked and library prompt counts per day, team, key, use case and model.
 
 It is filled lazily: before a KPI query, `Rollup.refresh` recomputes the complete days from the
 last `REPLAY_DAYS` before the newest rolled-up day up to yesterday, at most once per
@@ -50,17 +50,29 @@ log = logging.getLogger(__name__)
 
 
 class UsageDay(SQLModel, table=True):
-    """One day of one team's requests to one model for one use case ('' when none)."""
+    """One day of one team's requests with one key to one model for one use case ('' and 0 when none).
+
+    The key is in the rollup because finance asks per key; the `user` field is not: it can take as
+    many values as there are requests, which would make the rollup as large as the ledger."""
 
     __tablename__ = "usage_daily"
-    __table_args__ = (UniqueConstraint("day", "team_name", "use_case", "requested_model", name="uq_usage_daily_key"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "day", "team_id", "team_name", "key_id", "use_case", "requested_model", name="uq_usage_daily_key"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     day: date = Field(sa_column=Column(Date, nullable=False, index=True))
+    team_id: int
     team_name: str = Field(max_length=128)
+    key_id: int
     use_case: str = Field(max_length=32)
     requested_model: str = Field(max_length=256)
     requests: int
+    prompt_tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
+    completion_tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
+    total_tokens: int = Field(sa_column=Column(BigInteger, nullable=False))
     cost_nanos: int = Field(sa_column=Column(BigInteger, nullable=False))
     flagged: int
     blocked: int
@@ -95,6 +107,11 @@ class RollupMark(SQLModel, table=True):
 
 
 DAILY: Table = UsageDay.__table__  # type: ignore[attr-defined]
+# The rollup's columns in the order the rebuild selects them from the ledger.
+ROLLED_UP = [
+    "day", "team_id", "team_name", "key_id", "use_case", "requested_model", "requests",
+    "prompt_tokens", "completion_tokens", "total_tokens", "cost_nanos", "flagged", "blocked", "library",
+]  # fmt: skip
 PAIRS: Table = UsagePair.__table__  # type: ignore[attr-defined]
 MARK: Table = RollupMark.__table__  # type: ignore[attr-defined]
 PAIR_SOURCES = {
@@ -190,19 +207,25 @@ class Rollup:
         day = day_of(self._engine)
         rows = select_columns(
             day,
+            func.coalesce(RECORDS.c.team_id, 0),
             func.coalesce(RECORDS.c.team_name, ""),
+            func.coalesce(RECORDS.c.key_id, 0),
             func.coalesce(RECORDS.c.use_case, ""),
             RECORDS.c.requested_model,
             func.count(),
+            func.coalesce(func.sum(RECORDS.c.prompt_tokens), 0),
+            func.coalesce(func.sum(RECORDS.c.completion_tokens), 0),
+            func.coalesce(func.sum(RECORDS.c.total_tokens), 0),
             func.coalesce(func.sum(RECORDS.c.cost_nanos), 0),
             func.coalesce(func.sum(cast(RECORDS.c.flagged, Integer)), 0),
             func.coalesce(func.sum(cast(RECORDS.c.blocked, Integer)), 0),
             func.count(RECORDS.c.prompt_name),
         ).where(RECORDS.c.time >= utc_day_start(start), RECORDS.c.time < utc_day_start(end))
-        grouped = rows.group_by(day, RECORDS.c.team_name, RECORDS.c.use_case, RECORDS.c.requested_model)
+        grouped = rows.group_by(
+            day, RECORDS.c.team_id, RECORDS.c.team_name, RECORDS.c.key_id, RECORDS.c.use_case, RECORDS.c.requested_model
+        )
         connection.execute(delete(DAILY).where(DAILY.c.day >= start, DAILY.c.day < end))
-        columns = ["day", "team_name", "use_case", "requested_model", "requests", "cost_nanos", "flagged"]
-        connection.execute(insert(DAILY).from_select([*columns, "blocked", "library"], grouped))
+        connection.execute(insert(DAILY).from_select(ROLLED_UP, grouped))
 
 
 def _as_date(value: Any) -> date:

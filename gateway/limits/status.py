@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +16,13 @@ from gateway.limits.models import Budget
 from gateway.limits.periods import window_of
 from gateway.limits.rules import BudgetRule
 
+# What a budget's owner spent in [since, until) (None: unbounded); pages may read a daily rollup instead.
+SpentReader = Callable[[Engine, BudgetRule, datetime | None, datetime | None], int]
 
-def budgets_status(engine: Engine, now: datetime, *, team_id: int | None = None) -> list[dict[str, Any]]:
+
+def budgets_status(
+    engine: Engine, now: datetime, *, team_id: int | None = None, spent: SpentReader = ledger_spent_nanos
+) -> list[dict[str, Any]]:
     """Every budget with what the ledger says is used in its current period, and what is left."""
     with Session(engine) as session:
         budgets = session.exec(select(Budget).order_by(col(Budget.id))).all()
@@ -29,7 +35,7 @@ def budgets_status(engine: Engine, now: datetime, *, team_id: int | None = None)
             continue
         window = window_of(budget.period, now)
         rule = BudgetRule(budget.scope, budget.scope_id, budget.amount_nanos, budget.period)
-        used = ledger_spent_nanos(engine, rule, window.start, window.end)
+        used = spent(engine, rule, window.start, window.end)
         result.append(
             {
                 "id": budget.id,

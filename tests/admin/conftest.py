@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,6 +18,7 @@ from gateway.app import create_app
 from gateway.config import load_config
 from gateway.core import keys
 from gateway.core.db import create_database_engine
+from tests.admin.day_two_seed import DayTwo, seed_day_two
 from tests.admin.queue_seed import QueueSeed, seed_queue
 from tests.admin.seed import UIGateway, seed_ui_data
 from tests.admin.support import ADMIN_KEY, REGISTRY_PEOPLE, ROLE_NAMES, add_user, migrated_database, sqlite_url
@@ -214,3 +216,39 @@ def make_priced_client(priced_app: tuple[TestClient, Engine]) -> Iterator[object
     """A factory of fresh clients (own cookie jars) on the priced app."""
     with client_factory(priced_app[0]) as factory:
         yield factory
+
+
+@pytest.fixture(scope="module")
+def day_two_gateway(
+    tmp_path_factory: pytest.TempPathFactory, mock_upstream: RunningMockUpstream, review_key: str
+) -> Iterator[tuple[GatewayProcess, DayTwo]]:
+    """`gateway serve` on SQLite with spend at fixed instants around 2026-03-18 (tests/admin/day_two_seed.py),
+    seeded before the process starts, so its first rollup sees every row."""
+    workdir = tmp_path_factory.mktemp("day-two-gateway")
+    url = sqlite_url(workdir)
+    process = GatewayProcess(workdir, gateway_config(mock_upstream.url, url, review_keys=[review_key]))
+    process.cli("db", "upgrade")
+    engine = create_database_engine(url)
+    seeded = seed_day_two(engine, review_key)
+    engine.dispose()
+    process.start()
+    yield process, seeded
+    process.stop()
+
+
+@pytest.fixture()
+def open_day_two(
+    browser: Browser, day_two_gateway: tuple[GatewayProcess, DayTwo]
+) -> Iterator[Callable[..., BrowserContext]]:
+    """Fresh browser contexts (options such as `viewport` passed on) pointed at the day-two
+    gateway; closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def factory(**options: Any) -> BrowserContext:
+        context = browser.new_context(base_url=day_two_gateway[0].root_url, accept_downloads=True, **options)
+        contexts.append(context)
+        return context
+
+    yield factory
+    for context in contexts:
+        context.close()

@@ -18,6 +18,7 @@ from admin.web.diff import side_by_side, version_text
 from admin.web.guard import Allow, form_text
 from admin.web.pages import PageError, redirect, render
 from admin.web.prompt_form import InvalidPromptForm, read_version_form, variables_text
+from admin.web.sdk_snippet import openai_snippet
 from gateway.core.db import session_scope
 from gateway.core.errors import GatewayError
 from prompt_library import service
@@ -158,6 +159,11 @@ async def prompt_page(name: str, request: Request, person: Reader) -> Response:
     if left in by_number and right in by_number:
         diff = side_by_side(version_text(by_number[left].messages), version_text(by_number[right].messages))
     latest = listing.versions[0] if listing.versions else None
+    usable = next((v for v in listing.versions if v.state == "approved"), None)
+    snippet = ""
+    if usable is not None:
+        models = usable.model_hints or list(admin_context(request).models) or ["gpt-4o-mini"]
+        snippet = openai_snippet(str(request.base_url), models[0], name, usable.version, usable.variables)
     is_owner = person.team == listing.prompt.owner_team or person.role is Role.ADMIN
     return render(
         request,
@@ -170,6 +176,8 @@ async def prompt_page(name: str, request: Request, person: Reader) -> Response:
             "numbers": numbers,
             "diff": diff,
             "latest": latest,
+            "usable": usable,
+            "snippet": snippet,
             "latest_variables": variables_text(latest.variables) if latest else "",
             "latest_messages": {m["role"]: m["content"] for m in latest.messages} if latest else {},
             "can_propose": is_owner and person.role in {Role.ADMIN, Role.REVIEWER},

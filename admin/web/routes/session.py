@@ -21,6 +21,8 @@ from admin.web.middleware import COOKIE_NAME, session_token
 from admin.web.network import client_ip, is_https
 from admin.web.pages import redirect, render
 from admin.web.ui import admin_ui
+from admin.web.waiting import waiting_for
+from gateway.core.models import utcnow
 
 router = APIRouter(prefix="/admin")
 # Login forms carry a token matching this cookie (double submit): no one can sign a victim in as themselves.
@@ -130,4 +132,5 @@ async def logout(request: Request, person: Annotated[SignedIn, Depends(Allow(*EV
 
 @router.get("")
 async def home(request: Request, person: Annotated[SignedIn, Depends(Allow(*EVERYONE))]) -> Response:
-    return render(request, "home.html")
+    waiting = await asyncio.to_thread(waiting_for, admin_context(request).kpi_stats, person.name, person.role, utcnow())
+    return render(request, "home.html", {"waiting": waiting})
