@@ -11,6 +11,7 @@ from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
 from gateway.core.types import Principal
 from gateway.proxy.streaming import DONE, sse_error, sse_event
+from gateway.upstream.base import NativeRequest
 
 
 class StreamEncoder(Protocol):
@@ -35,6 +36,11 @@ class Translation(Protocol):
         ...
 
     def stream_encoder(self) -> StreamEncoder: ...
+
+    def native_request(self, governed: dict[str, Any]) -> NativeRequest | None:
+        """The request in its own API, as governance let it through (`governed` is the chat body
+        after it), for deployments whose upstream speaks that API; None where only chat applies."""
+        ...
 
 
 class Dialect(Protocol):
@@ -67,6 +73,9 @@ class ChatTranslation:
 
     def stream_encoder(self) -> StreamEncoder:
         return ChatEncoder()
+
+    def native_request(self, governed: dict[str, Any]) -> NativeRequest | None:
+        return None
 
 
 class ChatDialect:
