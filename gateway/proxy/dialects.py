@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+import orjson
+
 from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
 from gateway.core.types import Principal
@@ -83,6 +85,47 @@ class ChatDialect:
 
     async def read(self, body: dict[str, Any], principal: Principal) -> Translation:
         return ChatTranslation(body)
+
+
+def text_runs(payloads: list[bytes]) -> list[tuple[dict[str, Any], str | None]]:
+    """One release's chunks, each with None, except that a run of consecutive chunks that only add
+    text to the first answer's content comes as its first chunk with the run's text joined. The
+    APIs that frame each delta as a larger event then write one event per run, not per chunk: an
+    unfiltered stream releases a network read's chunks together, as the filters release a read's
+    text together (their event-per-chunk framing was most of a streamed Responses or Messages
+    request's extra CPU over chat; benchmarks.proxy --apis responses,messages)."""
+    items: list[tuple[dict[str, Any], str | None]] = []
+    run: list[str] = []
+    for payload in payloads:
+        chunk = orjson.loads(payload)
+        text = _plain_text(chunk)
+        if text is None:
+            if run:
+                items[-1] = (items[-1][0], "".join(run))
+                run = []
+            items.append((chunk, None))
+            continue
+        if not run:
+            items.append((chunk, text))
+        run.append(text)
+    if run:
+        items[-1] = (items[-1][0], "".join(run))
+    return items
+
+
+def _plain_text(chunk: dict[str, Any]) -> str | None:
+    """The text of a chunk that only adds text to the first answer's content (no role, tool call,
+    finish, usage or review id); None for any other."""
+    try:
+        (choice,) = chunk["choices"]
+        ((name, text),) = choice["delta"].items()
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
+    if name != "content" or type(text) is not str or not text:
+        return None
+    if choice.get("finish_reason") is not None or choice.get("index", 0):
+        return None
+    return None if "usage" in chunk or REVIEW_ID_FIELD in chunk else text
 
 
 class StreamTail:

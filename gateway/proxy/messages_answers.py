@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
-from gateway.proxy.dialects import StreamTail
+from gateway.proxy.dialects import StreamTail, text_runs
 
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
 ERROR_TYPES = {
@@ -170,7 +170,13 @@ class MessagesEncoder:
         return out
 
     def events(self, payloads: list[bytes]) -> bytes:
-        return b"".join(self._chunk(orjson.loads(payload)) for payload in payloads)
+        out = []
+        for chunk, text in text_runs(payloads):
+            if text is None:
+                out.append(self._chunk(chunk))
+            else:
+                out.append((b"" if self._started else self._start(chunk)) + self._text(text))
+        return b"".join(out)
 
     def end(self, payloads: list[bytes]) -> bytes:
         out = self.events(payloads) + self._close_block()

@@ -13,7 +13,7 @@ import orjson
 
 from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
-from gateway.proxy.dialects import StreamTail
+from gateway.proxy.dialects import StreamTail, text_runs
 
 TEXT_DELTA_START = b'{"type":"response.output_text.delta","sequence_number":'
 INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
@@ -324,7 +324,13 @@ class ResponsesEncoder:
         return out
 
     def events(self, payloads: list[bytes]) -> bytes:
-        return b"".join(self._chunk(orjson.loads(payload)) for payload in payloads)
+        out = []
+        for chunk, text in text_runs(payloads):
+            if text is None:
+                out.append(self._chunk(chunk))
+            else:
+                out.append((b"" if self._started else self._start()) + self._text_delta(text))
+        return b"".join(out)
 
     def end(self, payloads: list[bytes]) -> bytes:
         out = self.events(payloads)
