@@ -66,6 +66,10 @@ class NativeProvider(Protocol):
     what the rest of the path reads, whatever the provider's own format: a chat completion, or
     batches of chat chunk payloads, so the filters, the ledger and the caller's writer stay one."""
 
+    # The API's own parameters that its chat reading carries beyond chat completions' (Messages'
+    # top_k): a request that may pass through natively holds them without an allow-list entry.
+    own_params: frozenset[str]
+
     async def chat(self, deployment: Deployment, body: Json) -> Json: ...
 
     async def open_stream(self, deployment: Deployment, body: Json) -> ChunkBatches: ...
