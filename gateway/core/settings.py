@@ -151,6 +151,11 @@ class ModelDeployment(BaseModel):
         "sent in unchanged: auto is `messages` for litellm's anthropic/ provider and off for the others",
     )
 
+    @field_validator("native_api", mode="before")
+    @classmethod
+    def _off_as_yaml_reads_it(cls, value: Any) -> Any:
+        return "off" if value is False else value  # YAML reads a bare `off` as false
+
     @property
     def native(self) -> str | None:
         """The API requests in which pass through to this deployment natively (None: translated)."""
