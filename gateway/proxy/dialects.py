@@ -87,30 +87,66 @@ class ChatDialect:
         return ChatTranslation(body)
 
 
-def text_runs(payloads: list[bytes]) -> list[tuple[dict[str, Any], str | None]]:
-    """One release's chunks, each with None, except that a run of consecutive chunks that only add
-    text to the first answer's content comes as its first chunk with the run's text joined. The
-    APIs that frame each delta as a larger event then write one event per run, not per chunk: an
-    unfiltered stream releases a network read's chunks together, as the filters release a read's
-    text together (their event-per-chunk framing was most of a streamed Responses or Messages
-    request's extra CPU over chat; benchmarks.proxy --apis responses,messages)."""
-    items: list[tuple[dict[str, Any], str | None]] = []
-    run: list[str] = []
-    for payload in payloads:
-        chunk = orjson.loads(payload)
-        text = _plain_text(chunk)
-        if text is None:
-            if run:
-                items[-1] = (items[-1][0], "".join(run))
-                run = []
-            items.append((chunk, None))
-            continue
-        if not run:
-            items.append((chunk, text))
-        run.append(text)
-    if run:
-        items[-1] = (items[-1][0], "".join(run))
-    return items
+class TextRuns:
+    """Reads one stream's released batches for the APIs that frame each text delta as a larger
+    event. Each chunk comes with None, except that a run of consecutive chunks that only add text
+    to the first answer's content comes as its first chunk with the run's text joined: one event
+    per run, not per upstream chunk, as the filters already release a network read's text together.
+
+    Most chunks of a stream differ only in their text, so the first plain text chunk is kept as a
+    template (its bytes before and after the text's JSON string); a chunk with the same bytes
+    around one JSON string is the same chunk with other text, read without parsing the rest.
+    Parsing and framing each chunk was most of a streamed Responses or Messages request's extra
+    CPU over chat (benchmarks.proxy --apis responses,messages)."""
+
+    def __init__(self) -> None:
+        self._before = b""
+        self._after = b""
+        self._templated = False
+
+    def __call__(self, payloads: list[bytes]) -> list[tuple[dict[str, Any], str | None]]:
+        items: list[tuple[dict[str, Any], str | None]] = []
+        run: list[str] = []
+        for payload in payloads:
+            text = self._templated_text(payload)
+            if text is None:
+                chunk = orjson.loads(payload)
+                text = _plain_text(chunk)
+                if text is None:
+                    if run:
+                        items[-1] = (items[-1][0], "".join(run))
+                        run = []
+                    items.append((chunk, None))
+                    continue
+                if not self._templated:
+                    self._learn(payload, text)
+                if not run:
+                    items.append((chunk, text))
+            elif not run:
+                items.append((orjson.loads(payload), text))
+            run.append(text)
+        if run:
+            items[-1] = (items[-1][0], "".join(run))
+        return items
+
+    def _learn(self, payload: bytes, text: str) -> None:
+        literal = orjson.dumps(text)
+        if payload.count(literal) == 1:  # else the provider escapes differently, or the text recurs
+            self._before, _, self._after = payload.partition(literal)
+            self._templated = True
+
+    def _templated_text(self, payload: bytes) -> str | None:
+        """The text of a chunk that is the template with another text; None for any other. The
+        bytes between the template's must be exactly one JSON string (orjson refuses anything
+        after it), so the chunk means what the template means but for its text."""
+        before, after = self._before, self._after
+        if not self._templated or not payload.startswith(before) or not payload.endswith(after):
+            return None
+        try:
+            text = orjson.loads(payload[len(before) : len(payload) - len(after)])
+        except orjson.JSONDecodeError:
+            return None
+        return text if type(text) is str and text else None
 
 
 def _plain_text(chunk: dict[str, Any]) -> str | None:

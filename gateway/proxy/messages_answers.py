@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
-from gateway.proxy.dialects import StreamTail, text_runs
+from gateway.proxy.dialects import StreamTail, TextRuns
 
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
 ERROR_TYPES = {
@@ -101,6 +101,7 @@ class MessagesEncoder:
         self._tools: dict[int, int] = {}  # chat tool call index -> content block index
         self._stop_reason: str | None = None
         self._tail = StreamTail()
+        self._runs = TextRuns()
 
     def _start(self, chunk: dict[str, Any]) -> bytes:
         self._started = True
@@ -171,7 +172,7 @@ class MessagesEncoder:
 
     def events(self, payloads: list[bytes]) -> bytes:
         out = []
-        for chunk, text in text_runs(payloads):
+        for chunk, text in self._runs(payloads):
             if text is None:
                 out.append(self._chunk(chunk))
             else:

@@ -13,7 +13,7 @@ import orjson
 
 from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
-from gateway.proxy.dialects import StreamTail, text_runs
+from gateway.proxy.dialects import StreamTail, TextRuns
 
 TEXT_DELTA_START = b'{"type":"response.output_text.delta","sequence_number":'
 INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
@@ -159,6 +159,7 @@ class ResponsesEncoder:
         self._open_call: int | None = None
         self._finish_reason: str | None = None
         self._tail = StreamTail()
+        self._runs = TextRuns()
 
     def _event(self, kind: str, **payload: Any) -> bytes:
         data = {"type": kind, "sequence_number": self._sequence, **payload}
@@ -325,7 +326,7 @@ class ResponsesEncoder:
 
     def events(self, payloads: list[bytes]) -> bytes:
         out = []
-        for chunk, text in text_runs(payloads):
+        for chunk, text in self._runs(payloads):
             if text is None:
                 out.append(self._chunk(chunk))
             else:

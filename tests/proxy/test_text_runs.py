@@ -1,0 +1,50 @@
+"""How the Responses and Messages writers read a released batch: runs of plain text joined, every
+other chunk kept whole, and a chunk read from the template only when it means the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from gateway.proxy.dialects import TextRuns
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+    choice = {"index": 0, "delta": delta, "finish_reason": finish}
+    return orjson.dumps({"id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [choice], **extra})
+
+
+def test_a_run_of_text_chunks_is_one_item_and_other_chunks_stay_whole() -> None:
+    runs = TextRuns()
+    items = runs(
+        [
+            _chunk({"role": "assistant", "content": ""}),
+            _chunk({"content": "Hel"}),
+            _chunk({"content": "lo, "}),
+            _chunk({"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "f", "arguments": ""}}]}),
+            _chunk({"content": 'wörld "quoted"'}),
+            _chunk({}, "stop"),
+        ]
+    )
+    assert [text for _, text in items] == [None, "Hello, ", None, 'wörld "quoted"', None]
+    assert items[-1][0]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_later_batches_join_text_the_same_way() -> None:
+    runs = TextRuns()
+    words = ["The", " answer", " is", " é\\n", " 42", "."]
+    first, *rest = words
+    assert runs([_chunk({"content": first})])[0][1] == first
+    assert [text for _, text in runs([_chunk({"content": word}) for word in rest])] == ["".join(rest)]
+
+
+def test_a_chunk_that_fits_the_template_bytes_but_means_more_is_read_whole() -> None:
+    runs = TextRuns()
+    runs([_chunk({"content": "plain"})])
+    before, after = _chunk({"content": "plain"}).split(b'"plain"')
+    forged = before + b'"x","role":"assistant"' + after  # two keys in the delta: not plain text
+    items = runs([forged, _chunk({"content": "more"}, usage={"completion_tokens": 2})])
+    assert [text for _, text in items] == [None, None]
+    assert items[0][0]["choices"][0]["delta"] == {"content": "x", "role": "assistant"}
+    assert items[1][0]["usage"] == {"completion_tokens": 2}
