@@ -47,6 +47,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     cpu_us: float  # the target process's CPU per request, all its threads (from /proc)
+    round_rps: tuple[float, ...] = ()  # each round's rps, in round order
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -426,7 +427,8 @@ def main() -> None:
                         _wait_quiet(pid)
                 for name, measured in samples.items():
                     rps, p50, p99, cpu = (statistics.median(values) for values in zip(*measured, strict=True))
-                    results.append(Result(name, stream, concurrency, rps, p50, p99, cpu))
+                    round_rps = tuple(values[0] for values in measured)
+                    results.append(Result(name, stream, concurrency, rps, p50, p99, cpu, round_rps))
         paced_targets = {
             "upstream": (f"{paced}/chat/completions", {}, processes[1].pid),
             "passthrough": (f"http://127.0.0.1:{ports['paced-passthrough']}/v1/chat/completions", {}, processes[3].pid),
@@ -475,18 +477,23 @@ def _print(results: list[Result], chosen: list[Variant], loadgen: str, rounds: i
 def _print_apis(results: list[Result], chosen: list[Variant], apis: list[str]) -> None:
     print("\nthe same gateway through the other APIs, against its chat completions\n")
     by_key = {(r.target, r.stream, r.concurrency): r for r in results}
-    print("| gateway | API | mode | conc. | rps | chat rps | rps ratio | CPU µs/req | chat CPU µs/req |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| gateway | API | mode | conc. | rps | chat rps | rps ratio | ratio per round (min to max) "
+        "| CPU µs/req | chat CPU µs/req |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for variant in chosen:
         for api in apis:
             for stream in (False, True):
                 for concurrency in sorted({r.concurrency for r in results}):
                     result = by_key[(f"{variant.name} {api}", stream, concurrency)]
                     chat = by_key[(variant.name, stream, concurrency)]
+                    # A round measures each target once, close in time: its ratio is the least noisy.
+                    per_round = [a / c for a, c in zip(result.round_rps, chat.round_rps, strict=True)]
                     print(
                         f"| {variant.name} | {api} | {'stream' if stream else 'plain'} | {concurrency} "
                         f"| {result.rps:.0f} | {chat.rps:.0f} | **{result.rps / chat.rps:.2f}** "
-                        f"| {result.cpu_us:.0f} | {chat.cpu_us:.0f} |"
+                        f"| {min(per_round):.2f} to {max(per_round):.2f} | {result.cpu_us:.0f} | {chat.cpu_us:.0f} |"
                     )
 
 

@@ -71,13 +71,6 @@ class Router:
         # a retry or a load-balancing pick may send the request to any of them.
         self._extra_params: dict[str, frozenset[str]] = {}
         for group, entries in settings.model_groups().items():
-            self._extra_params[group] = frozenset.intersection(
-                *(
-                    frozenset(entry.allowed_request_params)
-                    | (native_for(entry.native).own_params if native_for is not None and entry.native else frozenset())
-                    for entry in entries
-                )
-            )
             self.groups[group] = [
                 Deployment(
                     id=f"{group}#{index}",
@@ -91,6 +84,15 @@ class Router:
                 )
                 for index, entry in enumerate(entries)
             ]
+            # A deployment that takes its API's requests natively also takes that API's own
+            # parameters (Messages' top_k) without an allow-list entry.
+            self._extra_params[group] = frozenset.intersection(
+                *(
+                    frozenset(entry.allowed_request_params)
+                    | (deployment.native.own_params if deployment.native is not None else frozenset())
+                    for entry, deployment in zip(entries, self.groups[group], strict=True)
+                )
+            )
 
     def require_group(self, group: str) -> list[Deployment]:
         deployments = self.groups.get(group)
@@ -170,7 +172,7 @@ class Router:
         def attempt(deployment: Deployment) -> Awaitable[Json]:
             if native is not None and deployment.native is not None and deployment.native_api == native.api:
                 return deployment.native.chat(deployment, native.body)
-            return deployment.provider.chat(deployment, body)
+            return deployment.provider.chat(deployment, body)  # translated: the chat body
 
         return await self.call(group, attempt, report)
 
