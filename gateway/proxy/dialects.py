@@ -103,6 +103,7 @@ class TextRuns:
         self._before = b""
         self._after = b""
         self._templated = False
+        self._template_chunk: dict[str, Any] = {}  # the same chunk but for its text
 
     def __call__(self, payloads: list[bytes]) -> list[tuple[dict[str, Any], str | None]]:
         items: list[tuple[dict[str, Any], str | None]] = []
@@ -119,21 +120,22 @@ class TextRuns:
                     items.append((chunk, None))
                     continue
                 if not self._templated:
-                    self._learn(payload, text)
+                    self._learn(payload, chunk, text)
                 if not run:
                     items.append((chunk, text))
             elif not run:
-                items.append((orjson.loads(payload), text))
+                items.append((self._template_chunk, text))
             run.append(text)
         if run:
             items[-1] = (items[-1][0], "".join(run))
         return items
 
-    def _learn(self, payload: bytes, text: str) -> None:
+    def _learn(self, payload: bytes, chunk: dict[str, Any], text: str) -> None:
         literal = orjson.dumps(text)
         if payload.count(literal) == 1:  # else the provider escapes differently, or the text recurs
             self._before, _, self._after = payload.partition(literal)
             self._templated = True
+            self._template_chunk = chunk
 
     def _templated_text(self, payload: bytes) -> str | None:
         """The text of a chunk that is the template with another text; None for any other. The
