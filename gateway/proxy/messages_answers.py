@@ -14,6 +14,8 @@ from gateway.core.errors import GatewayError
 from gateway.proxy.dialects import StreamTail, TextRuns
 
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
+TEXT_DELTA_START = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+TEXT_DELTA_MIDDLE = b',"delta":{"type":"text_delta","text":'
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -130,9 +132,8 @@ class MessagesEncoder:
             self._block += 1
             self._open = "text"
             out += _event("content_block_start", {"index": self._block, "content_block": {"type": "text", "text": ""}})
-        return out + _event(
-            "content_block_delta", {"index": self._block, "delta": {"type": "text_delta", "text": text}}
-        )
+        # The stream's most frequent event, written from a template (as Responses' text deltas).
+        return out + b"".join((TEXT_DELTA_START, b"%d" % self._block, TEXT_DELTA_MIDDLE, orjson.dumps(text), b"}}\n\n"))
 
     def _tool_call(self, call: dict[str, Any]) -> bytes:
         out = b""

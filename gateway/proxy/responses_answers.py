@@ -15,7 +15,7 @@ from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
 from gateway.proxy.dialects import StreamTail, TextRuns
 
-TEXT_DELTA_START = b'{"type":"response.output_text.delta","sequence_number":'
+TEXT_DELTA_START = b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":'
 INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
 
@@ -154,6 +154,7 @@ class ResponsesEncoder:
         self._text: list[str] = []
         self._refusal: list[str] = []
         self._message_open = False
+        self._delta_middle: bytes | None = None  # a text delta's bytes between its number and text
         self._calls: dict[int, dict[str, Any]] = {}  # chat tool call index -> its output item
         self._arguments: dict[int, list[str]] = {}
         self._open_call: int | None = None
@@ -199,9 +200,12 @@ class ResponsesEncoder:
         self._text.append(text)
         # The stream's most frequent event, written from a template (about a third of its CPU when
         # each one was a dict for orjson; benchmarks.proxy --apis responses).
-        head = b"event: response.output_text.delta\ndata: " + TEXT_DELTA_START
-        middle = b',"item_id":"%s","output_index":%d,"content_index":0,"delta":' % (self._message_id().encode(), index)
-        event = b"".join((head, b"%d" % self._sequence, middle, orjson.dumps(text), b',"logprobs":[]}\n\n'))
+        if self._delta_middle is None:
+            item = self._message_id().encode()
+            self._delta_middle = b',"item_id":"%s","output_index":%d,"content_index":0,"delta":' % (item, index)
+        event = b"".join(
+            (TEXT_DELTA_START, b"%d" % self._sequence, self._delta_middle, orjson.dumps(text), b',"logprobs":[]}\n\n')
+        )
         self._sequence += 1
         return out + event
 
@@ -230,6 +234,7 @@ class ResponsesEncoder:
         if not self._message_open:
             return b""
         self._message_open = False
+        self._delta_middle = None  # a later message has another output index
         index = len(self._output) - 1
         text, refusal = "".join(self._text), "".join(self._refusal)
         item_id = self._message_id()

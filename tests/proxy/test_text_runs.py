@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from gateway.proxy.dialects import TextRuns
+from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder
 
 
 def _chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
@@ -48,3 +49,15 @@ def test_a_chunk_that_fits_the_template_bytes_but_means_more_is_read_whole() -> 
     assert [text for _, text in items] == [None, None]
     assert items[0][0]["choices"][0]["delta"] == {"content": "x", "role": "assistant"}
     assert items[1][0]["usage"] == {"completion_tokens": 2}
+
+
+def test_text_after_a_tool_call_is_a_new_responses_message_with_its_own_index() -> None:
+    encoder = ResponsesEncoder(ResponseFrame({"model": "m", "input": "hi"}, "resp_1"), None)
+    call = {"index": 0, "id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    stream = encoder.events([_chunk({"content": "before"})])
+    stream += encoder.events([_chunk({"tool_calls": [call]})])
+    stream += encoder.events([_chunk({"content": "after"})]) + encoder.end([_chunk({}, "stop")])
+    events = [orjson.loads(line[6:]) for line in stream.split(b"\n") if line.startswith(b"data: ")]
+    deltas = [(e["output_index"], e["delta"]) for e in events if e["type"] == "response.output_text.delta"]
+    assert deltas == [(0, "before"), (2, "after")]
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
