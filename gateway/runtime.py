@@ -168,7 +168,12 @@ class GatewayRuntime:
         blocklist = VersionedBlocklist()
         runner = FilterRunner(config.filters.runner, config.filters)
         resources = FilterResources(pii_engine, build_scorer(config.filters.toxicity_scorer), blocklist)
-        router = Router(settings, providers, on_failure=lambda d: metrics.upstream_failures.labels(d.id).inc())
+        router = Router(
+            settings,
+            providers,
+            on_failure=lambda d: metrics.upstream_failures.labels(d.id).inc(),
+            native_for=providers.native,
+        )
         prompt_uses = PromptUseCounter(engine, outages=outages)
         use_cases = LiveRegistry()
         refresh = config.use_cases.refresh_seconds

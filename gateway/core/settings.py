@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
 import yaml
@@ -145,6 +145,23 @@ class ModelDeployment(BaseModel):
     allowed_request_params: list[str] = Field(
         default_factory=list, description="provider parameters beyond OpenAI's that clients may send to this model"
     )
+    native_api: Literal["auto", "messages", "off"] = Field(
+        default="auto",
+        description="the API this deployment's upstream speaks besides chat, that requests in the same API are "
+        "sent in unchanged: auto is `messages` for litellm's anthropic/ provider and off for the others",
+    )
+
+    @field_validator("native_api", mode="before")
+    @classmethod
+    def _off_as_yaml_reads_it(cls, value: Any) -> Any:
+        return "off" if value is False else value  # YAML reads a bare `off` as false
+
+    @property
+    def native(self) -> str | None:
+        """The API requests in which pass through to this deployment natively (None: translated)."""
+        if self.native_api == "auto":
+            return "messages" if self.litellm_params.provider == "anthropic" else None
+        return None if self.native_api == "off" else self.native_api
 
     @field_validator("allowed_request_params")
     @classmethod

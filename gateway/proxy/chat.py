@@ -2,7 +2,9 @@
 (plain or streamed), the answer's filters, and the books closed whatever way the request ends.
 
 Every API that asks for a chat (chat completions, Responses, Messages) takes this one path: its
-`Dialect` reads the request into a chat body and writes the filtered answer back in its shape.
+`Dialect` reads the request into a chat body and writes the filtered answer back in its shape. A
+deployment whose upstream speaks the caller's API is sent the caller's request itself (governed),
+and its provider hands back the chat view of the answer, so filters and books read one shape.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from gateway.proxy.governance import Governance
 from gateway.proxy.http_body import json_response, read_json_body
 from gateway.proxy.openai_requests import check_chat_request, model_of
 from gateway.proxy.streaming import EventStreamResponse
-from gateway.upstream.base import ChunkBatches, Deployment
+from gateway.upstream.base import ChunkBatches, Deployment, NativeRequest
 from gateway.upstream.router import Router
 
 REVIEW_HEADER = "x-gateway-review-id"
@@ -83,11 +85,12 @@ class ChatCompletions:
                 deployment,
                 lambda: self._counter.count_messages(body["messages"], model, body.get("tools")),
             )
+            native = translation.native_request(body)
             if body.get("stream"):
                 return await self._open_stream(
-                    books, principal, group, body, translation.stream_encoder(), prepared.withhold_flags
+                    books, principal, group, body, native, translation.stream_encoder(), prepared.withhold_flags
                 )
-            answer = await self._router.chat(group, body, books.route)
+            answer = await self._router.chat(group, body, books.route, native)
             books.used(self._counter.usage_of_response(answer, body["messages"], model), books.route.deployment)
             screened = await screen_answer(
                 self._screening,
@@ -110,11 +113,12 @@ class ChatCompletions:
         principal: Principal,
         group: str,
         body: dict[str, Any],
+        native: NativeRequest | None,
         encoder: StreamEncoder,
         withhold_flags: bool,
     ) -> Response:
         books.event.streamed = True
-        batches = await self._router.open_stream(group, with_usage_requested(body), books.route)
+        batches = await self._router.open_stream(group, with_usage_requested(body), books.route, native)
         deployment = books.route.deployment
         assert deployment is not None
         tracker = StreamUsageTracker(

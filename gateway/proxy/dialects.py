@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+import orjson
+
 from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
 from gateway.core.types import Principal
 from gateway.proxy.streaming import DONE, sse_error, sse_event
+from gateway.upstream.base import NativeRequest
 
 
 class StreamEncoder(Protocol):
@@ -35,6 +38,11 @@ class Translation(Protocol):
         ...
 
     def stream_encoder(self) -> StreamEncoder: ...
+
+    def native_request(self, governed: dict[str, Any]) -> NativeRequest | None:
+        """The request in its own API, as governance let it through (`governed` is the chat body
+        after it), for deployments whose upstream speaks that API; None where only chat applies."""
+        ...
 
 
 class Dialect(Protocol):
@@ -68,12 +76,94 @@ class ChatTranslation:
     def stream_encoder(self) -> StreamEncoder:
         return ChatEncoder()
 
+    def native_request(self, governed: dict[str, Any]) -> NativeRequest | None:
+        return None
+
 
 class ChatDialect:
     endpoint = "chat"
 
     async def read(self, body: dict[str, Any], principal: Principal) -> Translation:
         return ChatTranslation(body)
+
+
+class TextRuns:
+    """Reads one stream's released batches for the APIs that frame each text delta as a larger
+    event. Each chunk comes with None, except that a run of consecutive chunks that only add text
+    to the first answer's content comes as its first chunk with the run's text joined: one event
+    per run, not per upstream chunk, as the filters already release a network read's text together.
+
+    Most chunks of a stream differ only in their text, so the first plain text chunk is kept as a
+    template (its bytes before and after the text's JSON string); a chunk with the same bytes
+    around one JSON string is the same chunk with other text, read without parsing the rest.
+    Parsing and framing each chunk was most of a streamed Responses or Messages request's extra
+    CPU over chat (benchmarks.proxy --apis responses,messages)."""
+
+    def __init__(self) -> None:
+        self._before = b""
+        self._after = b""
+        self._templated = False
+        self._template_chunk: dict[str, Any] = {}  # the same chunk but for its text
+
+    def __call__(self, payloads: list[bytes]) -> list[tuple[dict[str, Any], str | None]]:
+        items: list[tuple[dict[str, Any], str | None]] = []
+        run: list[str] = []
+        for payload in payloads:
+            text = self._templated_text(payload)
+            if text is None:
+                chunk = orjson.loads(payload)
+                text = _plain_text(chunk)
+                if text is None:
+                    if run:
+                        items[-1] = (items[-1][0], "".join(run))
+                        run = []
+                    items.append((chunk, None))
+                    continue
+                if not self._templated:
+                    self._learn(payload, chunk, text)
+                if not run:
+                    items.append((chunk, text))
+            elif not run:
+                items.append((self._template_chunk, text))
+            run.append(text)
+        if run:
+            items[-1] = (items[-1][0], "".join(run))
+        return items
+
+    def _learn(self, payload: bytes, chunk: dict[str, Any], text: str) -> None:
+        literal = orjson.dumps(text)
+        if payload.count(literal) == 1:  # else the provider escapes differently, or the text recurs
+            self._before, _, self._after = payload.partition(literal)
+            self._templated = True
+            self._template_chunk = chunk
+
+    def _templated_text(self, payload: bytes) -> str | None:
+        """The text of a chunk that is the template with another text; None for any other. The
+        bytes between the template's must be exactly one JSON string (orjson refuses anything
+        after it), so the chunk means what the template means but for its text."""
+        before, after = self._before, self._after
+        if not self._templated or not payload.startswith(before) or not payload.endswith(after):
+            return None
+        try:
+            text = orjson.loads(payload[len(before) : len(payload) - len(after)])
+        except orjson.JSONDecodeError:
+            return None
+        return text if type(text) is str and text else None
+
+
+def _plain_text(chunk: dict[str, Any]) -> str | None:
+    """The text of a chunk that only adds text to the first answer's content (no role, tool call,
+    finish, usage or review id); None for any other."""
+    try:
+        (choice,) = chunk["choices"]
+        ((name, text),) = choice["delta"].items()
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
+    if name != "content" or type(text) is not str or not text:
+        return None
+    if choice.get("finish_reason") is not None or choice.get("index", 0):
+        return None
+    return None if "usage" in chunk or REVIEW_ID_FIELD in chunk else text
 
 
 class StreamTail:

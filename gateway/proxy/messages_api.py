@@ -1,6 +1,7 @@
 """Anthropic's Messages API (`POST /v1/messages`, `POST /v1/messages/count_tokens`), as Claude Code
 and the anthropic SDKs call it with a gateway key in `x-api-key`: read into a chat completion, it
-takes the one governed path of `gateway.proxy.chat`, whatever provider serves the model."""
+takes the one governed path of `gateway.proxy.chat`, whatever provider serves the model. To a
+deployment whose upstream speaks Messages the request itself is sent (`messages_native`)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,17 @@ from gateway.proxy.access import Access
 from gateway.proxy.dialects import StreamEncoder
 from gateway.proxy.http_body import json_response, read_json_body
 from gateway.proxy.messages_answers import MessagesEncoder, message
+from gateway.proxy.messages_native import native_messages_request
 from gateway.proxy.messages_requests import chat_body, chat_messages, chat_tools, check_messages_request
 from gateway.proxy.openai_requests import model_of
+from gateway.upstream.base import NativeRequest
 from gateway.upstream.router import Router
 
 
 class MessagesTranslation:
     def __init__(self, body: dict[str, Any]) -> None:
         self._model = body["model"]
+        self._body = body
         self.chat_body = chat_body(body)
 
     async def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
@@ -30,6 +34,9 @@ class MessagesTranslation:
 
     def stream_encoder(self) -> StreamEncoder:
         return MessagesEncoder(self._model)
+
+    def native_request(self, governed: dict[str, Any]) -> NativeRequest:
+        return native_messages_request(self._body, self.chat_body, governed)
 
 
 class MessagesDialect:

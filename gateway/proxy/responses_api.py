@@ -13,6 +13,7 @@ from gateway.proxy.dialects import StreamEncoder
 from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder, response_object
 from gateway.proxy.responses_requests import chat_body, chat_messages, check_responses_request
 from gateway.proxy.stored_responses import ResponseStore
+from gateway.upstream.base import NativeRequest
 
 
 def _assistant_turn(output: list[dict[str, Any]]) -> dict[str, Any]:
@@ -53,6 +54,9 @@ class ResponsesTranslation:
 
     def stream_encoder(self) -> StreamEncoder:
         return ResponsesEncoder(self._frame, self._save if self._store is not None else None)
+
+    def native_request(self, governed: dict[str, Any]) -> NativeRequest | None:
+        return None  # every upstream is asked in chat completions
 
 
 class ResponsesDialect:

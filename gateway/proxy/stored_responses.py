@@ -1,5 +1,6 @@
 """Responses kept for `previous_response_id` and `GET /v1/responses/{id}`: the conversation so far
-and the response object, encrypted at rest with the review items' cipher, read only by the team
+and the response object, encrypted at rest with the review items' keys (sealed: AES-GCM, the
+cheapest of the cipher's formats, as it is written on every request), read only by the team
 that made them, and forgotten after `stored_response_days`.
 
 They go to the database in the ledger writer's batches (durable: spilled to disk while the database
@@ -81,8 +82,8 @@ class ResponseStore:
                 "key_id": principal.key_id,
                 "created_at": now,
                 "expires_at": kept.expires_at,
-                "conversation": self._cipher.encrypt(orjson.dumps(conversation).decode()),
-                "response": self._cipher.encrypt(orjson.dumps(response).decode()),
+                "conversation": self._cipher.seal(orjson.dumps(conversation)),
+                "response": self._cipher.seal(orjson.dumps(response)),
             }
         )
 

@@ -27,6 +27,8 @@ class Deployment:
     circuit: Circuit
     in_flight: int = 0
     model_info: Json = field(default_factory=dict)
+    native_api: str | None = None  # the API besides chat its upstream speaks ("messages"), if configured
+    native: NativeProvider | None = None  # the backend that speaks it
 
     def read_timeout(self, stream: bool) -> float:
         if stream and self.params.stream_timeout is not None:
@@ -46,6 +48,31 @@ class Provider(Protocol):
     async def open_stream(self, deployment: Deployment, body: Json) -> ChunkBatches: ...
 
     async def embeddings(self, deployment: Deployment, body: Json) -> Json: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NativeRequest:
+    """A request in an API besides chat (`api`, e.g. "messages"), as governance let it through: sent
+    unchanged to a deployment whose upstream speaks that API, and translated for any other."""
+
+    api: str
+    body: Json
+
+
+class NativeProvider(Protocol):
+    """A backend that speaks an API besides chat to the deployments configured for it. It returns
+    what the rest of the path reads, whatever the provider's own format: a chat completion, or
+    batches of chat chunk payloads, so the filters, the ledger and the caller's writer stay one."""
+
+    # The API's own parameters that its chat reading carries beyond chat completions' (Messages'
+    # top_k): a request that may pass through natively holds them without an allow-list entry.
+    own_params: frozenset[str]
+
+    async def chat(self, deployment: Deployment, body: Json) -> Json: ...
+
+    async def open_stream(self, deployment: Deployment, body: Json) -> ChunkBatches: ...
 
     async def close(self) -> None: ...
 

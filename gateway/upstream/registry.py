@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from gateway.core.scrub import Scrubber
 from gateway.core.settings import UpstreamPoolSettings
-from gateway.upstream.base import Provider
+from gateway.upstream.anthropic_messages import AnthropicMessagesProvider
+from gateway.upstream.base import NativeProvider, Provider
 from gateway.upstream.litellm_provider import LitellmProvider
 from gateway.upstream.mock_provider import MockProvider
 from gateway.upstream.openai_compatible import FAST_PATH_PROVIDERS, OpenAICompatibleProvider
@@ -18,6 +19,7 @@ class Providers:
         self._fast = OpenAICompatibleProvider(pool, scrubber)
         self._mock = MockProvider()
         self._litellm: LitellmProvider | None = None
+        self._native: dict[str, NativeProvider] = {"messages": AnthropicMessagesProvider(pool)}
 
     def __call__(self, provider: str) -> Provider:
         if provider == MOCK_PROVIDER:
@@ -28,5 +30,11 @@ class Providers:
             self._litellm = LitellmProvider(self._scrubber)
         return self._litellm
 
+    def native(self, api: str) -> NativeProvider:
+        """The backend for deployments whose upstream speaks `api` natively (a `native_api` value)."""
+        return self._native[api]
+
     async def close(self) -> None:
         await self._fast.close()
+        for provider in self._native.values():
+            await provider.close()

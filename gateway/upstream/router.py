@@ -15,7 +15,16 @@ from typing import TypeVar
 
 from gateway.core.errors import GatewayError, ModelNotFound, UpstreamError, UpstreamRejected
 from gateway.core.settings import GatewaySettings, RouterSettings
-from gateway.upstream.base import ChunkBatches, Deployment, Json, Provider, is_retryable, retry_after_seconds
+from gateway.upstream.base import (
+    ChunkBatches,
+    Deployment,
+    Json,
+    NativeProvider,
+    NativeRequest,
+    Provider,
+    is_retryable,
+    retry_after_seconds,
+)
 from gateway.upstream.circuit import Circuit
 
 log = logging.getLogger(__name__)
@@ -37,6 +46,7 @@ class CallReport:
 
 
 ProviderFactory = Callable[[str], Provider]
+NativeProviderFactory = Callable[[str], NativeProvider]
 
 
 def _as_client_error(error: GatewayError) -> GatewayError:
@@ -52,6 +62,7 @@ class Router:
         settings: GatewaySettings,
         provider_for: ProviderFactory,
         on_failure: Callable[[Deployment], None] | None = None,
+        native_for: NativeProviderFactory | None = None,
     ) -> None:
         self._settings: RouterSettings = settings.router_settings
         self._on_failure = on_failure  # e.g. a metric per failing deployment
@@ -60,9 +71,6 @@ class Router:
         # a retry or a load-balancing pick may send the request to any of them.
         self._extra_params: dict[str, frozenset[str]] = {}
         for group, entries in settings.model_groups().items():
-            self._extra_params[group] = frozenset.intersection(
-                *(frozenset(entry.allowed_request_params) for entry in entries)
-            )
             self.groups[group] = [
                 Deployment(
                     id=f"{group}#{index}",
@@ -71,9 +79,20 @@ class Router:
                     provider=provider_for(entry.litellm_params.provider),
                     circuit=Circuit(self._settings.allowed_fails, self._settings.cooldown_time),
                     model_info=entry.model_info,
+                    native_api=entry.native if native_for is not None else None,
+                    native=native_for(entry.native) if native_for is not None and entry.native else None,
                 )
                 for index, entry in enumerate(entries)
             ]
+            # A deployment that takes its API's requests natively also takes that API's own
+            # parameters (Messages' top_k) without an allow-list entry.
+            self._extra_params[group] = frozenset.intersection(
+                *(
+                    frozenset(entry.allowed_request_params)
+                    | (deployment.native.own_params if deployment.native is not None else frozenset())
+                    for entry, deployment in zip(entries, self.groups[group], strict=True)
+                )
+            )
 
     def require_group(self, group: str) -> list[Deployment]:
         deployments = self.groups.get(group)
@@ -147,11 +166,25 @@ class Router:
         base = self._settings.retry_backoff_seconds * (2 ** (attempt - 1))
         return base * (0.5 + random.random())
 
-    async def chat(self, group: str, body: Json, report: CallReport) -> Json:
-        return await self.call(group, lambda d: d.provider.chat(d, body), report)
+    async def chat(self, group: str, body: Json, report: CallReport, native: NativeRequest | None = None) -> Json:
+        """The chat `body`, or the `native` request as it is to a deployment that speaks its API."""
+
+        def attempt(deployment: Deployment) -> Awaitable[Json]:
+            if native is not None and deployment.native is not None and deployment.native_api == native.api:
+                return deployment.native.chat(deployment, native.body)
+            return deployment.provider.chat(deployment, body)  # translated: the chat body
+
+        return await self.call(group, attempt, report)
 
     async def embeddings(self, group: str, body: Json, report: CallReport) -> Json:
         return await self.call(group, lambda d: d.provider.embeddings(d, body), report)
 
-    async def open_stream(self, group: str, body: Json, report: CallReport) -> ChunkBatches:
-        return await self.call(group, lambda d: d.provider.open_stream(d, body), report)
+    async def open_stream(
+        self, group: str, body: Json, report: CallReport, native: NativeRequest | None = None
+    ) -> ChunkBatches:
+        def attempt(deployment: Deployment) -> Awaitable[ChunkBatches]:
+            if native is not None and deployment.native is not None and deployment.native_api == native.api:
+                return deployment.native.open_stream(deployment, native.body)
+            return deployment.provider.open_stream(deployment, body)
+
+        return await self.call(group, attempt, report)

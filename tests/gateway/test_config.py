@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,27 @@ def test_a_group_accepts_only_the_extras_every_deployment_allows() -> None:
     router = Router(settings, lambda provider: None)  # type: ignore[arg-type,return-value]
     assert router.extra_params("m") == frozenset({"top_k"})
     assert router.extra_params("unknown") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("entry", "native"),
+    [
+        ({"litellm_params": {"model": "anthropic/claude-x"}}, "messages"),
+        ({"litellm_params": {"model": "openai/gpt-x"}}, None),
+        ({"litellm_params": {"model": "anthropic/claude-x"}, "native_api": "off"}, None),
+        (
+            {"litellm_params": {"model": "openai/claude-x", "api_base": "https://h"}, "native_api": "messages"},
+            "messages",
+        ),
+    ],
+    ids=["anthropic-inferred", "openai-translated", "anthropic-off", "declared"],
+)
+def test_which_deployments_pass_messages_through_natively(entry: dict[str, Any], native: str | None) -> None:
+    settings = settings_from_mapping({"model_list": [{"model_name": "m", **entry}]}, environ={})
+    assert settings.model_list[0].native == native
+
+
+def test_a_bare_yaml_off_turns_native_passthrough_off(tmp_path: Path) -> None:
+    path = tmp_path / "gateway.yaml"
+    path.write_text("model_list:\n  - model_name: m\n    litellm_params: {model: anthropic/c}\n    native_api: off\n")
+    assert load_settings(path, environ={}).model_list[0].native is None

@@ -1,5 +1,6 @@
-"""A gateway in a company network: every upstream call (the fast path and litellm's) goes through
-the forward proxy in HTTPS_PROXY and trusts the CA bundle in SSL_CERT_FILE, and NO_PROXY is kept."""
+"""A gateway in a company network: every upstream call (the fast path, litellm's and the native
+Messages passthrough) goes through the forward proxy in HTTPS_PROXY and trusts the CA bundle in
+SSL_CERT_FILE, and NO_PROXY is kept."""
 
 from __future__ import annotations
 
@@ -35,6 +36,14 @@ def _config(upstream: RunningMockUpstream, folder: Path) -> dict[str, object]:
                     "api_version": "2024-10-21",
                 },
             },
+            {  # Messages requests pass through natively (anthropic_messages), the others via litellm
+                "model_name": "claude",
+                "litellm_params": {
+                    "model": "anthropic/claude-3-5-haiku-20241022",
+                    "api_base": upstream.url.removesuffix("/v1"),
+                    "api_key": PROVIDER_SECRET,
+                },
+            },
         ],
     }
 
@@ -67,7 +76,7 @@ def _ask(gateway: GatewayProcess, key: str, model: str, stream: bool) -> str:
         return "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
 
 
-@pytest.mark.parametrize("model", ["fast", "via-litellm"])
+@pytest.mark.parametrize("model", ["fast", "via-litellm", "claude"])
 def test_upstream_calls_go_through_the_proxy_and_trust_the_bundle(
     tmp_path: Path, tls_upstream: RunningMockUpstream, certificates: LoopbackCertificates, model: str
 ) -> None:
@@ -90,7 +99,7 @@ def test_without_the_bundle_the_upstream_certificate_is_refused(
     try:
         key = gateway.create_key("egress")
         client = OpenAI(base_url=gateway.base_url, api_key=key, max_retries=0, timeout=30)
-        for model in ("fast", "via-litellm"):
+        for model in ("fast", "via-litellm", "claude"):
             with pytest.raises(Exception) as failure:
                 client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hello"}])
             assert getattr(failure.value, "status_code", None) == 502, (model, failure.value)

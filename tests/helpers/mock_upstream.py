@@ -11,7 +11,7 @@ The upstream model name chooses the behaviour, so one server covers every case:
   paced-echo       echo, streamed a word every 20 ms, as a model writes
   redirect         307 to `state.redirect_to` (a test's other server), to see whether it is followed
 Azure's paths (/openai/deployments/<model>/...) answer the same way, for litellm's azure/ provider.
-  anthropic        (POST /v1/messages) an Anthropic Messages API answer, for the litellm path
+Anthropic's Messages API (POST /v1/messages, plain and streamed) answers as `mock_messages` says.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+
+from tests.helpers import mock_messages
 
 
 @dataclass
@@ -229,21 +231,10 @@ class MockUpstream:
             }
         )
 
-    async def anthropic(self, request: web.Request) -> web.Response:
+    async def anthropic(self, request: web.Request) -> web.StreamResponse:
         body = await self._read(request)
-        text = "Mock answer: " + _last_user_text(body.get("messages", []))
-        return web.json_response(
-            {
-                "id": "msg_mock",
-                "type": "message",
-                "role": "assistant",
-                "model": body.get("model"),
-                "content": [{"type": "text", "text": text}],
-                "stop_reason": "end_turn",
-                "stop_sequence": None,
-                "usage": {"input_tokens": 5, "output_tokens": len(text.split())},
-            }
-        )
+        self.state.calls[str(body.get("model"))] += 1
+        return await mock_messages.answer(request, body)
 
 
 class RunningMockUpstream:

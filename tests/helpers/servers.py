@@ -50,6 +50,19 @@ def gateway_config(upstream_url: str, database_url: str, **extra: Any) -> dict[s
             },
         }
 
+    def anthropic(name: str, upstream: str, **entry: Any) -> dict[str, Any]:
+        return {
+            "model_name": name,
+            "litellm_params": {
+                "model": f"anthropic/{upstream}",
+                "api_base": upstream_url.removesuffix("/v1"),
+                "api_key": PROVIDER_SECRET,
+                "input_cost_per_token": 8e-7,
+                "output_cost_per_token": 4e-6,
+            },
+            **entry,
+        }
+
     config: dict[str, Any] = {
         "database_url": database_url,
         "admin_key": "admin-test-key",
@@ -72,14 +85,11 @@ def gateway_config(upstream_url: str, database_url: str, **extra: Any) -> dict[s
             azure("azure-test", "echo"),
             azure("azure-error-stream", "error-stream"),
             azure("azure-redirect", "redirect"),
-            {
-                "model_name": "claude-test",
-                "litellm_params": {
-                    "model": "anthropic/claude-3-5-haiku-20241022",
-                    "api_base": upstream_url.removesuffix("/v1"),
-                    "api_key": PROVIDER_SECRET,
-                },
-            },
+            anthropic("claude-test", "claude-3-5-haiku-20241022"),  # Messages pass through natively
+            anthropic("claude-translated", "claude-3-5-haiku-20241022", native_api="off"),  # through litellm
+            anthropic("claude-leaky", "leaky-400"),
+            anthropic("claude-broken", "fail-500"),
+            anthropic("claude-error-stream", "error-stream"),
             {"model_name": "mock-gpt", "litellm_params": {"model": "gateway-mock/mock-gpt"}},
         ],
         # One team that switched every output filter off, to check that nothing scans its answers.

@@ -1,0 +1,127 @@
+"""Anthropic's Messages answers read as the chat view the rest of the path works on: a message as a
+chat completion, its event stream as chat chunks. Text and tool uses carry over exactly, with the
+stop reason and the usage (cache reads as cached prompt tokens); thinking blocks have no place in a
+chat and are left out."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+
+from gateway.upstream.base import Json
+
+FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+def chat_id(message_id: str) -> str:
+    """`msg_x` as `chatcmpl-x`, which the Messages writer turns back into `msg_x`."""
+    return "chatcmpl-" + message_id.removeprefix("msg_")
+
+
+def chat_usage(usage: Json) -> Json:
+    cached = int(usage.get("cache_read_input_tokens") or 0)
+    prompt = int(usage.get("input_tokens") or 0) + cached + int(usage.get("cache_creation_input_tokens") or 0)
+    completion = int(usage.get("output_tokens") or 0)
+    result: Json = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    if cached:
+        result["prompt_tokens_details"] = {"cached_tokens": cached}
+    return result
+
+
+def chat_completion(message: Json) -> Json:
+    """A Messages answer as a chat completion."""
+    texts: list[str] = []
+    calls: list[Json] = []
+    for block in message.get("content") or []:
+        if block.get("type") == "text":
+            texts.append(block.get("text") or "")
+        elif block.get("type") == "tool_use":
+            arguments = orjson.dumps(block.get("input") or {}).decode()
+            calls.append(
+                {
+                    "id": block.get("id"),
+                    "type": "function",
+                    "function": {"name": block.get("name"), "arguments": arguments},
+                }
+            )
+    reply: Json = {"role": "assistant", "content": "".join(texts) if texts or not calls else None}
+    if calls:
+        reply["tool_calls"] = calls
+    stop = message.get("stop_reason") or "end_turn"
+    return {
+        "id": chat_id(str(message.get("id") or "")),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": message.get("model"),
+        "choices": [
+            {"index": 0, "message": reply, "finish_reason": FINISH_REASONS.get(stop, "stop"), "logprobs": None}
+        ],
+        "usage": chat_usage(message.get("usage") or {}),
+    }
+
+
+class ChunkReader:
+    """Reads one Messages event stream into chat chunk payloads, event by event."""
+
+    def __init__(self) -> None:
+        self._id = "chatcmpl-"
+        self._model: Any = None
+        self._usage: Json = {}
+        self._tools: dict[int, int] = {}  # content block index -> chat tool call index
+
+    def _chunk(self, delta: Json, finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return orjson.dumps(
+            {"id": self._id, "object": "chat.completion.chunk", "created": 0, "model": self._model, "choices": [choice]}
+        )
+
+    def read(self, event: Json) -> list[bytes]:
+        """The chat chunks that one event stands for (none for pings and block ends)."""
+        kind = event.get("type")
+        if kind == "content_block_delta":
+            delta = event.get("delta") or {}
+            if delta.get("type") == "text_delta":
+                return [self._chunk({"content": delta.get("text") or ""})]
+            position = self._tools.get(int(event.get("index") or 0))
+            if delta.get("type") == "input_json_delta" and position is not None:
+                call = {"index": position, "function": {"arguments": delta.get("partial_json") or ""}}
+                return [self._chunk({"tool_calls": [call]})]
+            return []
+        if kind == "content_block_start":
+            block = event.get("content_block") or {}
+            if block.get("type") == "text" and block.get("text"):
+                return [self._chunk({"content": block["text"]})]
+            if block.get("type") == "tool_use":
+                position = self._tools[int(event.get("index") or 0)] = len(self._tools)
+                call = {
+                    "index": position,
+                    "id": block.get("id"),
+                    "type": "function",
+                    "function": {"name": block.get("name"), "arguments": ""},
+                }
+                return [self._chunk({"tool_calls": [call]})]
+            return []
+        if kind == "message_start":
+            message = event.get("message") or {}
+            self._id = chat_id(str(message.get("id") or ""))
+            self._model = message.get("model")
+            self._usage = dict(message.get("usage") or {})
+            return [self._chunk({"role": "assistant", "content": ""})]
+        if kind == "message_delta":
+            self._usage.update({k: v for k, v in (event.get("usage") or {}).items() if v is not None})
+            stop = (event.get("delta") or {}).get("stop_reason") or "end_turn"
+            usage = {"id": self._id, "object": "chat.completion.chunk", "created": 0, "model": self._model}
+            return [
+                self._chunk({}, FINISH_REASONS.get(stop, "stop")),
+                orjson.dumps({**usage, "choices": [], "usage": chat_usage(self._usage)}),
+            ]
+        return []

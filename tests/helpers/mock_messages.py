@@ -1,0 +1,118 @@
+"""The mock upstream's Anthropic Messages API (`POST /v1/messages`), plain and as an event stream,
+for the native passthrough and litellm's anthropic/ provider. The upstream model name chooses the
+behaviour as on the chat side: echo (default; a tool use when tools are offered), fail-500,
+rate-limited, leaky-400 (quotes the x-api-key header and an internal URL), error-stream (two words,
+then an error event quoting the key)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+TEXT_SLICE = 6  # characters per text delta: an e-mail address spans several events
+
+
+def last_user_text(messages: list[dict[str, Any]]) -> str:
+    for message in reversed(messages):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            return content
+        texts = [block.get("text", "") for block in content or [] if block.get("type") == "text"]
+        if texts:
+            return " ".join(texts)
+    return ""
+
+
+def message(body: dict[str, Any]) -> dict[str, Any]:
+    text = "Mock answer: " + last_user_text(body.get("messages") or [])
+    tools = body.get("tools")
+    if tools and (body.get("tool_choice") or {}).get("type") != "none":
+        arguments = {"input": last_user_text(body.get("messages") or [])}
+        content = [{"type": "tool_use", "id": "toolu_mock", "name": tools[0]["name"], "input": arguments}]
+        stop = "tool_use"
+    else:
+        content = [{"type": "text", "text": text}]
+        stop = "end_turn"
+    prompt = sum(len(str(turn.get("content", "")).split()) for turn in body.get("messages") or [])
+    return {
+        "id": "msg_mockupstream",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model"),
+        "content": content,
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {"input_tokens": prompt, "output_tokens": len(text.split())},
+    }
+
+
+def _event(kind: str, payload: dict[str, Any]) -> bytes:
+    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps({"type": kind, **payload}) + b"\n\n"
+
+
+def events(answer: dict[str, Any]) -> list[bytes]:
+    """The answer as Anthropic streams it: text in slices (a word may span events), tool input in
+    two halves."""
+    start = {**answer, "content": [], "stop_reason": None, "usage": {**answer["usage"], "output_tokens": 1}}
+    frames = [_event("message_start", {"message": start}), _event("ping", {})]
+    for index, block in enumerate(answer["content"]):
+        if block["type"] == "text":
+            frames.append(
+                _event("content_block_start", {"index": index, "content_block": {"type": "text", "text": ""}})
+            )
+            text = block["text"]
+            for offset in range(0, len(text), TEXT_SLICE):
+                delta = {"type": "text_delta", "text": text[offset : offset + TEXT_SLICE]}
+                frames.append(_event("content_block_delta", {"index": index, "delta": delta}))
+        else:
+            frames.append(_event("content_block_start", {"index": index, "content_block": {**block, "input": {}}}))
+            arguments = orjson.dumps(block["input"]).decode()
+            for half in (arguments[: len(arguments) // 2], arguments[len(arguments) // 2 :]):
+                delta = {"type": "input_json_delta", "partial_json": half}
+                frames.append(_event("content_block_delta", {"index": index, "delta": delta}))
+        frames.append(_event("content_block_stop", {"index": index}))
+    delta = {"stop_reason": answer["stop_reason"], "stop_sequence": None}
+    frames.append(
+        _event("message_delta", {"delta": delta, "usage": {"output_tokens": answer["usage"]["output_tokens"]}})
+    )
+    frames.append(_event("message_stop", {}))
+    return frames
+
+
+def _error(status: int, kind: str, text: str) -> web.Response:
+    return web.json_response({"type": "error", "error": {"type": kind, "message": text}}, status=status)
+
+
+def failure(request: web.Request, model: str) -> web.Response | None:
+    if model == "fail-500":
+        return _error(500, "api_error", "upstream exploded")
+    if model == "rate-limited":
+        response = _error(429, "rate_limit_error", "slow down")
+        response.headers["Retry-After"] = "0"
+        return response
+    if model == "leaky-400":
+        leak = f"Invalid request to http://10.1.2.3:8080/v1/messages with key {request.headers.get('x-api-key')}"
+        return _error(400, "invalid_request_error", leak)
+    return None
+
+
+async def answer(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+    model = str(body.get("model"))
+    refused = failure(request, model)
+    if refused is not None:
+        return refused
+    if not body.get("stream"):
+        return web.json_response(message(body))
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    frames = events(message(body))
+    if model == "error-stream":
+        leak = f"overloaded for key {request.headers.get('x-api-key')}"
+        frames = [*frames[:5], _event("error", {"error": {"type": "overloaded_error", "message": leak}})]
+    for frame in frames:
+        await response.write(frame)
+    return response

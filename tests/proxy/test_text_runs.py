@@ -1,0 +1,63 @@
+"""How the Responses and Messages writers read a released batch: runs of plain text joined, every
+other chunk kept whole, and a chunk read from the template only when it means the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from gateway.proxy.dialects import TextRuns
+from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+    choice = {"index": 0, "delta": delta, "finish_reason": finish}
+    return orjson.dumps({"id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [choice], **extra})
+
+
+def test_a_run_of_text_chunks_is_one_item_and_other_chunks_stay_whole() -> None:
+    runs = TextRuns()
+    items = runs(
+        [
+            _chunk({"role": "assistant", "content": ""}),
+            _chunk({"content": "Hel"}),
+            _chunk({"content": "lo, "}),
+            _chunk({"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "f", "arguments": ""}}]}),
+            _chunk({"content": 'wörld "quoted"'}),
+            _chunk({}, "stop"),
+        ]
+    )
+    assert [text for _, text in items] == [None, "Hello, ", None, 'wörld "quoted"', None]
+    assert items[-1][0]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_later_batches_join_text_the_same_way() -> None:
+    runs = TextRuns()
+    words = ["The", " answer", " is", " é\\n", " 42", "."]
+    first, *rest = words
+    assert runs([_chunk({"content": first})])[0][1] == first
+    assert [text for _, text in runs([_chunk({"content": word}) for word in rest])] == ["".join(rest)]
+
+
+def test_a_chunk_that_fits_the_template_bytes_but_means_more_is_read_whole() -> None:
+    runs = TextRuns()
+    runs([_chunk({"content": "plain"})])
+    before, after = _chunk({"content": "plain"}).split(b'"plain"')
+    forged = before + b'"x","role":"assistant"' + after  # two keys in the delta: not plain text
+    items = runs([forged, _chunk({"content": "more"}, usage={"completion_tokens": 2})])
+    assert [text for _, text in items] == [None, None]
+    assert items[0][0]["choices"][0]["delta"] == {"content": "x", "role": "assistant"}
+    assert items[1][0]["usage"] == {"completion_tokens": 2}
+
+
+def test_text_after_a_tool_call_is_a_new_responses_message_with_its_own_index() -> None:
+    encoder = ResponsesEncoder(ResponseFrame({"model": "m", "input": "hi"}, "resp_1"), None)
+    call = {"index": 0, "id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    stream = encoder.events([_chunk({"content": "before"})])
+    stream += encoder.events([_chunk({"tool_calls": [call]})])
+    stream += encoder.events([_chunk({"content": "after"})]) + encoder.end([_chunk({}, "stop")])
+    events = [orjson.loads(line[6:]) for line in stream.split(b"\n") if line.startswith(b"data: ")]
+    deltas = [(e["output_index"], e["delta"]) for e in events if e["type"] == "response.output_text.delta"]
+    assert deltas == [(0, "before"), (2, "after")]
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
