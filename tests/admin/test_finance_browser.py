@@ -99,12 +99,8 @@ def test_keys_are_shown_with_their_team_and_name(
     summary(page, f"preset=month&{ON}")
     prefixes = day_two_gateway[1].key_prefixes
     rows = page.locator("#top-keys tbody tr")
-    expect(rows.nth(0).locator("td")).to_have_text(
-        ["research", f"lab {prefixes['research']}", "2", "30", "12.000000000"]
-    )
-    expect(rows.nth(1).locator("td")).to_have_text(
-        ["support", f"helpdesk {prefixes['support']}", "2", "30", "3.000000000"]
-    )
+    expect(rows.nth(0).locator("td")).to_have_text(["research", f"lab {prefixes['research']}", "2", "30", "$12.00"])
+    expect(rows.nth(1).locator("td")).to_have_text(["support", f"helpdesk {prefixes['support']}", "2", "30", "$3.00"])
     expect(page.locator("select[name=key]")).to_contain_text(f"support · helpdesk · {prefixes['support']}")
 
 
@@ -114,7 +110,7 @@ def test_team_by_day_puts_each_teams_spend_under_its_day(open_day_two: OpenBrows
     table = page.locator("#split")
     expect(table.locator("thead th")).to_have_text(["Team", "03-16", "03-17", "03-18", "Total"])
     expect(table.locator("tbody tr")).to_have_count(1)
-    expect(table.locator("tbody tr").first.locator("th, td")).to_have_text(["support", "2.00", "", "1.00", "3.00"])
+    expect(table.locator("tbody tr").first.locator("th, td")).to_have_text(["support", "$2.00", "", "$1.00", "$3.00"])
     expect(page.locator("figure.chart svg rect[class^=series-]")).to_have_count(2)
 
 
@@ -123,8 +119,8 @@ def test_model_by_day_puts_each_models_spend_under_its_day(open_day_two: OpenBro
     summary(page, "start=2026-03-15&end=2026-03-16&breakdown=model")
     rows = page.locator("#split tbody tr")
     expect(rows).to_have_count(2)
-    expect(rows.nth(0).locator("th, td")).to_have_text(["gpt-test", "4.00", "", "4.00"])
-    expect(rows.nth(1).locator("th, td")).to_have_text(["claude-test", "", "2.00", "2.00"])
+    expect(rows.nth(0).locator("th, td")).to_have_text(["gpt-test", "$4.00", "", "$4.00"])
+    expect(rows.nth(1).locator("th, td")).to_have_text(["claude-test", "", "$2.00", "$2.00"])
 
 
 def test_people_are_listed_from_the_user_field(open_day_two: OpenBrowser) -> None:
