@@ -30,6 +30,7 @@ from sqlalchemy import (
     text,
     tuple_,
     union,
+    update,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
@@ -68,6 +69,9 @@ OUTCOME = {
     ReviewDecision.ESCALATE: ReviewStatus.ESCALATED,
 }
 OPEN_STATUSES = (ReviewStatus.PENDING, ReviewStatus.ESCALATED)
+
+
+ERASED = b""  # the answer and delivered columns of an item whose texts the retention erased
 
 
 class ReviewNotFound(Exception):
@@ -127,6 +131,11 @@ class ReviewItem(SQLModel, table=True):
 
     def filter_names(self) -> list[str]:
         return [name for name in self.filters.split(",") if name]
+
+    @property
+    def erased(self) -> bool:
+        """Its texts were erased after the retention period (an encrypted token is never empty)."""
+        return self.original == ERASED
 
 
 @dataclass
@@ -303,6 +312,23 @@ def next_review_item(engine: Engine, query: ReviewQuery, after: ReviewItem) -> s
             if found is not None:
                 return str(found)
     return None
+
+
+def erase_decided_texts(engine: Engine, decided_before: datetime) -> int:
+    """Erase the answer, the delivered answer, the prompt and the word index of every item decided
+    before `decided_before`; its decision, findings and times stay for the KPIs and the audit trail.
+    Open items keep everything until someone decides them. Answers how many items it erased."""
+    erase = (
+        update(ReviewItem)
+        .where(
+            col(ReviewItem.status).not_in([status.value for status in OPEN_STATUSES]),
+            col(ReviewItem.decided_at) < decided_before,
+            col(ReviewItem.original) != ERASED,
+        )
+        .values(original=ERASED, delivered=ERASED, prompt=None, search_terms="")
+    )
+    with session_scope(engine) as session:
+        return int(session.execute(erase).rowcount)  # type: ignore[attr-defined]
 
 
 def get_review_item(engine: Engine, review_id: str) -> ReviewItem:

@@ -23,12 +23,14 @@ from filters.pipeline import FilterPipeline
 from filters.registry import default_registry
 from filters.resources import FilterResources
 from filters.review_crypto import AnswerCipher
+from filters.review_store import erase_decided_texts
 from filters.runner import FilterRunner
 from filters.screening import Screening
 from filters.toxicity_backends import build_scorer
 from gateway.auth import KeyAuthenticator, key_check_seconds
 from gateway.config import AppConfig
 from gateway.core.db import create_database_engine
+from gateway.core.models import utcnow
 from gateway.core.notices import BLOCKLIST_CHANGED, KEYS_CHANGED, LIMITS_CHANGED, ChangeNotices
 from gateway.core.outages import DatabaseOutages
 from gateway.core.redis import create_redis
@@ -64,7 +66,7 @@ from gateway.proxy.moderations import Moderations
 from gateway.proxy.pii_detector import PresidioDetector
 from gateway.proxy.responses_api import ResponsesDialect
 from gateway.proxy.review_keys import answer_cipher
-from gateway.proxy.stored_responses import STORED_RESPONSES_TABLE, ResponseStore
+from gateway.proxy.stored_responses import STORED_RESPONSES_TABLE, ResponseStore, forget_expired_responses
 from gateway.routes.health import Readiness
 from gateway.upstream.registry import Providers
 from gateway.upstream.router import Router
@@ -75,6 +77,7 @@ from use_cases.snapshot import LiveRegistry
 
 log = logging.getLogger(__name__)
 POLICY_RELOAD_SECONDS = 2.0
+RETENTION_SECONDS = 3600.0  # how often answers past their retention are erased
 
 
 @dataclass
@@ -109,6 +112,7 @@ class GatewayRuntime:
     use_cases: LiveRegistry
     use_case_reloader: RegistryReloader
     use_case_spend: MonthlySpend
+    outages: DatabaseOutages
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @property
@@ -222,6 +226,7 @@ class GatewayRuntime:
             use_case_spend=MonthlySpend(
                 engine, lambda: use_cases.current.in_stages(SPENDING_STAGES), refresh, outages=outages
             ),
+            outages=outages,
         )
 
     def install(self, app: FastAPI) -> None:
@@ -258,7 +263,7 @@ class GatewayRuntime:
             max_request_bytes=settings.max_request_bytes,
         )
         store = ResponseStore(
-            self.engine, self.responses_writer, self.cipher, timedelta(days=settings.stored_response_days)
+            self.engine, self.responses_writer, self.cipher, timedelta(days=settings.answer_retention_days)
         )
         app.state.response_store = store
         app.state.responses_dialect = ResponsesDialect(store)
@@ -305,6 +310,7 @@ class GatewayRuntime:
         self.use_case_spend.start()
         self.notices.on(REGISTRY_CHANGED, lambda _subject: self.use_case_reloader.refresh())
         self._tasks.append(asyncio.create_task(self._reload_policies(), name="policy-reloader"))
+        self._tasks.append(asyncio.create_task(self._enforce_retention(), name="answer-retention"))
         self.notices.on(LIMITS_CHANGED, lambda _subject: self.catalog.reload())
         self.notices.on(KEYS_CHANGED, self.authenticator.forget_announced)
         self.notices.on(BLOCKLIST_CHANGED, lambda _subject: self.blocklist_reloader.refresh())
@@ -325,6 +331,21 @@ class GatewayRuntime:
                 await asyncio.to_thread(self.governance.policies.refresh)
             except Exception:
                 log.exception("policy reload failed")
+
+    async def _enforce_retention(self) -> None:
+        """Erase answers kept past `answer_retention_days`, at start and then every hour (every
+        process does it; the statements are idempotent)."""
+        retention = timedelta(days=self.settings.answer_retention_days)
+        while True:
+            try:
+                now = utcnow()
+                erased = await asyncio.to_thread(erase_decided_texts, self.engine, now - retention)
+                forgotten = await asyncio.to_thread(forget_expired_responses, self.engine, now)
+                if erased or forgotten:
+                    log.info("retention: erased %d review items' texts, %d stored responses", erased, forgotten)
+            except Exception as error:  # the next round catches up
+                self.outages.report(error, "answer retention")
+            await asyncio.sleep(RETENTION_SECONDS)
 
     async def close(self) -> None:
         await self.accounting.drain(seconds=5)  # settlements of the last requests

@@ -134,8 +134,9 @@ async def get_item(review_id: str, request: Request) -> JSONResponse:
             **item_summary(item),
             "note": item.note,
             "findings": item.findings,
-            "original": context.cipher.decrypt(item.original),
-            "delivered": context.cipher.decrypt(item.delivered),
+            "erased": item.erased,  # its texts were erased after the retention period
+            "original": None if item.erased else context.cipher.decrypt(item.original),
+            "delivered": None if item.erased else context.cipher.decrypt(item.delivered),
             "prompt": [
                 {"role": message.role, "text": message.text}
                 for message in (prompt_messages(context.cipher.decrypt(item.prompt)) if item.prompt else [])

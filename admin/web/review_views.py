@@ -100,6 +100,8 @@ def snippet(text: str) -> str:
 
 def queue_row(cipher: AnswerCipher, item: ReviewItem, now: datetime) -> QueueRow:
     """One row, its answer and the user's last message decrypted for the snippets."""
+    if item.erased:
+        return QueueRow(item, sla_state(item.status, item.sla_due_at, now), "(erased after the retention period)", "")
     try:
         answer = snippet(answer_text(cipher.decrypt(item.original)))
         prompt = snippet(last_user_text(prompt_messages(cipher.decrypt(item.prompt)))) if item.prompt else ""
@@ -166,16 +168,18 @@ class DecisionForm:
 
 
 def _detail_context(engine: Any, cipher: AnswerCipher, scorer: Any, item: ReviewItem) -> dict[str, Any]:
-    try:
-        original = cipher.decrypt(item.original)
-        delivered = cipher.decrypt(item.delivered)
-        prompt: list[PromptMessage] = prompt_messages(cipher.decrypt(item.prompt)) if item.prompt else []
-    except UndecryptableAnswer:
-        original = delivered = ""
-        prompt = []
-        undecryptable = True
-    else:
-        undecryptable = False
+    original = delivered = ""
+    prompt: list[PromptMessage] = []
+    undecryptable = False
+    if not item.erased:  # erased after the retention period: the template says so
+        try:
+            original = cipher.decrypt(item.original)
+            delivered = cipher.decrypt(item.delivered)
+            prompt = prompt_messages(cipher.decrypt(item.prompt)) if item.prompt else []
+        except UndecryptableAnswer:
+            original = delivered = ""
+            prompt = []
+            undecryptable = True
     views = answer_views(original, item.findings, toxicity_weigher(scorer))
     history = list_audit_entries(engine, target=item.id)
     return {

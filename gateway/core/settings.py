@@ -14,7 +14,7 @@ from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 ENV_PREFIX = "os.environ/"
 ENV_OVERRIDES = {
@@ -216,8 +216,12 @@ class GatewaySettings(_Strict):
         default_factory=list, description="Fernet keys for reviewed answers at rest; the first encrypts"
     )
     review_sla_hours: float = Field(default=24.0, gt=0)
-    stored_response_days: float = Field(
-        default=30.0, gt=0, description="how long a Responses API answer stays readable and continuable"
+    answer_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        # The name it had when it covered stored responses alone still loads.
+        validation_alias=AliasChoices("answer_retention_days", "stored_response_days"),
+        description="how long answers are kept at rest: a stored Responses answer, a decided review item's texts",
     )
     upstream: UpstreamPoolSettings = Field(default_factory=UpstreamPoolSettings)
     policies_dir: str | None = Field(default=None, description="policy YAML files; default: the shipped ones")

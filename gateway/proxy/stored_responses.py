@@ -1,7 +1,7 @@
 """Responses kept for `previous_response_id` and `GET /v1/responses/{id}`: the conversation so far
 and the response object, encrypted at rest with the review items' keys (sealed: AES-GCM, the
 cheapest of the cipher's formats, as it is written on every request), read only by the team
-that made them, and forgotten after `stored_response_days`.
+that made them, and forgotten after `answer_retention_days`.
 
 They go to the database in the ledger writer's batches (durable: spilled to disk while the database
 is away), as a write per response cost more CPU than the rest of the request. So that an id can be
@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Column, DateTime, LargeBinary
+from sqlalchemy import Column, DateTime, LargeBinary, delete
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from filters.review_crypto import AnswerCipher, UndecryptableAnswer
 from gateway.core.errors import GatewayError, NotFound
@@ -118,3 +118,11 @@ class ResponseStore:
 
     async def response(self, principal: Principal, response_id: str) -> dict[str, Any]:
         return (await self._find(principal, response_id, None)).response
+
+
+def forget_expired_responses(engine: Engine, now: datetime) -> int:
+    """Delete the stored responses past their retention (they were already unreadable); answers
+    how many."""
+    with engine.begin() as connection:
+        result = connection.execute(delete(StoredResponse).where(col(StoredResponse.expires_at) <= now))
+        return int(result.rowcount)

@@ -40,6 +40,8 @@ async def read_review(
         "created_at": int(item.created_at.timestamp()),
         "decided_at": int(item.decided_at.timestamp()) if item.decided_at else None,
     }
-    if item.status == ReviewStatus.APPROVED:
+    if item.erased:
+        body["answer_erased"] = True  # after the retention period: the status stays, the text is gone
+    elif item.status == ReviewStatus.APPROVED:
         body["released"] = orjson.loads(cipher.decrypt(item.original))
     return Response(orjson.dumps(body), media_type="application/json")
