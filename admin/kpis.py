@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from statistics import median
 from typing import Any
 
 from gateway.ledger.finance import to_csv
 from gateway.ledger.records import usd_text
-from gateway.ledger.use_case_stats import Period, Traffic, TrafficSums, UseCaseStats, Window, review_times
+from gateway.ledger.use_case_stats import Period, Traffic, TrafficSums, UseCaseStats, Window, review_sla
 from use_cases import kpis, registry
 from use_cases.registry import UseCaseFilter
 
@@ -68,7 +67,7 @@ def kpi_report(queries: UseCaseStats, query: KpiQuery, models: Sequence[str], no
     portfolio = kpis.portfolio(engine, query.team)
     production = [row for row in per_use_case if row["stage"] == "production"]
     reuse = queries.reuse(sums, span, query.team)
-    reviews = review_times(engine, query.since, query.until, query.team)
+    reviews = review_sla(engine, query.since, query.until, query.team)
     velocity = kpis.stage_velocity(engine, query.team)
     documentation = kpis.model_documentation(engine, models, now.date())
     series = queries.traffic_by_period(sums)
@@ -96,9 +95,9 @@ def kpi_report(queries: UseCaseStats, query: KpiQuery, models: Sequence[str], no
             "shared_prompts": reuse.shared_prompts,
         },
         "review_sla": {
-            "decided": len(reviews),
-            "median_minutes": round(median(r.minutes for r in reviews), 2) if reviews else None,
-            "within_sla": _rate(sum(1 for r in reviews if r.within_sla), len(reviews)),
+            "decided": reviews.decided,
+            "median_minutes": None if reviews.median_minutes is None else round(reviews.median_minutes, 2),
+            "within_sla": _rate(reviews.within_sla, reviews.decided),
         },
         "stage_velocity": {
             "days_in_stage": {k: (round(v, 2) if v is not None else None) for k, v in velocity.days_in_stage.items()},

@@ -30,7 +30,7 @@ from filters.review_store import ReviewItem
 from gateway.core.db import create_database_engine
 from gateway.core.migrate import upgrade_database
 from gateway.core.models import utcnow
-from gateway.ledger.use_case_stats import UseCaseStats, Window, review_times
+from gateway.ledger.use_case_stats import UseCaseStats, Window, review_sla
 from use_cases import kpis
 from use_cases.tables import StageGate, UseCase
 
@@ -158,7 +158,7 @@ def queries(stats: UseCaseStats, until: datetime) -> list[tuple[str, Callable[[d
         ("traffic sums (rollup + edges, 2 queries)", lambda since: stats.sums(span(since))),
         ("sums + distinct people per use case", people),
         ("sums + reuse index (prompts shared by teams)", reuse),
-        ("review decision times", lambda since: review_times(engine, since, until)),
+        ("review decision times (median, within SLA)", lambda since: review_sla(engine, since, until)),
         ("sums + people per use case, one team", lambda since: people(since, "team-03")),
         ("registry: portfolio + stage velocity", lambda since: (kpis.portfolio(engine), kpis.stage_velocity(engine))),
         (

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from gateway.core.errors import GatewayError
 from gateway.core.types import Principal
 from policies.loader import PolicySet
-from policies.rules.base import Rule, Stage
+from policies.rules.base import CHAT_DOOR, Door, Rule, Stage
 from policies.services import PolicyServices
 
 
@@ -28,10 +28,11 @@ class CompiledPolicy:
     version: str
     rules: tuple[Rule, ...]
 
-    @property
-    def every_door_rules(self) -> tuple[Rule, ...]:
-        """The rules that hold on doors without a chat (embeddings, moderations)."""
-        return tuple(rule for rule in self.rules if rule.every_door)
+    def rules_for(self, door: Door) -> tuple[Rule, ...]:
+        """The rules that hold on `door`: those whose reach its requests carry."""
+        if door == CHAT_DOOR:
+            return self.rules
+        return tuple(rule for rule in self.rules if rule.reach in door)
 
     @property
     def calls_models(self) -> bool:

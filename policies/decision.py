@@ -15,7 +15,7 @@ from gateway.core.types import Action, Principal, Verdict
 from gateway.core.use_case_terms import UseCaseFacts
 from policies.compiled import CompiledPolicy
 from policies.request import PolicyRequest
-from policies.rules.base import Finding, Rule
+from policies.rules.base import CHAT_DOOR, Door, Finding, Rule
 
 
 @dataclass(slots=True)
@@ -60,12 +60,12 @@ def evaluate(
     used_prompt: bool,
     use_case: UseCaseFacts | None = None,
     *,
-    chat: bool = True,
+    door: Door = CHAT_DOOR,
 ) -> Decision:
     """Decide on one request; `used_prompt` says the app rendered a library prompt into it,
     `use_case` what the registry knows of the request's use case (rules with `when` need it).
-    A request without a chat (`chat=False`: embeddings, moderations) meets only the rules that
-    hold on every door.
+    A request through another door than a chat's (embeddings, moderations) meets only the rules
+    whose reach that door carries (see `Reach`).
 
     `request_body` is never modified: a transform returns a new body in `Decision.body`.
     """
@@ -74,7 +74,7 @@ def evaluate(
     verdicts: list[Verdict] = []
     transformed = False
     withhold_flags = False
-    for rule in policy.rules if chat else policy.every_door_rules:
+    for rule in policy.rules_for(door):
         if not rule.applies(request):
             continue
         finding = rule.check(request)

@@ -17,6 +17,7 @@ from gateway.core.use_case_terms import UseCaseFacts
 from policies.compiled import CompiledPolicies, compile_policies
 from policies.decision import Decision, evaluate
 from policies.loader import PolicyError, PolicyProblem, load_policies, policy_fingerprint
+from policies.rules.base import CHAT_DOOR, Door
 from policies.services import MissingService, PolicyServices
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,8 @@ class PolicyEngine:
         used_prompt: bool,
         use_case: UseCaseFacts | None = None,
         *,
-        chat: bool = True,
+        door: Door = CHAT_DOOR,
     ) -> Decision:
         """Evaluate the caller's policy (the team's, else the default) on a request (see `evaluate`)."""
         policy = self.current.for_principal(principal)
-        return evaluate(policy, request_body, principal, used_prompt, use_case, chat=chat)
+        return evaluate(policy, request_body, principal, used_prompt, use_case, door=door)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Date, DateTime, Integer, Table, and_, cast, exists, func, literal, null, or_, union_all
+from sqlalchemy import Date, DateTime, Integer, Table, and_, case, cast, exists, func, literal, null, or_, union_all
 from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import ColumnElement
@@ -60,9 +60,12 @@ class Reuse:
 
 
 @dataclass(frozen=True)
-class ReviewTime:
-    minutes: float
-    within_sla: bool
+class ReviewSla:
+    """Review items decided in a range: how many, how many before their SLA, the median wait."""
+
+    decided: int
+    within_sla: int
+    median_minutes: float | None  # None when none was decided
 
 
 @dataclass(frozen=True)
@@ -341,20 +344,35 @@ def _in_range(since: datetime, until: datetime, team: str | None) -> list[Column
     return where
 
 
-def review_times(engine: Engine, since: datetime, until: datetime, team: str | None = None) -> list[ReviewTime]:
-    """How long each review item decided in the range waited, and whether before its SLA."""
-    statement = select_columns(REVIEWS.c.created_at, REVIEWS.c.decided_at, REVIEWS.c.sla_due_at).where(
-        REVIEWS.c.decided_at >= _utc(since), REVIEWS.c.decided_at < _utc(until)
-    )
+def review_sla(engine: Engine, since: datetime, until: datetime, team: str | None = None) -> ReviewSla:
+    """How many review items were decided in the range, how many before their SLA, and the median
+    of their waits (the mean of the middle two for an even count), computed by the database."""
+    where = [REVIEWS.c.decided_at >= _utc(since), REVIEWS.c.decided_at < _utc(until)]
     if team is not None:
-        statement = statement.where(REVIEWS.c.team == team)
+        where.append(REVIEWS.c.team == team)
+    decided = func.count()
+    within = func.coalesce(func.sum(case((REVIEWS.c.decided_at <= REVIEWS.c.sla_due_at, 1), else_=0)), 0)
+    wait = REVIEWS.c.decided_at - REVIEWS.c.created_at
     with engine.connect() as connection:
-        rows = connection.execute(statement).all()
-    times = []
-    for created, decided, due in rows:
-        created, decided, due = _utc(created), _utc(decided), _utc(due)
-        times.append(ReviewTime((decided - created).total_seconds() / 60, decided <= due))
-    return times
+        if engine.dialect.name == "postgresql":
+            median = func.percentile_cont(0.5).within_group(wait)  # an interval
+            count, before, middle = connection.execute(select_columns(decided, within, median).where(*where)).one()
+            minutes = None if middle is None else middle.total_seconds() / 60
+            return ReviewSla(int(count), int(before), minutes)
+        count, before = connection.execute(select_columns(decided, within).where(*where)).one()
+        if not count:
+            return ReviewSla(0, 0, None)
+        # SQLite has no percentile: the middle one or two rows in order of their wait.
+        order = func.julianday(REVIEWS.c.decided_at) - func.julianday(REVIEWS.c.created_at)
+        middle_rows = connection.execute(
+            select_columns(REVIEWS.c.created_at, REVIEWS.c.decided_at)
+            .where(*where)
+            .order_by(order)
+            .limit(2 - count % 2)
+            .offset((count - 1) // 2)
+        ).all()
+    waits = [(_utc(decided_at) - _utc(created_at)).total_seconds() / 60 for created_at, decided_at in middle_rows]
+    return ReviewSla(int(count), int(before), sum(waits) / len(waits))
 
 
 def spend_by_use_case(engine: Engine, since: datetime, use_cases: Collection[str]) -> dict[str, int]:

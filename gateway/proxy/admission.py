@@ -1,7 +1,7 @@
 """The step every door takes between reading a request and calling a model, in one place: which
 use case the request serves (its model card checked: blocked refused, deprecated announced), then
 the rules the team's policy and the use case set. Chat, Responses and Messages meet the whole
-policy; embeddings and moderations the rules that hold without a chat."""
+policy; embeddings and moderations the rules their requests carry (see `policies.rules.base.Reach`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from gateway.core.use_case_terms import UseCaseFacts
 from gateway.proxy.accounting import RequestBooks
 from gateway.proxy.attribution import Attribution
 from gateway.proxy.governance import Governance, Prepared
+from policies.rules.base import Door
 
 
 class Admission:
@@ -33,23 +34,25 @@ class Admission:
             books.add_verdicts(prepared.verdicts)
         return principal, prepared
 
-    def admit_without_chat(
+    async def admit_without_chat(
         self,
         books: RequestBooks,
         request: Request,
         principal: Principal,
         body: dict[str, Any],
         group: str,
+        door: Door,
         *,
         answered_here: bool = False,
-    ) -> Principal:
-        """As `admit_chat` for a request without a chat (embeddings; moderations, which the
-        gateway answers itself: `answered_here`, see `Attribution.attribute`)."""
+    ) -> tuple[Principal, dict[str, Any]]:
+        """As `admit_chat` for a request without a chat, which meets the rules `door` carries
+        (embeddings; moderations, which the gateway answers itself: `answered_here`, see
+        `Attribution.attribute`); returns the body as the policy leaves it."""
         principal, use_case = self._attribute(books, request, principal, body, group, answered_here)
-        decision = self._governance.apply_every_door_rules(body, principal, use_case)
+        decision = await self._governance.apply_door_rules(body, principal, use_case, door)
         books.add_verdicts(decision.verdicts)
         decision.raise_if_blocked()
-        return principal
+        return principal, decision.body
 
     def _attribute(
         self,

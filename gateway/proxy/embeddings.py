@@ -1,18 +1,21 @@
-"""An embeddings request from request to ledger: the checks (the model, the use case and its
-rules), limits, the upstream call, the books."""
+"""An embeddings request from request to ledger: the checks (the model, the use case, the policy's
+rules for the model and the input text), limits, the upstream call, the books."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.core.errors import ContentFiltered
 from gateway.ledger.tokens import TokenCounter, TokenUsage, provider_usage
 from gateway.proxy.access import Access
 from gateway.proxy.accounting import END_USER_HEADER, Accounting
 from gateway.proxy.admission import Admission
+from gateway.proxy.embedding_input import input_as_chat, input_from_chat
 from gateway.proxy.http_body import json_response, read_json_body
 from gateway.proxy.openai_requests import check_embeddings_request, model_of
 from gateway.upstream.router import Router
+from policies.rules.base import EMBEDDINGS_DOOR
 
 
 class Embeddings:
@@ -42,7 +45,15 @@ class Embeddings:
             books.describe_request(body, request.headers.get(END_USER_HEADER))
             group = check_embeddings_request(body, self._router.extra_params(model_of(body)))
             self._access.authorise_model(principal, group)
-            principal = self._admission.admit_without_chat(books, request, principal, body, group)
+            try:
+                principal, screened = await self._admission.admit_without_chat(
+                    books, request, principal, input_as_chat(body), group, EMBEDDINGS_DOOR
+                )
+            except ContentFiltered as refusal:
+                if refusal.param == "messages":  # the text rules read the input as messages
+                    refusal.param = "input"
+                raise
+            body = input_from_chat(body, screened)
             deployment = self._router.require_group(group)[0]  # the group's first: the price budgets reserve at
             model = deployment.params.upstream_model
             await books.reserve(

@@ -1,5 +1,5 @@
 """The pre-call step of a request: render a library prompt, then apply the team's policy (a
-request without a chat meets only the rules that hold on every door).
+request through another door meets only the rules that door's requests carry: see `Reach`).
 
 Verdicts of every rule that fired, in enforce or monitor mode, are counted in metrics and written
 to the audit log (no prompt text); a block raises the 400 `content_filter` error after that.
@@ -21,6 +21,7 @@ from gateway.ledger.audit import AuditSink
 from gateway.metrics import GatewayMetrics
 from policies.decision import Decision
 from policies.engine import PolicyEngine
+from policies.rules.base import Door, Reach
 from prompt_library.models import Prompt, PromptVersion
 from prompt_library.render import apply_prompt, parse_prompt_reference
 from prompt_library.service import resolve_for_use
@@ -100,14 +101,16 @@ class Governance:
         decision.raise_if_blocked()
         return prepared
 
-    def apply_every_door_rules(
-        self, body: dict[str, Any], principal: Principal, use_case: UseCaseFacts | None
+    async def apply_door_rules(
+        self, body: dict[str, Any], principal: Principal, use_case: UseCaseFacts | None, door: Door
     ) -> Decision:
-        """The policy's rules that hold without a chat (a use case's stage, experiment limits, the
-        model card's data classes), for embeddings and moderations; every verdict recorded as in
-        `apply_policy`, the caller raises a block. None of these rules runs a model, so they run on
-        the event loop."""
-        decision = self.policies.decide(body, principal, False, use_case, chat=False)
+        """The policy's rules that hold on a door without a chat (see `Reach`): embeddings meet the
+        caller's, the provider call's and the sent text's rules, moderations the caller's. Every
+        verdict is recorded as in `apply_policy`; the caller raises a block."""
+        if self.policies.current.for_principal(principal).calls_models and Reach.SENT_TEXT in door:
+            decision = await asyncio.to_thread(self.policies.decide, body, principal, False, use_case, door=door)
+        else:
+            decision = self.policies.decide(body, principal, False, use_case, door=door)
         self._record(decision, principal)
         return decision
 

@@ -21,6 +21,7 @@ from gateway.proxy.accounting import END_USER_HEADER, Accounting
 from gateway.proxy.admission import Admission
 from gateway.proxy.fields import Check, array_of, check_fields, invalid_type, invalid_value, shape, string, tagged
 from gateway.proxy.http_body import json_response, read_json_body
+from policies.rules.base import MODERATIONS_DOOR
 
 # The `model` of every answer: the gateway's filters judge, whatever model the request names.
 MODERATION_MODEL = "gateway-filters"
@@ -84,8 +85,15 @@ class Moderations:
             books.describe_request(body, request.headers.get(END_USER_HEADER))
             check_fields(body, MODERATION_FIELDS, ("input",), "")
             # The model named is checked against its card (a blocked one is refused on every door).
-            principal = self._admission.admit_without_chat(
-                books, request, principal, body, body.get("model") or MODERATION_MODEL, answered_here=True
+            # No provider receives the model or the texts: only the caller's rules apply.
+            principal, _ = await self._admission.admit_without_chat(
+                books,
+                request,
+                principal,
+                body,
+                body.get("model") or MODERATION_MODEL,
+                MODERATIONS_DOOR,
+                answered_here=True,
             )
             texts = input_texts(body["input"])
             tokens = sum(self._counter.count_text(text, MODERATION_MODEL) for text in texts)

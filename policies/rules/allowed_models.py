@@ -10,7 +10,7 @@ from pydantic import Field
 
 from gateway.core.types import Action
 from policies.request import PolicyRequest
-from policies.rules.base import CompiledRule, Finding, RuleSettings, Stage
+from policies.rules.base import CompiledRule, Finding, Reach, RuleSettings, Stage
 from policies.services import PolicyServices
 
 
@@ -27,6 +27,7 @@ class AllowedModelsSettings(RuleSettings):
 
 class AllowedModels(CompiledRule):
     stage = Stage.ACCESS
+    reach = Reach.PROVIDER_CALL
 
     def __init__(self, name: str, settings: AllowedModelsSettings) -> None:
         super().__init__(name, settings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -40,6 +40,22 @@ class Stage(IntEnum):
     SHAPE = 3  # required system prompt
 
 
+class Reach(StrEnum):
+    """What of a request a rule judges, hence which doors it holds on (see `Door`)."""
+
+    CALLER = "caller"  # the caller, its use case, the model's card: every door
+    PROVIDER_CALL = "provider_call"  # the model and parameters a provider is called with
+    SENT_TEXT = "sent_text"  # the text a provider receives: a chat's messages, embeddings' input
+    CHAT = "chat"  # a chat's shape, prompts, limits or answers: only doors with a chat
+
+
+Door = frozenset[Reach]
+# Moderations are answered by the gateway's own filters: no provider receives the model or the text.
+CHAT_DOOR: Door = frozenset(Reach)
+EMBEDDINGS_DOOR: Door = frozenset({Reach.CALLER, Reach.PROVIDER_CALL, Reach.SENT_TEXT})
+MODERATIONS_DOOR: Door = frozenset({Reach.CALLER})
+
+
 @dataclass(slots=True)
 class Finding:
     """What a rule found. A TRANSFORM or REDACT finding carries the function that rewrites the body."""
@@ -66,9 +82,8 @@ class Rule(Protocol):
         ...
 
     @property
-    def every_door(self) -> bool:
-        """True when the rule judges the caller, its use case and the model, never a chat's
-        content: it then holds on every door (embeddings and moderations too)."""
+    def reach(self) -> Reach:
+        """What the rule judges: it holds on the doors whose requests carry that."""
         ...
 
     def applies(self, request: PolicyRequest) -> bool:
@@ -122,7 +137,7 @@ class CompiledRule:
     """A convenient base for compiled rules: keeps the name, mode and message from the settings."""
 
     stage: ClassVar[Stage] = Stage.ACCESS
-    every_door: ClassVar[bool] = False
+    reach: ClassVar[Reach] = Reach.CHAT
 
     def __init__(self, name: str, settings: RuleSettings) -> None:
         self.name = name

@@ -16,7 +16,7 @@ from gateway.core.text import fold
 from gateway.core.types import Action
 from policies.prefilter import PrefilteredPattern
 from policies.request import PolicyRequest
-from policies.rules.base import CompiledRule, Finding, RuleSettings, Stage
+from policies.rules.base import CompiledRule, Finding, Reach, RuleSettings, Stage
 from policies.services import PolicyServices
 
 
@@ -66,6 +66,7 @@ def _term_regex(term: str) -> str:
 
 class DenyList(CompiledRule):
     stage = Stage.CONTENT
+    reach = Reach.SENT_TEXT
 
     def __init__(self, name: str, settings: DenyListSettings) -> None:
         super().__init__(name, settings)

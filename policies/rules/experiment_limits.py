@@ -11,7 +11,7 @@ from pydantic import Field
 
 from gateway.core.types import Action
 from policies.request import PolicyRequest
-from policies.rules.base import CompiledRule, Finding, RuleSettings, Stage
+from policies.rules.base import CompiledRule, Finding, Reach, RuleSettings, Stage
 from policies.services import PolicyServices
 
 NANOS_PER_USD = 1_000_000_000
@@ -29,7 +29,7 @@ class ExperimentLimitsSettings(RuleSettings):
 
 class ExperimentLimits(CompiledRule):
     stage = Stage.ACCESS
-    every_door = True
+    reach = Reach.CALLER
 
     def __init__(self, name: str, settings: ExperimentLimitsSettings) -> None:
         super().__init__(name, settings)

@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from gateway.core.types import Action
 from policies.request import PolicyRequest
-from policies.rules.base import Body, CompiledRule, Finding, RuleSettings, Stage
+from policies.rules.base import Body, CompiledRule, Finding, Reach, RuleSettings, Stage
 from policies.services import PiiDetector, PolicyServices
 
 PiiAction = Literal["allow", "redact", "block"]
@@ -68,6 +68,7 @@ def _redact(text: str, spans: list[tuple[str, int, int]]) -> str:
 
 class InputPii(CompiledRule):
     stage = Stage.REDACT
+    reach = Reach.SENT_TEXT
 
     def __init__(self, name: str, settings: InputPiiSettings, detector: PiiDetector) -> None:
         super().__init__(name, settings)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.core.types import Action
 from policies.request import PolicyRequest
-from policies.rules.base import CompiledRule, Finding, RuleSettings, Stage
+from policies.rules.base import CompiledRule, Finding, Reach, RuleSettings, Stage
 from policies.services import PolicyServices
 
 
@@ -46,6 +46,7 @@ class RequestParametersSettings(RuleSettings):
 
 class RequestParameters(CompiledRule):
     stage = Stage.ACCESS
+    reach = Reach.PROVIDER_CALL
 
     def __init__(self, name: str, settings: RequestParametersSettings) -> None:
         super().__init__(name, settings)

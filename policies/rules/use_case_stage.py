@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from gateway.core.types import Action
 from policies.request import PolicyRequest
-from policies.rules.base import CompiledRule, Finding, RuleSettings, Stage
+from policies.rules.base import CompiledRule, Finding, Reach, RuleSettings, Stage
 from policies.services import PolicyServices
 
 
@@ -22,7 +22,7 @@ class UseCaseStageSettings(RuleSettings):
 
 class UseCaseStage(CompiledRule):
     stage = Stage.ACCESS
-    every_door = True
+    reach = Reach.CALLER
 
     def check(self, request: PolicyRequest) -> Finding | None:
         use_case = request.use_case

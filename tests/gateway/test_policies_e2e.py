@@ -16,10 +16,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from sqlmodel import Session, select
 
-from gateway.core.audit import AuditEntry
-from tests.helpers.gateway_api import ADMIN, Ledger, TeamKey, ask, chat, new_team_key, wait_for_policies
+from tests.helpers.gateway_api import ADMIN, Ledger, TeamKey, ask, audit_entries, chat, new_team_key, wait_for_policies
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
 from tests.helpers.waiting import wait_until
@@ -220,17 +218,6 @@ def test_team_policy_inherits_the_default_and_overrides_one_rule(loaded: Path, g
     assert send(gateway, child, body, False).status_code == 400  # enforced by the team's policy
     inherited = send(gateway, child, ask("hi", logit_bias={"50256": -100}), False)  # the default's other rules
     assert inherited.status_code == 400 and "request_parameters" in inherited.json()["error"]["message"]
-
-
-def audit_entries(ledger: Ledger, team: str, count: int, timeout: float = 15) -> list[AuditEntry]:
-    """The team's audit entries once there are `count` of them (they are written off the request path)."""
-
-    def entries() -> list[AuditEntry] | None:
-        with Session(ledger.engine) as session:
-            found = list(session.exec(select(AuditEntry).where(AuditEntry.team == team)))
-        return found if len(found) >= count else None
-
-    return wait_until(entries, timeout=timeout, waiting_for=f"{count} audit entries of team {team}")
 
 
 @pytest.mark.parametrize("mode", MODES)

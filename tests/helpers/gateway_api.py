@@ -17,6 +17,7 @@ from openai import OpenAI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from gateway.core.audit import AuditEntry
 from gateway.core.db import create_database_engine
 from gateway.ledger.records import UsageRecord
 from policies.loader import policy_fingerprint
@@ -172,3 +173,14 @@ def wait_for_policies(gateways: Iterable[GatewayProcess], directory: Path, timeo
 
     wait_until(every_gateway_serves_it, timeout=timeout, waiting_for="every gateway to serve the new policy version")
     return time.monotonic() - started
+
+
+def audit_entries(ledger: Ledger, team: str, count: int, timeout: float = 15) -> list[AuditEntry]:
+    """The team's audit entries once there are `count` of them (they are written off the request path)."""
+
+    def entries() -> list[AuditEntry] | None:
+        with Session(ledger.engine) as session:
+            found = list(session.exec(select(AuditEntry).where(AuditEntry.team == team)))
+        return found if len(found) >= count else None
+
+    return wait_until(entries, timeout=timeout, waiting_for=f"{count} audit entries of team {team}")

@@ -14,6 +14,7 @@ from gateway.core.types import Action, Principal
 from gateway.core.use_case_terms import DataClass, RiskTier, Stage, UseCaseFacts
 from policies.decision import evaluate
 from policies.loader import PolicyError
+from policies.rules.base import MODERATIONS_DOOR
 from tests.policies.helpers import SHIPPED_POLICIES, CompilePolicy, chat
 
 PILOT = UseCaseFacts(
@@ -166,7 +167,7 @@ def test_monitored_flag_withholding_reports_and_withholds_nothing(
     assert [(v.source, v.mode) for v in decision.verdicts] == [("policy:high_risk_flags", "monitor")]
 
 
-def test_a_request_without_a_chat_meets_only_the_rules_of_every_door(
+def test_a_moderation_meets_only_the_rules_about_the_caller(
     compile_policy: CompilePolicy, principal: Principal
 ) -> None:
     policy = compile_policy(
@@ -176,9 +177,9 @@ def test_a_request_without_a_chat_meets_only_the_rules_of_every_door(
             "words": {"type": "deny_list", "terms": ["secret"]},
         }
     )
-    embedding = {"model": "gpt-test", "input": "secret"}
+    moderation = {"model": "gpt-test", "input": "secret", "messages": [{"role": "user", "content": "secret"}]}
     closed = replace(PILOT, stage=Stage.RETIRED, risk_tier=RiskTier.HIGH)
-    decision = evaluate(policy, embedding, principal, False, closed, chat=False)
+    decision = evaluate(policy, moderation, principal, False, closed, door=MODERATIONS_DOOR)
     assert [v.source for v in decision.verdicts] == ["policy:closed_stages"]
     live = replace(PILOT, stage=Stage.PRODUCTION, risk_tier=RiskTier.HIGH)
-    assert evaluate(policy, embedding, principal, False, live, chat=False).action is Action.ALLOW
+    assert evaluate(policy, moderation, principal, False, live, door=MODERATIONS_DOOR).action is Action.ALLOW
