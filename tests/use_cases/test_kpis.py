@@ -239,7 +239,7 @@ def test_the_dashboard_shows_the_figures_to_finance_only(
     page = fred.get(f"/admin/kpis?{RANGE}&team=research")
     assert page.status_code == 200
     row = re.search(rf'href="/admin/use-cases/{seeded["a"]}">[^<]+</a></td>(.*?)</tr>', page.text, re.S)
-    assert row is not None and "<td>4</td>" in row.group(1) and "0.010000000" in row.group(1)
+    assert row is not None and "<td>4</td>" in row.group(1) and "<td>$0.01</td>" in row.group(1)
     assert "25.0 %" in row.group(1)
     assert 'id="overdue-reviews"' in page.text and "mock-small" in page.text
     assert "<svg" in page.text
