@@ -1,30 +1,65 @@
-"""Embeddings' `input` as the policy's text rules read it: each string one user message, so the
+"""Embeddings' `input` as the policy's text rules read it: each item one user message, so the
 deny-list and input PII rules screen what a provider would embed, and a redaction comes back into
-`input` in its own shape. Token arrays carry no text to screen."""
+`input` in its own shape. Token arrays are read with the model's tokenizer (the one the gateway
+counts with), so sending token ids instead of text does not slip past the rules; a token array the
+rules changed is written back as the tokens of the changed text."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
+
+from gateway.core.errors import InvalidRequest
+
+Item = str | list[int]
 
 
-def input_strings(value: Any) -> list[str]:
-    """The strings of an `input`: itself, or the string items of its array (token arrays have none)."""
+class Tokenizer(Protocol):
+    def decode(self, tokens: list[int]) -> str: ...
+
+    def encode(self, text: str, *, disallowed_special: Any = ...) -> list[int]: ...
+
+
+def _one_token_array(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(token, int) for token in value)
+
+
+def input_items(value: Any) -> list[Item]:
+    """The items of an `input` (checked by the request allowlist): a string, a token array, or a
+    list of strings and token arrays (a lone token is an array of one)."""
     if isinstance(value, str):
         return [value]
-    if isinstance(value, list):
-        return [item for item in value if isinstance(item, str)]
-    return []
+    if _one_token_array(value):
+        return [value]
+    return [[item] if isinstance(item, int) else item for item in value]
 
 
-def input_as_chat(body: dict[str, Any]) -> dict[str, Any]:
-    """`body` with its input strings as user messages, for the policy's text rules."""
-    return {**body, "messages": [{"role": "user", "content": text} for text in input_strings(body.get("input"))]}
+def _text(item: Item, tokenizer: Tokenizer) -> str:
+    if isinstance(item, str):
+        return item
+    try:
+        return tokenizer.decode(item)
+    except (KeyError, OverflowError, ValueError):
+        raise InvalidRequest(
+            "input: a token id that the model's tokenizer does not know; send the text instead.", param="input"
+        ) from None
 
 
-def input_from_chat(body: dict[str, Any], decided: dict[str, Any]) -> dict[str, Any]:
+def input_as_chat(body: dict[str, Any], tokenizer: Tokenizer) -> dict[str, Any]:
+    """`body` with its input items as user messages, for the policy's text rules."""
+    texts = [_text(item, tokenizer) for item in input_items(body.get("input"))]
+    return {**body, "messages": [{"role": "user", "content": text} for text in texts]}
+
+
+def input_from_chat(body: dict[str, Any], decided: dict[str, Any], tokenizer: Tokenizer) -> dict[str, Any]:
     """`body` with the texts of `decided`'s messages (the policy's redactions) back in its input."""
-    texts = iter(str(message["content"]) for message in decided["messages"])
     value = body["input"]
-    if isinstance(value, str):
-        return {**body, "input": next(texts)}
-    return {**body, "input": [next(texts) if isinstance(item, str) else item for item in value]}
+    written: list[Any] = []
+    for item, message in zip(input_items(value), decided["messages"], strict=True):
+        text = str(message["content"])
+        if isinstance(item, str):
+            written.append(text)
+        else:  # unchanged tokens stay as sent; changed text is sent as its tokens
+            written.append(item if text == tokenizer.decode(item) else tokenizer.encode(text, disallowed_special=()))
+    if isinstance(value, str) or _one_token_array(value):
+        return {**body, "input": written[0]}
+    return {**body, "input": written}

@@ -45,17 +45,18 @@ class Embeddings:
             books.describe_request(body, request.headers.get(END_USER_HEADER))
             group = check_embeddings_request(body, self._router.extra_params(model_of(body)))
             self._access.authorise_model(principal, group)
+            deployment = self._router.require_group(group)[0]  # the group's first: the price budgets reserve at
+            model = deployment.params.upstream_model
+            tokenizer = self._counter.encoding_for(model)
             try:
                 principal, screened = await self._admission.admit_without_chat(
-                    books, request, principal, input_as_chat(body), group, EMBEDDINGS_DOOR
+                    books, request, principal, input_as_chat(body, tokenizer), group, EMBEDDINGS_DOOR
                 )
             except ContentFiltered as refusal:
                 if refusal.param == "messages":  # the text rules read the input as messages
                     refusal.param = "input"
                 raise
-            body = input_from_chat(body, screened)
-            deployment = self._router.require_group(group)[0]  # the group's first: the price budgets reserve at
-            model = deployment.params.upstream_model
+            body = input_from_chat(body, screened, tokenizer)
             await books.reserve(
                 principal, body, deployment, lambda: self._counter.count_embedding_input(body["input"], model)
             )

@@ -13,6 +13,7 @@ from typing import Any
 import openai
 import pytest
 
+from gateway.ledger.tokens import TokenCounter
 from tests.helpers.gateway_api import Ledger, TeamKey, audit_entries, new_team_key, wait_for_policies
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
@@ -87,6 +88,20 @@ def test_a_deny_listed_phrase_in_an_embeddings_input_is_refused(
     assert (error["code"], error["param"]) == ("content_filter", "input")
     assert "rule 'deny_list'" in error["message"] and "confidential" in error["message"]
     assert upstream_inputs(mock_upstream, "walrus-embed-3") == []
+
+
+def test_a_deny_listed_phrase_sent_as_token_ids_is_refused_all_the_same(
+    loaded: Path, gateway: GatewayProcess, mock_upstream: RunningMockUpstream
+) -> None:
+    member = member_of(gateway, "e-deny-enforce")
+    tokens = TokenCounter().encoding_for(EMBEDDING_MODEL).encode("walrus-tokens-9 Status of PROJECT Nightingale")
+    with pytest.raises(openai.BadRequestError) as refused:
+        member.client(gateway).embeddings.create(model=EMBEDDING_MODEL, input=[tokens])
+    error = refused.value.body
+    assert isinstance(error, dict)
+    assert (error["code"], error["param"]) == ("content_filter", "input")
+    assert "rule 'deny_list'" in error["message"]
+    assert [r for r in mock_upstream.mock.state.requests if r.body.get("input") == [tokens]] == []
 
 
 def test_an_input_without_denied_terms_is_embedded(loaded: Path, gateway: GatewayProcess) -> None:
