@@ -81,7 +81,7 @@ class AdminContext:
     kpi_stats: UseCaseStats = field(init=False)
 
     def __post_init__(self) -> None:
-        self.kpi_stats = UseCaseStats(self.engine)
+        self.kpi_stats = UseCaseStats(self.engine, self.use_cases.rollup_refresh_seconds)
 
     def role_for_key(self, key: str) -> Role | None:
         # Constant-time comparisons: the admin key must not leak through timing.

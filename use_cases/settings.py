@@ -37,6 +37,9 @@ class UseCasesSettings(_Strict):
     # Board role → the account names sitting on it.
     boards: dict[str, list[str]] = Field(default_factory=lambda: {"ethics_board": list[str]()})
     refresh_seconds: float = Field(default=2.0, gt=0, description="how often each process re-reads the registry")
+    rollup_refresh_seconds: float = Field(
+        default=60.0, ge=0, description="how stale the daily rollup the KPI and spend pages read may be"
+    )
 
     @model_validator(mode="after")
     def _roles_are_known(self) -> UseCasesSettings:

@@ -1,11 +1,11 @@
 """A daily rollup of the usage ledger for the KPIs and the spend pages: requests, tokens, cost,
 flagged, blocked and library prompt counts per day, team, key, use case and model.
 
-It is filled lazily: before a KPI query, `Rollup.refresh` recomputes the complete days from the
-last `REPLAY_DAYS` before the newest rolled-up day up to yesterday, at most once per
-`REFRESH_SECONDS` per process. Rows written later still (a spill replayed after days) are found by
-their ledger id above the mark of the last rebuild, and their days are recomputed too. Today is
-always read from the ledger itself.
+It is filled lazily: before a KPI or spend query, `Rollup.refresh` recomputes the complete days
+from the last `REPLAY_DAYS` before the newest rolled-up day up to yesterday, at most once per
+`refresh_seconds` (`use_cases.rollup_refresh_seconds`, 60 by default) per process. Rows written
+later still (a spill replayed after days) are found by their ledger id above the mark of the last
+rebuild, and their days are recomputed too. Today is always read from the ledger itself.
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ from gateway.ledger.records import UsageRecord
 
 RECORDS: Table = UsageRecord.__table__  # type: ignore[attr-defined]
 REPLAY_DAYS = 2
-REFRESH_SECONDS = 60.0
 ROLLUP_LOCK = 7_020_003  # the PostgreSQL advisory lock of a rebuild
 LATE_WRITE = timedelta(minutes=1)  # how long after its request a ledger row may still be written
 log = logging.getLogger(__name__)
@@ -134,8 +133,9 @@ def day_of(engine: Engine) -> ColumnElement[Any]:
 class Rollup:
     """Keeps `usage_daily` current for one engine; thread-safe, refreshes at most once a minute."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, refresh_seconds: float) -> None:
         self._engine = engine
+        self._refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
         self._refreshed_at = float("-inf")
         self._rebuilt_at = datetime.min.replace(tzinfo=UTC)
@@ -145,9 +145,9 @@ class Rollup:
         return now.astimezone(UTC).date()
 
     def refresh(self, now: datetime) -> bool:
-        """Rebuild the recent days if the last rebuild is older than `REFRESH_SECONDS`; True if it did."""
+        """Rebuild the recent days if the last rebuild is older than `refresh_seconds`; True if it did."""
         with self._lock:
-            if time.monotonic() - self._refreshed_at < REFRESH_SECONDS:
+            if time.monotonic() - self._refreshed_at < self._refresh_seconds:
                 return False
             started = datetime.now(UTC)
             self._rebuild(self.complete_until(now))

@@ -174,9 +174,9 @@ class UseCaseStats:
     UNION ALL, kept until the next rebuild: past days change only then) and one over the ledger's
     edges (today, a partial first day), grouped finely enough to serve all three groupings."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, rollup_refresh_seconds: float = 60.0) -> None:
         self.engine = engine
-        self._rollup = Rollup(engine)
+        self._rollup = Rollup(engine, rollup_refresh_seconds)
         self._generation = 0
         self._rolled: dict[tuple[int, tuple[date, date], str | None, Period], TrafficSums] = {}
 

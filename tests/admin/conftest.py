@@ -92,7 +92,8 @@ def ui_gateway(
     """`gateway serve` as a real process on a SQLite database with every table, users and sample data."""
     workdir = tmp_path_factory.mktemp("admin-ui-gateway")
     url = sqlite_url(workdir)
-    config = gateway_config(mock_upstream.url, url, review_keys=[review_key])
+    # Tests add ledger rows to past days while it runs: its spend pages re-read the rollup each time.
+    config = gateway_config(mock_upstream.url, url, review_keys=[review_key], use_cases={"rollup_refresh_seconds": 0})
     for entry in config["model_list"]:  # one priced model, for the warning about budgets below one answer
         if entry["model_name"] == "claude-test":
             entry["litellm_params"].update(input_cost_per_token=8e-7, output_cost_per_token=4e-6)

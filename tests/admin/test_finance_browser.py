@@ -126,9 +126,7 @@ def test_model_by_day_puts_each_models_spend_under_its_day(open_day_two: OpenBro
 def test_people_are_listed_from_the_user_field(open_day_two: OpenBrowser) -> None:
     page = finance_page(open_day_two)
     summary(page, f"preset=week&{ON}&breakdown=user")
-    expect(page.locator("#people tbody tr")).to_have_text(
-        ["bob 1 15 2.000000000", "ann 1 15 1.000000000"], use_inner_text=True
-    )
+    expect(page.locator("#people tbody tr")).to_have_text(["bob 1 15 $2.00", "ann 1 15 $1.00"], use_inner_text=True)
 
 
 def test_the_team_by_day_csv_holds_one_row_per_team_and_day(open_day_two: OpenBrowser) -> None:

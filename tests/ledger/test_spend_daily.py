@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from admin.web.spend_rollup import budget_spent_reader
-from gateway.ledger.daily import DAILY, PAIRS
+from gateway.ledger.daily import DAILY, MARK, PAIRS
 from gateway.ledger.finance import spend
 from gateway.ledger.records import UsageEvent
 from gateway.ledger.spend_daily import SpendCell, SpendFilter, end_user_spend, spend_cells
@@ -33,7 +33,7 @@ EVENTS = [
 
 @pytest.fixture
 def stats(engine: Engine) -> UseCaseStats:
-    rollup_tables: list[Table] = [DAILY, PAIRS]
+    rollup_tables: list[Table] = [DAILY, PAIRS, MARK]
     SQLModel.metadata.create_all(engine, tables=rollup_tables)
     rows = [
         UsageEvent(
