@@ -16,6 +16,7 @@ from gateway.upstream.base import Json
 INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
 # The events after which the stream has nothing more to say.
 FINAL_EVENTS = frozenset({"response.completed", "response.incomplete"})
+TEXT_MARK = "\x00text\x00"  # stands for a delta's text while a chunk's template is written
 
 
 def chat_id(response_id: str) -> str:
@@ -81,6 +82,7 @@ class ChunkReader:
         self._id = "chatcmpl-"
         self._model: Any = None
         self._calls: dict[str, int] = {}  # function call item id -> chat tool call index
+        self._text_around = self._text_template()  # a text chunk's bytes before and after its text
 
     def _chunk(self, delta: Json, finish: str | None = None) -> bytes:
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
@@ -88,11 +90,18 @@ class ChunkReader:
             {"id": self._id, "object": "chat.completion.chunk", "created": 0, "model": self._model, "choices": [choice]}
         )
 
+    def _text_template(self) -> tuple[bytes, bytes]:
+        before, _, after = self._chunk({"content": TEXT_MARK}).partition(orjson.dumps(TEXT_MARK))
+        return before, after
+
     def read(self, event: Json) -> list[bytes]:
         """The chat chunks that one event stands for (none for the many bookkeeping events)."""
         kind = event.get("type")
         if kind == "response.output_text.delta":
-            return [self._chunk({"content": event.get("delta") or ""})]
+            # The stream's most frequent event, written from a template: the chunk's bytes around
+            # its text are the same for every delta of one response.
+            before, after = self._text_around
+            return [before + orjson.dumps(event.get("delta") or "") + after]
         if kind == "response.function_call_arguments.delta":
             position = self._calls.get(str(event.get("item_id")))
             if position is None:
@@ -109,6 +118,7 @@ class ChunkReader:
             response = event.get("response") or {}
             self._id = chat_id(str(response.get("id") or ""))
             self._model = response.get("model")
+            self._text_around = self._text_template()
             return [self._chunk({"role": "assistant", "content": ""})]
         if kind in FINAL_EVENTS:
             response = event.get("response") or {}

@@ -43,6 +43,22 @@ def test_an_answer_cut_by_its_token_limit_finishes_for_length_with_its_usage() -
     }
 
 
+def test_streamed_text_deltas_are_chat_content_chunks_of_the_response() -> None:
+    reader = ChunkReader()
+    created = reader.read({"type": "response.created", "response": {"id": "resp_abc", "model": "gpt"}})
+    texts = ['say "hi"\n', "Ünïcode ✓", ""]
+    chunks = [reader.read({"type": "response.output_text.delta", "delta": text})[0] for text in texts]
+    assert orjson.loads(created[0])["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    for chunk, text in zip(chunks, texts, strict=True):
+        assert orjson.loads(chunk) == {
+            "id": "chatcmpl-abc",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "gpt",
+            "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
+        }
+
+
 def test_streamed_function_call_arguments_follow_their_item() -> None:
     reader = ChunkReader()
     events: list[dict[str, Any]] = [
