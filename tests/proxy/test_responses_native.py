@@ -198,5 +198,5 @@ def test_a_native_stream_that_fails_ends_with_our_error_event(sqlite_gateway: Ga
         f"{sqlite_gateway.base_url}/responses", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30
     )
     assert response.status_code == 200
-    assert b"error" in response.content and b"response.completed" not in response.content
+    assert b"event: response.failed" in response.content and b"response.completed" not in response.content
     assert PROVIDER_SECRET.encode() not in response.content and b"overloaded for" not in response.content
