@@ -7,7 +7,8 @@ requests/s, p50, p99, CPU per request and each gateway's ratio to the passthroug
 from an upstream that paces its chunks (time to first content, to the end, content events), and
 with `--findings` the cost of answers with something to find. With `--apis responses,messages`
 each gateway is also loaded through the Responses and Messages APIs, and each is compared with
-the same gateway's chat completions. Uses wrk when installed.
+the same gateway's chat completions; `responses-native` is the Responses API to a deployment of the
+same upstream that takes it natively (`native_api: responses`, the mock's /v1/responses). Uses wrk when installed.
 Run: `.venv/bin/python -m benchmarks.proxy [--seconds 3] [--rounds 3] [--findings] [--apis ...]`.
 """
 
@@ -174,12 +175,19 @@ def api_body(api: str, stream: bool) -> bytes:
     """The same question in each API's shape (the answer, and so the filters' work, is the same)."""
     if api == "responses":
         return orjson.dumps({"model": "bench", "input": SAFE_TEXT, "stream": stream})
+    if api == "responses-native":
+        return orjson.dumps({"model": "bench-native", "input": SAFE_TEXT, "stream": stream})
     if api == "messages":
         return orjson.dumps({"model": "bench", "max_tokens": 1024, "messages": [SAFE_PROMPT], "stream": stream})
     return orjson.dumps({"model": "bench", "messages": [SAFE_PROMPT], "stream": stream})
 
 
-API_PATHS = {"chat": "/v1/chat/completions", "responses": "/v1/responses", "messages": "/v1/messages"}
+API_PATHS = {
+    "chat": "/v1/chat/completions",
+    "responses": "/v1/responses",
+    "responses-native": "/v1/responses",
+    "messages": "/v1/messages",
+}
 
 
 @dataclass
@@ -218,7 +226,7 @@ def _gateway(
     folder = work / variant.name
     folder.mkdir()
 
-    def model(name: str, api_base: str) -> dict[str, Any]:
+    def model(name: str, api_base: str, **entry: Any) -> dict[str, Any]:
         params = {
             "model": "openai/echo",
             "api_base": api_base,
@@ -227,12 +235,16 @@ def _gateway(
             "input_cost_per_token": 2.5e-06,
             "output_cost_per_token": 1e-05,
         }
-        return {"model_name": name, "litellm_params": params}
+        return {"model_name": name, "litellm_params": params, **entry}
 
     config = {
         "database_url": f"sqlite:///{folder}/bench.db",
         "admin_key": "bench-admin",
-        "model_list": [model("bench", upstream), model("bench-paced", paced_upstream)],
+        "model_list": [
+            model("bench", upstream),
+            model("bench-native", upstream, native_api="responses"),
+            model("bench-paced", paced_upstream),
+        ],
         **variant.config,
     }
     path = folder / "config.yaml"
@@ -369,7 +381,9 @@ def main() -> None:
     parser.add_argument("--paced-answers", type=int, default=5, help="streamed answers per target, paced")
     parser.add_argument("--findings", action="store_true", help="also measure answers with something to find")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--apis", default="", help="also load each gateway through: responses, messages")
+    parser.add_argument(
+        "--apis", default="", help="also load each gateway through: responses, responses-native, messages"
+    )
     args = parser.parse_args()
     apis = [api for api in args.apis.split(",") if api]
     use_wrk = args.loadgen == "wrk" or (args.loadgen == "auto" and shutil.which("wrk") is not None)

@@ -24,6 +24,7 @@ ENV_OVERRIDES = {
     "finance_key": "GATEWAY_FINANCE_KEY",
 }
 LIST_ENV_OVERRIDES = {"review_keys": "GATEWAY_REVIEW_KEYS"}  # comma-separated
+OPENAI_HOST = "api.openai.com"  # where openai/ deployments without an api_base go
 # Names an admin may not allow as extra request parameters of a model: they choose where, or with
 # which credentials, a call goes, or steer litellm itself (fallbacks, mock answers, retries).
 UNALLOWABLE_REQUEST_PARAMS = frozenset(
@@ -145,10 +146,11 @@ class ModelDeployment(BaseModel):
     allowed_request_params: list[str] = Field(
         default_factory=list, description="provider parameters beyond OpenAI's that clients may send to this model"
     )
-    native_api: Literal["auto", "messages", "off"] = Field(
+    native_api: Literal["auto", "messages", "responses", "off"] = Field(
         default="auto",
         description="the API this deployment's upstream speaks besides chat, that requests in the same API are "
-        "sent in unchanged: auto is `messages` for litellm's anthropic/ provider and off for the others",
+        "sent in unchanged: auto is `messages` for litellm's anthropic/ provider, `responses` for openai/ at "
+        "OpenAI's own api.openai.com, and off for the others",
     )
 
     @field_validator("native_api", mode="before")
@@ -160,7 +162,7 @@ class ModelDeployment(BaseModel):
     def native(self) -> str | None:
         """The API requests in which pass through to this deployment natively (None: translated)."""
         if self.native_api == "auto":
-            return "messages" if self.litellm_params.provider == "anthropic" else None
+            return _native_by_default(self.litellm_params)
         return None if self.native_api == "off" else self.native_api
 
     @field_validator("allowed_request_params")
@@ -170,6 +172,16 @@ class ModelDeployment(BaseModel):
         if refused:
             raise ValueError(f"{', '.join(refused)} choose where or how a call goes and cannot be allowed")
         return names
+
+
+def _native_by_default(params: LitellmParams) -> str | None:
+    """Only where the provider is known to speak the API: an OpenAI-compatible server elsewhere
+    (vLLM, a company proxy) may not serve /v1/responses, so it is asked in chat unless configured."""
+    if params.provider == "anthropic":
+        return "messages"
+    if params.provider == "openai" and (params.api_base is None or urlsplit(params.api_base).hostname == OPENAI_HOST):
+        return "responses"
+    return None
 
 
 class RouterSettings(BaseModel):

@@ -1,7 +1,8 @@
 """OpenAI's Responses API (`POST /v1/responses`, `GET /v1/responses/{id}`), as the openai SDKs and
 agents call it: read into a chat completion, it takes the one governed path of
 `gateway.proxy.chat`, whatever provider serves the model; a stored response can be continued with
-`previous_response_id` by keys of the same team."""
+`previous_response_id` by keys of the same team. To a deployment whose upstream speaks Responses
+the request itself is sent (`responses_native`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from gateway.core.types import Principal
 from gateway.proxy.dialects import StreamEncoder
 from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder, response_object
+from gateway.proxy.responses_native import native_responses_request
 from gateway.proxy.responses_requests import chat_body, chat_messages, check_responses_request
 from gateway.proxy.stored_responses import ResponseStore
 from gateway.upstream.base import NativeRequest
@@ -37,6 +39,8 @@ class ResponsesTranslation:
         self, body: dict[str, Any], principal: Principal, history: list[dict[str, Any]], store: ResponseStore
     ) -> None:
         self.chat_body = chat_body(body, history)
+        self._body = body
+        self._history = history
         self._frame = ResponseFrame(body, "resp_" + secrets.token_hex(16))
         self._principal = principal
         self._turns = history + chat_messages(None, body.get("input"))
@@ -55,8 +59,8 @@ class ResponsesTranslation:
     def stream_encoder(self) -> StreamEncoder:
         return ResponsesEncoder(self._frame, self._save if self._store is not None else None)
 
-    def native_request(self, governed: dict[str, Any]) -> NativeRequest | None:
-        return None  # every upstream is asked in chat completions
+    def native_request(self, governed: dict[str, Any]) -> NativeRequest:
+        return native_responses_request(self._body, self._history, self.chat_body, governed)
 
 
 class ResponsesDialect:

@@ -9,6 +9,7 @@ from gateway.upstream.base import NativeProvider, Provider
 from gateway.upstream.litellm_provider import LitellmProvider
 from gateway.upstream.mock_provider import MockProvider
 from gateway.upstream.openai_compatible import FAST_PATH_PROVIDERS, OpenAICompatibleProvider
+from gateway.upstream.openai_responses import OpenAIResponsesProvider
 
 MOCK_PROVIDER = "gateway-mock"
 
@@ -19,7 +20,10 @@ class Providers:
         self._fast = OpenAICompatibleProvider(pool, scrubber)
         self._mock = MockProvider()
         self._litellm: LitellmProvider | None = None
-        self._native: dict[str, NativeProvider] = {"messages": AnthropicMessagesProvider(pool)}
+        self._native: dict[str, NativeProvider] = {
+            "messages": AnthropicMessagesProvider(pool),
+            "responses": OpenAIResponsesProvider(pool),
+        }
 
     def __call__(self, provider: str) -> Provider:
         if provider == MOCK_PROVIDER:

@@ -141,16 +141,34 @@ def test_a_group_accepts_only_the_extras_every_deployment_allows() -> None:
     ("entry", "native"),
     [
         ({"litellm_params": {"model": "anthropic/claude-x"}}, "messages"),
-        ({"litellm_params": {"model": "openai/gpt-x"}}, None),
+        ({"litellm_params": {"model": "openai/gpt-x"}}, "responses"),
+        ({"litellm_params": {"model": "openai/gpt-x", "api_base": "https://api.openai.com/v1"}}, "responses"),
+        ({"litellm_params": {"model": "openai/gpt-x", "api_base": "http://vllm.internal:8000/v1"}}, None),
+        ({"litellm_params": {"model": "azure/gpt-x", "api_base": "https://r.openai.azure.com"}}, None),
         ({"litellm_params": {"model": "anthropic/claude-x"}, "native_api": "off"}, None),
+        ({"litellm_params": {"model": "openai/gpt-x"}, "native_api": "off"}, None),
         (
             {"litellm_params": {"model": "openai/claude-x", "api_base": "https://h"}, "native_api": "messages"},
             "messages",
         ),
+        (
+            {"litellm_params": {"model": "openai/gpt-x", "api_base": "https://h/v1"}, "native_api": "responses"},
+            "responses",
+        ),
     ],
-    ids=["anthropic-inferred", "openai-translated", "anthropic-off", "declared"],
+    ids=[
+        "anthropic-inferred",
+        "openai-inferred",
+        "openai-base-inferred",
+        "compatible-translated",
+        "azure-translated",
+        "anthropic-off",
+        "openai-off",
+        "declared-messages",
+        "declared-responses",
+    ],
 )
-def test_which_deployments_pass_messages_through_natively(entry: dict[str, Any], native: str | None) -> None:
+def test_which_deployments_pass_their_api_through_natively(entry: dict[str, Any], native: str | None) -> None:
     settings = settings_from_mapping({"model_list": [{"model_name": "m", **entry}]}, environ={})
     assert settings.model_list[0].native == native
 

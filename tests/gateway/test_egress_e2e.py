@@ -1,5 +1,5 @@
 """A gateway in a company network: every upstream call (the fast path, litellm's and the native
-Messages passthrough) goes through the forward proxy in HTTPS_PROXY and trusts the CA bundle in
+Messages and Responses passthroughs) goes through the forward proxy in HTTPS_PROXY and trusts the CA bundle in
 SSL_CERT_FILE, and NO_PROXY is kept."""
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ def _config(upstream: RunningMockUpstream, folder: Path) -> dict[str, object]:
                     "api_key": PROVIDER_SECRET,
                 },
             },
+            {  # Responses requests pass through natively (openai_responses), the others on the fast path
+                "model_name": "gpt-native",
+                "litellm_params": {"model": "openai/echo", "api_base": upstream.url, "api_key": PROVIDER_SECRET},
+                "native_api": "responses",
+            },
         ],
     }
 
@@ -76,7 +81,7 @@ def _ask(gateway: GatewayProcess, key: str, model: str, stream: bool) -> str:
         return "".join(chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices)
 
 
-@pytest.mark.parametrize("model", ["fast", "via-litellm", "claude"])
+@pytest.mark.parametrize("model", ["fast", "via-litellm", "claude", "gpt-native"])
 def test_upstream_calls_go_through_the_proxy_and_trust_the_bundle(
     tmp_path: Path, tls_upstream: RunningMockUpstream, certificates: LoopbackCertificates, model: str
 ) -> None:

@@ -11,7 +11,8 @@ The upstream model name chooses the behaviour, so one server covers every case:
   paced-echo       echo, streamed a word every 20 ms, as a model writes
   redirect         307 to `state.redirect_to` (a test's other server), to see whether it is followed
 Azure's paths (/openai/deployments/<model>/...) answer the same way, for litellm's azure/ provider.
-Anthropic's Messages API (POST /v1/messages, plain and streamed) answers as `mock_messages` says.
+Anthropic's Messages API (POST /v1/messages, plain and streamed) answers as `mock_messages` says,
+OpenAI's Responses API (POST /v1/responses, plain and streamed) as `mock_responses` says.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from tests.helpers import mock_messages
+from tests.helpers import mock_messages, mock_responses
 
 
 @dataclass
@@ -118,6 +119,7 @@ class MockUpstream:
         self.app.router.add_post("/v1/chat/completions", self.chat)
         self.app.router.add_post("/v1/embeddings", self.embeddings)
         self.app.router.add_post("/v1/messages", self.anthropic)
+        self.app.router.add_post("/v1/responses", self.responses)
         self.app.router.add_post("/openai/deployments/{model}/chat/completions", self.chat)
         self.app.router.add_post("/openai/deployments/{model}/embeddings", self.embeddings)
 
@@ -235,6 +237,11 @@ class MockUpstream:
         body = await self._read(request)
         self.state.calls[str(body.get("model"))] += 1
         return await mock_messages.answer(request, body)
+
+    async def responses(self, request: web.Request) -> web.StreamResponse:
+        body = await self._read(request)
+        self.state.calls[str(body.get("model"))] += 1
+        return await mock_responses.answer(request, body)
 
 
 class RunningMockUpstream:

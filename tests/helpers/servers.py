@@ -63,6 +63,19 @@ def gateway_config(upstream_url: str, database_url: str, **extra: Any) -> dict[s
             **entry,
         }
 
+    def responses(name: str, upstream: str) -> dict[str, Any]:
+        return {
+            "model_name": name,
+            "litellm_params": {
+                "model": f"openai/{upstream}",
+                "api_base": upstream_url,
+                "api_key": PROVIDER_SECRET,
+                "input_cost_per_token": 5e-7,
+                "output_cost_per_token": 2e-6,
+            },
+            "native_api": "responses",
+        }
+
     config: dict[str, Any] = {
         "database_url": database_url,
         "admin_key": "admin-test-key",
@@ -90,6 +103,10 @@ def gateway_config(upstream_url: str, database_url: str, **extra: Any) -> dict[s
             anthropic("claude-leaky", "leaky-400"),
             anthropic("claude-broken", "fail-500"),
             anthropic("claude-error-stream", "error-stream"),
+            responses("gpt-native", "gpt-4o-mini"),  # Responses pass through natively
+            responses("gpt-native-leaky", "leaky-400"),
+            responses("gpt-native-broken", "fail-500"),
+            responses("gpt-native-error-stream", "error-stream"),
             {"model_name": "mock-gpt", "litellm_params": {"model": "gateway-mock/mock-gpt"}},
         ],
         # One team that switched every output filter off, to check that nothing scans its answers.

@@ -95,7 +95,7 @@ def test_previous_response_id_continues_the_conversation(
     sent = next(
         r.body
         for r in reversed(mock_upstream.mock.state.requests)
-        if r.body["messages"][-1]["content"] == "what is my name?"
+        if r.path == "/v1/chat/completions" and r.body["messages"][-1]["content"] == "what is my name?"
     )
     assert [m["role"] for m in sent["messages"]] == ["user", "assistant", "user"]
     assert sent["messages"][1]["content"] == "Mock answer: my name is Ada"

@@ -1,0 +1,89 @@
+"""The Responses request that passes through natively to an upstream speaking OpenAI's Responses
+API: the caller's own body, as governance let it through. The provider knows none of the gateway's
+response ids, so a `previous_response_id` is sent as the stored conversation, written as input
+items before the caller's. Where governance changed the conversation (a library prompt rendered,
+input PII redacted, a required system prompt) the governed chat messages are written back as
+`instructions` and input items; where it changed the token limit, the limit follows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.upstream.base import NativeRequest
+
+GATEWAY_ONLY_FIELDS = ("prompt", "previous_response_id")  # read by the gateway, never sent on
+SYSTEM_ROLES = ("system", "developer")  # written as `instructions`
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content or [] if part.get("type") == "text")
+
+
+def _input_parts(content: Any) -> Any:
+    if isinstance(content, str):
+        return content
+    parts: list[dict[str, Any]] = []
+    for part in content or []:
+        if part.get("type") == "image_url":
+            image = part["image_url"]
+            parts.append({"type": "input_image", "image_url": image["url"], "detail": image.get("detail", "auto")})
+        else:
+            parts.append({"type": "input_text", "text": part.get("text", "")})
+    return parts
+
+
+def input_items(chat_messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat turns (no system turns) as Responses input items: an assistant's tool calls as
+    `function_call` items, tool results as `function_call_output` items."""
+    items: list[dict[str, Any]] = []
+    for message in chat_messages:
+        role = message["role"]
+        if role == "tool":
+            output = _text(message["content"])
+            items.append({"type": "function_call_output", "call_id": message["tool_call_id"], "output": output})
+        elif role == "assistant":
+            text = _text(message.get("content"))
+            if text:
+                items.append({"role": "assistant", "content": text})
+            for call in message.get("tool_calls") or []:
+                function = call["function"]
+                items.append(
+                    {
+                        "type": "function_call",
+                        "call_id": call["id"],
+                        "name": function["name"],
+                        "arguments": function.get("arguments") or "",
+                    }
+                )
+        else:
+            items.append({"role": role, "content": _input_parts(message.get("content"))})
+    return items
+
+
+def _written(chat_messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Governed chat messages as the Responses API's `instructions` and `input`."""
+    system = [_text(m.get("content")) for m in chat_messages if m["role"] in SYSTEM_ROLES]
+    written: dict[str, Any] = {"input": input_items([m for m in chat_messages if m["role"] not in SYSTEM_ROLES])}
+    if system:
+        written["instructions"] = "\n\n".join(system)
+    return written
+
+
+def native_responses_request(
+    body: dict[str, Any], history: list[dict[str, Any]], translated: dict[str, Any], governed: dict[str, Any]
+) -> NativeRequest:
+    """`body` (the caller's) after the stored `history` it continues, with what governance changed
+    between `translated` and `governed` (the chat bodies before and after it)."""
+    native = {name: value for name, value in body.items() if name not in GATEWAY_ONLY_FIELDS}
+    if governed["messages"] != translated["messages"]:
+        native.pop("instructions", None)
+        native.update(_written(governed["messages"]))
+    elif history:
+        own = body.get("input") or []
+        native["input"] = input_items(history) + ([{"role": "user", "content": own}] if isinstance(own, str) else own)
+    limit = governed.get("max_completion_tokens")
+    if isinstance(limit, int) and limit != translated.get("max_completion_tokens"):
+        native["max_output_tokens"] = limit
+    return NativeRequest("responses", native)

@@ -1,0 +1,202 @@
+"""Native passthrough of OpenAI's Responses API: the official openai SDK against a gateway process
+whose `gpt-native*` models are Responses-speaking deployments of the mock upstream. The caller's
+request reaches the provider as a Responses request (with `store: false`); the governance is the
+translated path's, the same filters, hold-back, review items and ledger rows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from openai import OpenAI
+
+from tests.helpers.gateway_api import Ledger
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import Received, RunningMockUpstream
+from tests.helpers.openai_schema import RESPONSE, problems
+from tests.helpers.servers import PROVIDER_SECRET
+
+EMAIL = "jane.doe@example.com"
+ADMIN = {"Authorization": "Bearer admin-test-key"}
+UPSTREAM_MODEL = "gpt-4o-mini"
+TOOLS: list[Any] = [
+    {"type": "function", "name": "lookup", "description": "Look a word up.", "parameters": {"type": "object"}}
+]
+
+
+@pytest.fixture(scope="module")
+def key(sqlite_gateway: GatewayProcess) -> str:
+    return sqlite_gateway.create_key("native-responses-team")
+
+
+@pytest.fixture(scope="module")
+def client(sqlite_gateway: GatewayProcess, key: str) -> OpenAI:
+    return OpenAI(base_url=sqlite_gateway.base_url, api_key=key, max_retries=0, timeout=30)
+
+
+def _streamed(client: OpenAI, **request: Any) -> list[Any]:
+    with client.responses.create(stream=True, **request) as stream:
+        return list(stream)
+
+
+def _last_responses_call(mock_upstream: RunningMockUpstream) -> Received:
+    return next(
+        r
+        for r in reversed(mock_upstream.mock.state.requests)
+        if r.path == "/v1/responses" and r.body.get("model") == UPSTREAM_MODEL
+    )
+
+
+def test_the_callers_request_reaches_the_provider_as_sent(client: OpenAI, mock_upstream: RunningMockUpstream) -> None:
+    raw = client.responses.with_raw_response.create(
+        model="gpt-native",
+        instructions="Be terse.",
+        input=[{"role": "user", "content": [{"type": "input_text", "text": "hello native"}]}],
+        truncation="auto",
+        metadata={"ticket": "t-42"},
+    )
+    response = raw.parse()
+    sent = _last_responses_call(mock_upstream)
+    headers = {name.lower(): value for name, value in sent.headers.items()}
+    assert sent.body["input"] == [{"role": "user", "content": [{"type": "input_text", "text": "hello native"}]}]
+    assert (sent.body["instructions"], sent.body["truncation"], sent.body["metadata"]) == (
+        "Be terse.",
+        "auto",
+        {"ticket": "t-42"},
+    )
+    assert sent.body["store"] is False and sent.body["stream"] is False  # the gateway keeps the response
+    assert headers["authorization"] == f"Bearer {PROVIDER_SECRET}"
+    assert problems(RESPONSE, raw.http_response.json()) == []
+    assert response.model == "gpt-native" and response.id != "resp_mockupstream"  # the gateway's own id
+    assert response.output_text == "Mock answer: hello native" and response.status == "completed"
+    assert response.usage is not None and response.usage.output_tokens == 4
+
+
+def test_a_translated_deployment_is_still_asked_in_chat(client: OpenAI, mock_upstream: RunningMockUpstream) -> None:
+    response = client.responses.create(model="gpt-test", input="hello translated")
+    sent = mock_upstream.mock.state.requests[-1]
+    assert sent.path == "/v1/chat/completions" and sent.body["messages"][-1]["content"] == "hello translated"
+    assert response.output_text == "Mock answer: hello translated"
+
+
+def test_a_native_stream_has_the_responses_events(client: OpenAI, mock_upstream: RunningMockUpstream) -> None:
+    events = _streamed(client, model="gpt-native", input="stream me natively")
+    assert _last_responses_call(mock_upstream).body["stream"] is True
+    kinds = [event.type for event in events]
+    assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
+    assert "response.output_text.delta" in kinds
+    final = events[-1].response
+    assert final.output_text == "Mock answer: stream me natively"
+    assert final.usage is not None and final.usage.output_tokens == 5
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_native_function_call_round_trips(client: OpenAI, mock_upstream: RunningMockUpstream, streamed: bool) -> None:
+    if streamed:
+        first = _streamed(client, model="gpt-native", input="define gateway", tools=TOOLS)[-1].response
+    else:
+        first = client.responses.create(model="gpt-native", input="define gateway", tools=TOOLS)
+    call = first.output[0]
+    assert call.type == "function_call" and call.name == "lookup" and call.call_id == "call_mock"
+    assert json.loads(call.arguments) == {"input": "define gateway"}
+    outputs: list[Any] = [
+        {"role": "user", "content": "define gateway"},
+        {"type": "function_call", "call_id": call.call_id, "name": call.name, "arguments": call.arguments},
+        {"type": "function_call_output", "call_id": call.call_id, "output": "a door"},
+        {"role": "user", "content": "now say it"},
+    ]
+    second = client.responses.create(model="gpt-native", tools=TOOLS, tool_choice="none", input=outputs)
+    assert _last_responses_call(mock_upstream).body["input"] == outputs
+    assert second.output_text == "Mock answer: now say it"
+
+
+def test_previous_response_id_sends_the_stored_conversation(client: OpenAI, mock_upstream: RunningMockUpstream) -> None:
+    first = client.responses.create(model="gpt-native", input="my name is Ada")
+    second = client.responses.create(model="gpt-native", input="what is my name?", previous_response_id=first.id)
+    sent = _last_responses_call(mock_upstream).body
+    assert "previous_response_id" not in sent
+    assert sent["input"] == [
+        {"role": "user", "content": "my name is Ada"},
+        {"role": "assistant", "content": "Mock answer: my name is Ada"},
+        {"role": "user", "content": "what is my name?"},
+    ]
+    assert second.previous_response_id == first.id
+    streamed = _streamed(client, model="gpt-native", input="and again?", previous_response_id=second.id)
+    latest = streamed[-1].response.id
+    third = client.responses.create(model="gpt-native", input="once more", previous_response_id=latest)
+    assert len(_last_responses_call(mock_upstream).body["input"]) == 7 and third.status == "completed"
+
+
+def test_pii_split_across_native_events_never_leaks(client: OpenAI) -> None:
+    prompt = "padding " * 30 + f"reach me at {EMAIL} " + "more padding " * 10
+    plain = client.responses.create(model="gpt-native", input=prompt).output_text
+    events = _streamed(client, model="gpt-native", input=prompt)
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+    assert EMAIL not in plain and "<EMAIL_ADDRESS>" in plain
+    assert all(EMAIL not in "".join(deltas[:i]) for i in range(len(deltas) + 1))
+    assert "".join(deltas) == plain
+
+
+def test_a_withheld_native_answer_is_incomplete_with_its_review(client: OpenAI, sqlite_gateway: GatewayProcess) -> None:
+    raw = client.responses.with_raw_response.create(model="gpt-native", input="you are a fucking idiot")
+    response = raw.parse()
+    assert response.status == "incomplete"
+    assert response.incomplete_details is not None and response.incomplete_details.reason == "content_filter"
+    assert "idiot" not in response.output_text
+    item = httpx.get(
+        f"{sqlite_gateway.root_url}/admin/api/review/{raw.headers['x-gateway-review-id']}", headers=ADMIN
+    ).json()
+    assert item["action"] == "block" and "idiot" in item["original"]
+    events = _streamed(client, model="gpt-native", input="you are a fucking idiot")
+    assert events[-1].type == "response.incomplete"
+    assert events[-1].response.incomplete_details.reason == "content_filter"
+    assert (events[-1].response.model_extra or {}).get("gateway_review_id", "").startswith("rev_")
+    assert all("idiot" not in e.delta for e in events if e.type == "response.output_text.delta")
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_each_native_response_writes_a_ledger_row_with_tokens_and_cost(
+    sqlite_gateway: GatewayProcess, client: OpenAI, streamed: bool
+) -> None:
+    if streamed:
+        with client.responses.with_streaming_response.create(
+            model="gpt-native", input="count me in the books", stream=True
+        ) as raw:
+            request_id = raw.headers["x-request-id"]
+            raw.read()
+    else:
+        plain = client.responses.with_raw_response.create(model="gpt-native", input="count me in the books")
+        request_id = plain.headers["x-request-id"]
+    ledger = Ledger(sqlite_gateway.config["database_url"])
+    try:
+        row = ledger.row(request_id)
+    finally:
+        ledger.close()
+    assert row.endpoint == "responses" and row.requested_model == "gpt-native" and row.status_code == 200
+    assert row.team_name == "native-responses-team" and row.streamed is streamed
+    assert row.prompt_tokens > 0 and row.completion_tokens == len("Mock answer: count me in the books".split())
+    assert row.cost_nanos == row.prompt_tokens * 500 + row.completion_tokens * 2000  # the configured prices
+
+
+def test_a_providers_refusal_comes_in_openais_format_without_its_text(client: OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.responses.create(model="gpt-native-leaky", input="hi")
+    body = json.dumps(refused.value.body)
+    assert refused.value.body["type"] == "invalid_request_error"  # type: ignore[index]
+    assert PROVIDER_SECRET not in body and "10.1.2.3" not in body
+    with pytest.raises(openai.InternalServerError) as failed:
+        client.responses.create(model="gpt-native-broken", input="hi")
+    assert "exploded" not in json.dumps(failed.value.body)
+
+
+def test_a_native_stream_that_fails_ends_with_our_error_event(sqlite_gateway: GatewayProcess, key: str) -> None:
+    body = {"model": "gpt-native-error-stream", "stream": True, "input": "hi there you"}
+    response = httpx.post(
+        f"{sqlite_gateway.base_url}/responses", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    )
+    assert response.status_code == 200
+    assert b"event: response.failed" in response.content and b"response.completed" not in response.content
+    assert PROVIDER_SECRET.encode() not in response.content and b"overloaded for" not in response.content
