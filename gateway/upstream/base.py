@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from gateway.core.errors import GatewayError, UpstreamError, UpstreamRejected, UpstreamTimeout
 from gateway.core.settings import LitellmParams
 from gateway.upstream.circuit import Circuit
+from gateway.upstream.http1 import HttpClientError, HttpTimeout, Response
 
 Json = dict[str, Any]
 # A stream yields, per network read, the JSON payloads of the SSE events that read completed:
@@ -96,3 +97,16 @@ def retry_after_seconds(error: GatewayError) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+async def read_answer(deployment: Deployment, response: Response) -> bytes:
+    """A provider's whole answer, the connection closed after it; a timeout or a broken connection
+    becomes our own error, naming the model group, never the provider's address."""
+    try:
+        return await response.read()
+    except HttpTimeout:
+        raise UpstreamTimeout(f"The model provider for {deployment.group!r} did not answer in time.") from None
+    except HttpClientError as exc:
+        raise UpstreamError(f"The connection to the model provider for {deployment.group!r} broke: {exc}.") from None
+    finally:
+        response.close()

@@ -14,7 +14,7 @@ import orjson
 
 from gateway.core.errors import UpstreamError, UpstreamRejected, UpstreamTimeout
 from gateway.core.settings import UpstreamPoolSettings
-from gateway.upstream.base import ChunkBatches, Deployment, Json, MalformedUpstreamResponse
+from gateway.upstream.base import ChunkBatches, Deployment, Json, MalformedUpstreamResponse, read_answer
 from gateway.upstream.http1 import Http1Client, HttpClientError, HttpTimeout, Response, Target, post_target
 
 log = logging.getLogger(__name__)
@@ -92,16 +92,7 @@ class NativeHttpProvider:
 
     async def chat(self, deployment: Deployment, body: Json) -> Json:
         response = await self._post(deployment, body, stream=False)
-        try:
-            raw = await response.read()
-        except HttpTimeout:
-            raise UpstreamTimeout(f"The model provider for {deployment.group!r} did not answer in time.") from None
-        except HttpClientError as exc:
-            raise UpstreamError(
-                f"The connection to the model provider for {deployment.group!r} broke: {exc}."
-            ) from None
-        finally:
-            response.close()
+        raw = await read_answer(deployment, response)
         try:
             answer = orjson.loads(raw)
         except orjson.JSONDecodeError:
