@@ -109,7 +109,7 @@ class TextRuns:
         items: list[tuple[dict[str, Any], str | None]] = []
         run: list[str] = []
         for payload in payloads:
-            text = self._templated_text(payload)
+            text = self.templated_text(payload)
             if text is None:
                 chunk = orjson.loads(payload)
                 text = _plain_text(chunk)
@@ -137,7 +137,7 @@ class TextRuns:
             self._templated = True
             self._template_chunk = chunk
 
-    def _templated_text(self, payload: bytes) -> str | None:
+    def templated_text(self, payload: bytes) -> str | None:
         """The text of a chunk that is the template with another text; None for any other. The
         bytes between the template's must be exactly one JSON string (orjson refuses anything
         after it), so the chunk means what the template means but for its text."""
