@@ -5,14 +5,13 @@ agents call it: read into a chat completion, it takes the one governed path of
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from gateway.core.types import Principal
 from gateway.proxy.dialects import StreamEncoder
 from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder, response_object
 from gateway.proxy.responses_requests import chat_body, chat_messages, check_responses_request
-from gateway.proxy.stored_responses import ResponseStore
+from gateway.proxy.stored_responses import ResponseStore, new_response_id
 from gateway.upstream.base import NativeRequest
 
 
@@ -37,7 +36,7 @@ class ResponsesTranslation:
         self, body: dict[str, Any], principal: Principal, history: list[dict[str, Any]], store: ResponseStore
     ) -> None:
         self.chat_body = chat_body(body, history)
-        self._frame = ResponseFrame(body, "resp_" + secrets.token_hex(16))
+        self._frame = ResponseFrame(body, new_response_id())
         self._principal = principal
         self._turns = history + chat_messages(None, body.get("input"))
         self._store = store if body.get("store", True) else None
