@@ -130,6 +130,19 @@ class TextRuns:
             items[-1] = (items[-1][0], "".join(run))
         return items
 
+    def only_text(self, payloads: list[bytes]) -> str | None:
+        """The joined text of `payloads` when each is the template with another text (a network
+        read in the middle of an answer); None when any is another chunk."""
+        if len(payloads) == 1:  # the most frequent read
+            return self.templated_text(payloads[0])
+        texts = []
+        for payload in payloads:
+            text = self.templated_text(payload)
+            if text is None:
+                return None
+            texts.append(text)
+        return "".join(texts)
+
     def _learn(self, payload: bytes, chunk: dict[str, Any], text: str) -> None:
         literal = orjson.dumps(text)
         if payload.count(literal) == 1:  # else the provider escapes differently, or the text recurs

@@ -334,12 +334,12 @@ class ResponsesEncoder:
 
     def events(self, payloads: list[bytes]) -> bytes:
         middle = self._delta_middle
-        if middle is not None and len(payloads) == 1:
-            # Mid-answer, one network read of one text chunk: nothing to open or close, and the
-            # chunk read from its template. Most of a stream's chunks come so; the general path
+        if middle is not None:
+            # Mid-answer, a network read of text chunks only: nothing to open or close, and each
+            # chunk read from its template. Most of a stream's reads are so; the general path
             # below cost about twice as much per chunk (benchmarks.proxy --apis responses).
-            text = self._runs.templated_text(payloads[0])
-            if text is not None:
+            text = self._runs.only_text(payloads)
+            if text:
                 return self._next_text_delta(middle, text)
         out = []
         for chunk, text in self._runs(payloads):
