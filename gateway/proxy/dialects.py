@@ -109,7 +109,7 @@ class TextRuns:
         items: list[tuple[dict[str, Any], str | None]] = []
         run: list[str] = []
         for payload in payloads:
-            text = self._templated_text(payload)
+            text = self.templated_text(payload)
             if text is None:
                 chunk = orjson.loads(payload)
                 text = _plain_text(chunk)
@@ -130,6 +130,19 @@ class TextRuns:
             items[-1] = (items[-1][0], "".join(run))
         return items
 
+    def only_text(self, payloads: list[bytes]) -> str | None:
+        """The joined text of `payloads` when each is the template with another text (a network
+        read in the middle of an answer); None when any is another chunk."""
+        if len(payloads) == 1:  # the most frequent read
+            return self.templated_text(payloads[0])
+        texts = []
+        for payload in payloads:
+            text = self.templated_text(payload)
+            if text is None:
+                return None
+            texts.append(text)
+        return "".join(texts)
+
     def _learn(self, payload: bytes, chunk: dict[str, Any], text: str) -> None:
         literal = orjson.dumps(text)
         if payload.count(literal) == 1:  # else the provider escapes differently, or the text recurs
@@ -137,7 +150,7 @@ class TextRuns:
             self._templated = True
             self._template_chunk = chunk
 
-    def _templated_text(self, payload: bytes) -> str | None:
+    def templated_text(self, payload: bytes) -> str | None:
         """The text of a chunk that is the template with another text; None for any other. The
         bytes between the template's must be exactly one JSON string (orjson refuses anything
         after it), so the chunk means what the template means but for its text."""

@@ -6,7 +6,6 @@ the request itself is sent (`responses_native`)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from gateway.core.types import Principal
@@ -14,7 +13,7 @@ from gateway.proxy.dialects import StreamEncoder
 from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder, response_object
 from gateway.proxy.responses_native import native_responses_request
 from gateway.proxy.responses_requests import chat_body, chat_messages, check_responses_request
-from gateway.proxy.stored_responses import ResponseStore
+from gateway.proxy.stored_responses import ResponseStore, new_response_id
 from gateway.upstream.base import NativeRequest
 
 
@@ -41,7 +40,7 @@ class ResponsesTranslation:
         self.chat_body = chat_body(body, history)
         self._body = body
         self._history = history
-        self._frame = ResponseFrame(body, "resp_" + secrets.token_hex(16))
+        self._frame = ResponseFrame(body, new_response_id())
         self._principal = principal
         self._turns = history + chat_messages(None, body.get("input"))
         self._store = store if body.get("store", True) else None

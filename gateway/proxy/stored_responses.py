@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,12 +51,24 @@ RECENT_RESPONSES = 10_000  # remembered per process, for continuations that come
 BATCH_LANDING_SECONDS = 0.5  # longer than a writer's linger (0.2 s) and its insert
 
 
+def new_response_id() -> str:
+    """A response id that sorts by when it was made (the clock's nanoseconds, then 64 random bits):
+    each stored row then lands at the end of the primary key's index instead of on a random page
+    of it, which made every batch rewrite about one index page per row (an insert cost 28 µs of
+    CPU per row at 20,000 rows stored, 17 µs so)."""
+    return f"resp_{time.time_ns():016x}{secrets.token_hex(8)}"
+
+
 @dataclass(frozen=True, slots=True)
 class _Kept:
+    """A response as remembered: its JSON rather than its dicts, which the collector would walk
+    at every full collection while the last 10,000 responses are remembered, and which a lookup
+    (rare next to writes) parses instead."""
+
     team_id: int
     expires_at: datetime
-    conversation: list[dict[str, Any]]
-    response: dict[str, Any]
+    conversation: bytes | str
+    response: bytes | str
 
 
 def _utc(moment: datetime) -> datetime:
@@ -71,7 +85,8 @@ class ResponseStore:
 
     def save(self, principal: Principal, response: dict[str, Any], conversation: list[dict[str, Any]]) -> None:
         now = utcnow()
-        kept = _Kept(principal.team_id, now + self._retention, conversation, response)
+        conversation_json, response_json = orjson.dumps(conversation), orjson.dumps(response)
+        kept = _Kept(principal.team_id, now + self._retention, conversation_json, response_json)
         self._recent[response["id"]] = kept
         if len(self._recent) > RECENT_RESPONSES:
             self._recent.popitem(last=False)
@@ -82,8 +97,8 @@ class ResponseStore:
                 "key_id": principal.key_id,
                 "created_at": now,
                 "expires_at": kept.expires_at,
-                "conversation": self._cipher.seal(orjson.dumps(conversation)),
-                "response": self._cipher.seal(orjson.dumps(response)),
+                "conversation": self._cipher.seal(conversation_json),
+                "response": self._cipher.seal(response_json),
             }
         )
 
@@ -99,7 +114,7 @@ class ResponseStore:
             raise GatewayError(
                 "The stored response cannot be read by this gateway.", code="response_unreadable"
             ) from None
-        return _Kept(stored.team_id, _utc(stored.expires_at), orjson.loads(conversation), orjson.loads(response))
+        return _Kept(stored.team_id, _utc(stored.expires_at), conversation, response)
 
     async def _find(self, principal: Principal, response_id: str, param: str | None) -> _Kept:
         kept = self._recent.get(response_id)
@@ -114,10 +129,13 @@ class ResponseStore:
         return kept
 
     async def conversation(self, principal: Principal, response_id: str) -> list[dict[str, Any]]:
-        return (await self._find(principal, response_id, "previous_response_id")).conversation
+        kept = await self._find(principal, response_id, "previous_response_id")
+        conversation: list[dict[str, Any]] = orjson.loads(kept.conversation)
+        return conversation
 
     async def response(self, principal: Principal, response_id: str) -> dict[str, Any]:
-        return (await self._find(principal, response_id, None)).response
+        response: dict[str, Any] = orjson.loads((await self._find(principal, response_id, None)).response)
+        return response
 
 
 def forget_expired_responses(engine: Engine, now: datetime) -> int:

@@ -9,6 +9,7 @@ import orjson
 
 from gateway.proxy.dialects import TextRuns
 from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder
+from tests.helpers.openai_schema import RESPONSE_EVENTS, problems
 
 
 def _chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
@@ -61,3 +62,24 @@ def test_text_after_a_tool_call_is_a_new_responses_message_with_its_own_index() 
     deltas = [(e["output_index"], e["delta"]) for e in events if e["type"] == "response.output_text.delta"]
     assert deltas == [(0, "before"), (2, "after")]
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
+
+
+def _events(stream: bytes) -> list[dict[str, Any]]:
+    return [orjson.loads(line[6:]) for line in stream.split(b"\n") if line.startswith(b"data: ")]
+
+
+def test_a_read_of_text_chunks_mid_answer_is_one_delta_event_in_sequence() -> None:
+    encoder = ResponsesEncoder(ResponseFrame({"model": "m", "input": "hi"}, "resp_1"), None)
+    stream = encoder.events([_chunk({"role": "assistant", "content": ""}), _chunk({"content": "The"})])
+    stream += encoder.events([_chunk({"content": " answer"})])
+    stream += encoder.events([_chunk({"content": " is"}), _chunk({"content": ' "42"'}), _chunk({"content": "."})])
+    stream += encoder.events([_chunk({"content": " Done"}), _chunk({}, "stop")])
+    events = _events(stream + encoder.end([_chunk({}, None, usage={"prompt_tokens": 1, "completion_tokens": 5})]))
+    deltas = [e["delta"] for e in events if e["type"] == "response.output_text.delta"]
+    assert deltas == ["The", " answer", ' is "42".', " Done"]
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    for event in events:
+        assert problems(RESPONSE_EVENTS[event["type"]], event) == []
+    completed = events[-1]["response"]
+    assert completed["status"] == "completed"
+    assert completed["output"][0]["content"][0]["text"] == 'The answer is "42". Done'
