@@ -67,6 +67,8 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("audit log: policy verdicts", "/admin/audit?action=policy."),
     ("audit log: page 100", "/admin/audit?page=100"),
     ("teams and keys", "/admin/teams"),
+    ("a team's page", "/admin/teams/team-03"),
+    ("blocklist", "/admin/blocklist"),
     ("policies", "/admin/policies"),
     ("prompt library", "/admin/prompts"),
     ("use cases", "/admin/use-cases"),
@@ -75,9 +77,12 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("people", "/admin/users"),
 )
 # The downloads timed, one line each: (name, path).
-DOWNLOADS: tuple[tuple[str, str], ...] = tuple(
-    (f"CSV: spend per {group}, this quarter", f"/admin/finance/spend.csv?preset=quarter&group_by={group}")
-    for group in ("day", "team", "key", "model", "team_day", "model_day", "user")
+DOWNLOADS: tuple[tuple[str, str], ...] = (
+    *(
+        (f"CSV: spend per {group}, this quarter", f"/admin/finance/spend.csv?preset=quarter&group_by={group}")
+        for group in ("day", "team", "key", "model", "team_day", "model_day", "user")
+    ),
+    ("CSV: the whole audit log", "/admin/audit.csv"),
 )
 
 PASSWORD = "benchmark password 123"
