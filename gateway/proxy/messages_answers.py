@@ -41,6 +41,17 @@ def error_response(error: GatewayError) -> Response:
     )
 
 
+def stop_of(choice: dict[str, Any]) -> tuple[str, str | None]:
+    """A chat choice's Messages stop reason, with the stop sequence that ended it where the upstream
+    said which: in the choice's `stop_reason`, as vLLM reports it and as Anthropic's answers are read
+    back (OpenAI's chat API does not say, so its stops read as `end_turn`)."""
+    finish = choice.get("finish_reason") or "stop"
+    matched = choice.get("stop_reason")
+    if finish == "stop" and isinstance(matched, str):
+        return "stop_sequence", matched
+    return STOP_REASONS.get(finish, "end_turn"), None
+
+
 def _arguments(text: str | None) -> Any:
     try:
         return orjson.loads(text or "{}")
@@ -76,14 +87,15 @@ def message(completion: dict[str, Any], model: str) -> dict[str, Any]:
                 "input": _arguments(function.get("arguments")),
             }
         )
+    stop_reason, stop_sequence = stop_of(choice)
     return {
         "id": "msg_" + str(completion.get("id") or "").removeprefix("chatcmpl-"),
         "type": "message",
         "role": "assistant",
         "model": model,
         "content": content,
-        "stop_reason": STOP_REASONS.get(choice.get("finish_reason") or "stop", "end_turn"),
-        "stop_sequence": None,
+        "stop_reason": stop_reason,
+        "stop_sequence": stop_sequence,
         "usage": usage(completion.get("usage")),
     }
 
@@ -101,7 +113,8 @@ class MessagesEncoder:
         self._block = -1  # index of the open content block, -1 for none
         self._open: str | None = None  # "text" or the id of the open tool_use block
         self._tools: dict[int, int] = {}  # chat tool call index -> content block index
-        self._stop_reason: str | None = None
+        self._stop_reason = "end_turn"
+        self._stop_sequence: str | None = None
         self._tail = StreamTail()
         self._runs = TextRuns()
 
@@ -167,7 +180,7 @@ class MessagesEncoder:
             for call in delta.get("tool_calls") or []:
                 out += self._tool_call(call)
             if choice.get("finish_reason"):
-                self._stop_reason = STOP_REASONS.get(choice["finish_reason"], "end_turn")
+                self._stop_reason, self._stop_sequence = stop_of(choice)
                 out += self._close_block()
         return out
 
@@ -184,7 +197,7 @@ class MessagesEncoder:
         out = self.events(payloads) + self._close_block()
         if not self._started:
             out += self._start({})
-        delta: dict[str, Any] = {"delta": {"stop_reason": self._stop_reason or "end_turn", "stop_sequence": None}}
+        delta: dict[str, Any] = {"delta": {"stop_reason": self._stop_reason, "stop_sequence": self._stop_sequence}}
         delta["usage"] = usage(self._tail.usage)
         if self._tail.review_id is not None:
             delta[REVIEW_ID_FIELD] = self._tail.review_id

@@ -1,7 +1,8 @@
 """Anthropic's Messages answers read as the chat view the rest of the path works on: a message as a
 chat completion, its event stream as chat chunks. Text and tool uses carry over exactly, with the
 stop reason and the usage (cache reads as cached prompt tokens); thinking blocks have no place in a
-chat and are left out."""
+chat and are left out. The stop sequence that ended an answer rides in the choice's `stop_reason`,
+where vLLM reports it too."""
 
 from __future__ import annotations
 
@@ -37,6 +38,15 @@ def chat_usage(usage: Json) -> Json:
     return result
 
 
+def _finish(stopped: Json) -> Json:
+    """A message's (or a message_delta's) stop as a chat choice's finish."""
+    stop = stopped.get("stop_reason") or "end_turn"
+    finish: Json = {"finish_reason": FINISH_REASONS.get(stop, "stop")}
+    if stop == "stop_sequence" and isinstance(stopped.get("stop_sequence"), str):
+        finish["stop_reason"] = stopped["stop_sequence"]
+    return finish
+
+
 def chat_completion(message: Json) -> Json:
     """A Messages answer as a chat completion."""
     texts: list[str] = []
@@ -56,15 +66,12 @@ def chat_completion(message: Json) -> Json:
     reply: Json = {"role": "assistant", "content": "".join(texts) if texts or not calls else None}
     if calls:
         reply["tool_calls"] = calls
-    stop = message.get("stop_reason") or "end_turn"
     return {
         "id": chat_id(str(message.get("id") or "")),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": message.get("model"),
-        "choices": [
-            {"index": 0, "message": reply, "finish_reason": FINISH_REASONS.get(stop, "stop"), "logprobs": None}
-        ],
+        "choices": [{"index": 0, "message": reply, "logprobs": None, **_finish(message)}],
         "usage": chat_usage(message.get("usage") or {}),
     }
 
@@ -78,8 +85,8 @@ class ChunkReader:
         self._usage: Json = {}
         self._tools: dict[int, int] = {}  # content block index -> chat tool call index
 
-    def _chunk(self, delta: Json, finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+    def _chunk(self, delta: Json, finish: Json | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, **(finish or {"finish_reason": None})}
         return orjson.dumps(
             {"id": self._id, "object": "chat.completion.chunk", "created": 0, "model": self._model, "choices": [choice]}
         )
@@ -118,10 +125,9 @@ class ChunkReader:
             return [self._chunk({"role": "assistant", "content": ""})]
         if kind == "message_delta":
             self._usage.update({k: v for k, v in (event.get("usage") or {}).items() if v is not None})
-            stop = (event.get("delta") or {}).get("stop_reason") or "end_turn"
             usage = {"id": self._id, "object": "chat.completion.chunk", "created": 0, "model": self._model}
             return [
-                self._chunk({}, FINISH_REASONS.get(stop, "stop")),
+                self._chunk({}, _finish(event.get("delta") or {})),
                 orjson.dumps({**usage, "choices": [], "usage": chat_usage(self._usage)}),
             ]
         return []

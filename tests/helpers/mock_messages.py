@@ -2,7 +2,8 @@
 for the native passthrough and litellm's anthropic/ provider. The upstream model name chooses the
 behaviour as on the chat side: echo (default; a tool use when tools are offered), fail-500,
 rate-limited, leaky-400 (quotes the x-api-key header and an internal URL), error-stream (two words,
-then an error event quoting the key)."""
+then an error event quoting the key). A stop sequence found in the answer cuts it there
+(`stop_reason: "stop_sequence"`, naming it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+
+from tests.helpers.mock_text import cut_at_stop
 
 TEXT_SLICE = 6  # characters per text delta: an e-mail address spans several events
 
@@ -28,7 +31,9 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
 
 
 def message(body: dict[str, Any]) -> dict[str, Any]:
-    text = "Mock answer: " + last_user_text(body.get("messages") or [])
+    text, stopped_by = cut_at_stop(
+        "Mock answer: " + last_user_text(body.get("messages") or []), body.get("stop_sequences")
+    )
     tools = body.get("tools")
     if tools and (body.get("tool_choice") or {}).get("type") != "none":
         arguments = {"input": last_user_text(body.get("messages") or [])}
@@ -36,7 +41,7 @@ def message(body: dict[str, Any]) -> dict[str, Any]:
         stop = "tool_use"
     else:
         content = [{"type": "text", "text": text}]
-        stop = "end_turn"
+        stop = "end_turn" if stopped_by is None else "stop_sequence"
     prompt = sum(len(str(turn.get("content", "")).split()) for turn in body.get("messages") or [])
     return {
         "id": "msg_mockupstream",
@@ -45,7 +50,7 @@ def message(body: dict[str, Any]) -> dict[str, Any]:
         "model": body.get("model"),
         "content": content,
         "stop_reason": stop,
-        "stop_sequence": None,
+        "stop_sequence": stopped_by if stop == "stop_sequence" else None,
         "usage": {"input_tokens": prompt, "output_tokens": len(text.split())},
     }
 
@@ -75,7 +80,7 @@ def events(answer: dict[str, Any]) -> list[bytes]:
                 delta = {"type": "input_json_delta", "partial_json": half}
                 frames.append(_event("content_block_delta", {"index": index, "delta": delta}))
         frames.append(_event("content_block_stop", {"index": index}))
-    delta = {"stop_reason": answer["stop_reason"], "stop_sequence": None}
+    delta = {"stop_reason": answer["stop_reason"], "stop_sequence": answer["stop_sequence"]}
     frames.append(
         _event("message_delta", {"delta": delta, "usage": {"output_tokens": answer["usage"]["output_tokens"]}})
     )

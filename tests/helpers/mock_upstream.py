@@ -10,6 +10,7 @@ The upstream model name chooses the behaviour, so one server covers every case:
   error-stream     streams two words, then an error event quoting the Authorization header
   paced-echo       echo, streamed a word every 20 ms, as a model writes
   redirect         307 to `state.redirect_to` (a test's other server), to see whether it is followed
+A `stop` string found in the answer cuts it there, reported in the choice's `stop_reason` as vLLM does.
 Azure's paths (/openai/deployments/<model>/...) answer the same way, for litellm's azure/ provider.
 Anthropic's Messages API (POST /v1/messages, plain and streamed) answers as `mock_messages` says,
 OpenAI's Responses API (POST /v1/responses, plain and streamed) as `mock_responses` says.
@@ -30,6 +31,7 @@ import orjson
 from aiohttp import web
 
 from tests.helpers import mock_messages, mock_responses
+from tests.helpers.mock_text import cut_at_stop
 
 
 @dataclass
@@ -62,7 +64,7 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
 
 
 def _completion(body: dict[str, Any]) -> dict[str, Any]:
-    text = "Mock answer: " + _last_user_text(body.get("messages", []))
+    text, stopped_by = cut_at_stop("Mock answer: " + _last_user_text(body.get("messages", [])), body.get("stop"))
     count = body.get("n") or 1
     tools = body.get("tools")
     choices = []
@@ -81,7 +83,10 @@ def _completion(body: dict[str, Any]) -> dict[str, Any]:
         else:
             message = {"role": "assistant", "content": text}
             finish = "stop"
-        choices.append({"index": index, "message": message, "finish_reason": finish, "logprobs": None})
+        choice = {"index": index, "message": message, "finish_reason": finish, "logprobs": None}
+        if finish == "stop" and stopped_by is not None:
+            choice["stop_reason"] = stopped_by
+        choices.append(choice)
     prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
     completion_tokens = len(text.split()) * count
     return {
@@ -98,13 +103,18 @@ def _completion(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _chunk(body: dict[str, Any], delta: dict[str, Any], finish: str | None = None, index: int = 0) -> bytes:
+def _chunk(
+    body: dict[str, Any], delta: dict[str, Any], finish: str | None = None, index: int = 0, stop: str | None = None
+) -> bytes:
+    choice: dict[str, Any] = {"index": index, "delta": delta, "finish_reason": finish}
+    if stop is not None:
+        choice["stop_reason"] = stop
     payload = {
         "id": "chatcmpl-upstream",
         "object": "chat.completion.chunk",
         "created": 1,
         "model": body.get("model"),
-        "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
+        "choices": [choice],
     }
     return b"data: " + orjson.dumps(payload) + b"\n\n"
 
@@ -202,7 +212,8 @@ class MockUpstream:
                             await response.write(
                                 _chunk(body, {"content": word if position == 0 else " " + word}, index=index)
                             )
-                    await response.write(_chunk(body, {}, choice["finish_reason"], index=index))
+                    finish = _chunk(body, {}, choice["finish_reason"], index=index, stop=choice.get("stop_reason"))
+                    await response.write(finish)
                 if (body.get("stream_options") or {}).get("include_usage"):
                     usage = {
                         "id": "chatcmpl-upstream",

@@ -43,6 +43,29 @@ def test_a_plain_message_with_a_system_prompt(claude: anthropic.Anthropic, model
     assert message.usage.input_tokens > 0 and message.usage.output_tokens > 0
 
 
+@pytest.mark.parametrize("streamed", [False, True])
+@pytest.mark.parametrize("model", ["gpt-test", "claude-test"])
+def test_a_stop_sequence_is_reported_as_the_one_that_ended_the_answer(
+    claude: anthropic.Anthropic, model: str, streamed: bool
+) -> None:
+    """gpt-test's upstream names the stop in the choice as vLLM does; claude-test's speaks Messages."""
+    request: dict[str, Any] = {
+        "model": model,
+        "max_tokens": 200,
+        "stop_sequences": ["never", "quarter"],
+        "messages": [{"role": "user", "content": "the quarter closed"}],
+    }
+    if streamed:
+        with claude.messages.stream(**request) as stream:
+            message = stream.get_final_message()
+    else:
+        message = claude.messages.create(**request)
+    assert message.content[0].text == "Mock answer: the "  # type: ignore[union-attr]
+    assert (message.stop_reason, message.stop_sequence) == ("stop_sequence", "quarter")
+    plain = _ask(claude, "no stop here", model=model, stop_sequences=["quarter"])
+    assert (plain.stop_reason, plain.stop_sequence) == ("end_turn", None)
+
+
 def test_multi_turn_with_a_tool_use_and_its_result(claude: anthropic.Anthropic, sqlite_gateway: GatewayProcess) -> None:
     tools: list[anthropic.types.ToolParam] = [
         {"name": "lookup", "description": "Look a word up.", "input_schema": {"type": "object", "properties": {}}}
