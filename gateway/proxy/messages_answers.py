@@ -41,12 +41,15 @@ def error_response(error: GatewayError) -> Response:
     )
 
 
-def stop_of(choice: dict[str, Any]) -> tuple[str, str | None]:
+def stop_of(choice: dict[str, Any], refused: bool) -> tuple[str, str | None]:
     """A chat choice's Messages stop reason, with the stop sequence that ended it where the upstream
     said which: in the choice's `stop_reason`, as vLLM reports it and as Anthropic's answers are read
-    back (OpenAI's chat API does not say, so its stops read as `end_turn`)."""
+    back (OpenAI's chat API does not say, so its stops read as `end_turn`). A model's refusal ends
+    as Anthropic's do."""
     finish = choice.get("finish_reason") or "stop"
     matched = choice.get("stop_reason")
+    if finish == "stop" and refused:
+        return "refusal", None
     if finish == "stop" and isinstance(matched, str):
         return "stop_sequence", matched
     return STOP_REASONS.get(finish, "end_turn"), None
@@ -87,7 +90,7 @@ def message(completion: dict[str, Any], model: str) -> dict[str, Any]:
                 "input": _arguments(function.get("arguments")),
             }
         )
-    stop_reason, stop_sequence = stop_of(choice)
+    stop_reason, stop_sequence = stop_of(choice, bool(reply.get("refusal")))
     return {
         "id": "msg_" + str(completion.get("id") or "").removeprefix("chatcmpl-"),
         "type": "message",
@@ -115,6 +118,7 @@ class MessagesEncoder:
         self._tools: dict[int, int] = {}  # chat tool call index -> content block index
         self._stop_reason = "end_turn"
         self._stop_sequence: str | None = None
+        self._refused = False
         self._tail = StreamTail()
         self._runs = TextRuns()
 
@@ -175,12 +179,13 @@ class MessagesEncoder:
         for choice in self._tail.first_choice(chunk):
             delta = choice.get("delta") or {}
             text = delta.get("content") or delta.get("refusal")
+            self._refused = self._refused or bool(delta.get("refusal"))
             if text:
                 out += self._text(text)
             for call in delta.get("tool_calls") or []:
                 out += self._tool_call(call)
             if choice.get("finish_reason"):
-                self._stop_reason, self._stop_sequence = stop_of(choice)
+                self._stop_reason, self._stop_sequence = stop_of(choice, self._refused)
                 out += self._close_block()
         return out
 

@@ -90,6 +90,8 @@ class ResponseFrame:
     def finished(self, output: list[dict[str, Any]], finish_reason: str | None, chat_usage: Any) -> dict[str, Any]:
         reason = INCOMPLETE_REASONS.get(finish_reason or "")
         status = "incomplete" if reason else "completed"
+        if reason and output and output[-1]["type"] == "message":
+            output = [*output[:-1], {**output[-1], "status": "incomplete"}]  # the message that was cut
         return self.response(
             status,
             output,
@@ -275,7 +277,8 @@ class ResponsesEncoder:
                 content_index=content_index,
                 part={"type": "refusal", "refusal": refusal},
             )
-        self._output[index] = _message(item_id, text or None, refusal or None)
+        cut = self._finish_reason in INCOMPLETE_REASONS  # known here only when the message ends the answer
+        self._output[index] = _message(item_id, text or None, refusal or None, "incomplete" if cut else "completed")
         return out + self._event("response.output_item.done", output_index=index, item=self._output[index])
 
     def _call_delta(self, call: dict[str, Any]) -> bytes:

@@ -161,8 +161,8 @@ MESSAGES_CASES: list[tuple[str, dict[str, Any]]] = [
     ("length", {"content": [TEXT_BLOCK], "stop_reason": "max_tokens", "stop_sequence": None}),
     ("content_filter", {"content": [TEXT_BLOCK], "stop_reason": "refusal", "stop_sequence": None}),
     ("stop sequence, vLLM style", {"content": [TEXT_BLOCK], "stop_reason": "stop_sequence", "stop_sequence": "END"}),
-    # A chat refusal that stopped as usual: its text, as the chat answer has no other to give.
-    ("refusal", {"content": [REFUSAL_BLOCK], "stop_reason": "end_turn", "stop_sequence": None}),
+    # A model's refusal: its text, ended as Anthropic ends a refusal.
+    ("refusal", {"content": [REFUSAL_BLOCK], "stop_reason": "refusal", "stop_sequence": None}),
 ]
 
 
@@ -261,9 +261,9 @@ def test_a_streamed_messages_answer(case: str, expected: dict[str, Any]) -> None
     assert snapshot.usage.cache_creation_input_tokens == MESSAGES_USAGE["cache_creation_input_tokens"]
 
 
-def text_item(item_id: str, text: str) -> dict[str, Any]:
+def text_item(item_id: str, text: str, status: str = "completed") -> dict[str, Any]:
     part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
-    return {"type": "message", "id": item_id, "status": "completed", "role": "assistant", "content": [part]}
+    return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": [part]}
 
 
 def call_item(call: dict[str, Any]) -> dict[str, Any]:
@@ -299,7 +299,7 @@ RESPONSES_CASES: list[tuple[str, dict[str, Any]]] = [
     (
         "length",
         {
-            "output": [text_item("msg_abc", "Hello, wörld!")],
+            "output": [text_item("msg_abc", "Hello, wörld!", "incomplete")],
             "status": "incomplete",
             "incomplete_details": {"reason": "max_output_tokens"},
         },
@@ -307,7 +307,7 @@ RESPONSES_CASES: list[tuple[str, dict[str, Any]]] = [
     (
         "content_filter",
         {
-            "output": [text_item("msg_abc", "Hello, wörld!")],
+            "output": [text_item("msg_abc", "Hello, wörld!", "incomplete")],
             "status": "incomplete",
             "incomplete_details": {"reason": "content_filter"},
         },
