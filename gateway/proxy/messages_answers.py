@@ -190,6 +190,11 @@ class MessagesEncoder:
         return out
 
     def events(self, payloads: list[bytes]) -> bytes:
+        if self._open == "text":
+            # Mid-answer, a read of text chunks only: one delta from its template, as Responses do.
+            text = self._runs.only_text(payloads)
+            if text:
+                return self._text(text)
         out = []
         for chunk, text in self._runs(payloads):
             if text is None:
