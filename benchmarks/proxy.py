@@ -7,8 +7,10 @@ requests/s, p50, p99, CPU per request and each gateway's ratio to the passthroug
 from an upstream that paces its chunks (time to first content, to the end, content events), and
 with `--findings` the cost of answers with something to find. With `--apis responses,messages`
 each gateway is also loaded through the Responses and Messages APIs, and each is compared with
-the same gateway's chat completions; `responses-native` is the Responses API to a deployment of the
-same upstream that takes it natively (`native_api: responses`, the mock's /v1/responses). Uses wrk when installed.
+the same gateway's chat completions; `responses-unstored` is the Responses API with `store: false`
+(what storing each response costs, apart), `responses-native` the Responses API to a deployment of
+the same upstream that takes it natively (`native_api: responses`, the mock's /v1/responses). Uses
+wrk when installed.
 Run: `.venv/bin/python -m benchmarks.proxy [--seconds 3] [--rounds 3] [--findings] [--apis ...]`.
 """
 
@@ -175,6 +177,8 @@ def api_body(api: str, stream: bool) -> bytes:
     """The same question in each API's shape (the answer, and so the filters' work, is the same)."""
     if api == "responses":
         return orjson.dumps({"model": "bench", "input": SAFE_TEXT, "stream": stream})
+    if api == "responses-unstored":
+        return orjson.dumps({"model": "bench", "input": SAFE_TEXT, "stream": stream, "store": False})
     if api == "responses-native":
         return orjson.dumps({"model": "bench-native", "input": SAFE_TEXT, "stream": stream})
     if api == "messages":
@@ -185,6 +189,7 @@ def api_body(api: str, stream: bool) -> bytes:
 API_PATHS = {
     "chat": "/v1/chat/completions",
     "responses": "/v1/responses",
+    "responses-unstored": "/v1/responses",
     "responses-native": "/v1/responses",
     "messages": "/v1/messages",
 }
@@ -382,7 +387,9 @@ def main() -> None:
     parser.add_argument("--findings", action="store_true", help="also measure answers with something to find")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument(
-        "--apis", default="", help="also load each gateway through: responses, responses-native, messages"
+        "--apis",
+        default="",
+        help="also load each gateway through: responses, responses-unstored, responses-native, messages",
     )
     args = parser.parse_args()
     apis = [api for api in args.apis.split(",") if api]

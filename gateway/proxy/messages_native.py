@@ -86,6 +86,11 @@ def native_messages_request(
 ) -> NativeRequest:
     """`body` (the caller's), with what governance changed between `translated` and `governed`
     (the chat bodies before and after it)."""
+    return NativeRequest("messages", lambda: _native_body(body, translated, governed))
+
+
+def _native_body(body: dict[str, Any], translated: dict[str, Any], governed: dict[str, Any]) -> dict[str, Any]:
+    """The native request's body."""
     native = {name: value for name, value in body.items() if name not in GATEWAY_ONLY_FIELDS}
     if governed["messages"] != translated["messages"]:
         native.pop("system", None)
@@ -93,4 +98,4 @@ def native_messages_request(
     limit = governed.get("max_tokens")
     if isinstance(limit, int) and limit != translated.get("max_tokens"):
         native["max_tokens"] = limit
-    return NativeRequest("messages", native)
+    return native

@@ -76,6 +76,13 @@ def native_responses_request(
 ) -> NativeRequest:
     """`body` (the caller's) after the stored `history` it continues, with what governance changed
     between `translated` and `governed` (the chat bodies before and after it)."""
+    return NativeRequest("responses", lambda: _native_body(body, history, translated, governed))
+
+
+def _native_body(
+    body: dict[str, Any], history: list[dict[str, Any]], translated: dict[str, Any], governed: dict[str, Any]
+) -> dict[str, Any]:
+    """The native request's body."""
     native = {name: value for name, value in body.items() if name not in GATEWAY_ONLY_FIELDS}
     if governed["messages"] != translated["messages"]:
         native.pop("instructions", None)
@@ -86,4 +93,4 @@ def native_responses_request(
     limit = governed.get("max_completion_tokens")
     if isinstance(limit, int) and limit != translated.get("max_completion_tokens"):
         native["max_output_tokens"] = limit
-    return NativeRequest("responses", native)
+    return native

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from gateway.core.errors import GatewayError, UpstreamError, UpstreamRejected, UpstreamTimeout
@@ -53,13 +54,18 @@ class Provider(Protocol):
     async def close(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
 class NativeRequest:
     """A request in an API besides chat (`api`, e.g. "messages"), as governance let it through: sent
-    unchanged to a deployment whose upstream speaks that API, and translated for any other."""
+    unchanged to a deployment whose upstream speaks that API, and translated for any other. Its body
+    is written when a deployment takes it, as most go to chat."""
 
-    api: str
-    body: Json
+    def __init__(self, api: str, write: Callable[[], Json]) -> None:
+        self.api = api
+        self._write = write
+
+    @cached_property
+    def body(self) -> Json:
+        return self._write()
 
 
 class NativeProvider(Protocol):
