@@ -1,8 +1,8 @@
 """OpenAI's Responses answers read as the chat view the rest of the path works on: a response as a
 chat completion, its event stream as chat chunks. Output text and function calls carry over
 exactly, with the finish reason (from the status and `incomplete_details`) and the usage (cached
-input tokens as cached prompt tokens, reasoning tokens as such); reasoning items and refusal
-parts have no place in a chat answer and are left out."""
+input tokens as cached prompt tokens, reasoning tokens as such), and refusal parts as the chat
+message's refusal; reasoning items have no place in a chat answer and are left out."""
 
 from __future__ import annotations
 
@@ -54,13 +54,20 @@ def _call(item: Json) -> Json:
 def chat_completion(response: Json) -> Json:
     """A Responses answer as a chat completion."""
     texts: list[str] = []
+    refusals: list[str] = []
     calls: list[Json] = []
     for item in response.get("output") or []:
         if item.get("type") == "message":
-            texts += [part.get("text") or "" for part in item.get("content") or [] if part.get("type") == "output_text"]
+            for part in item.get("content") or []:
+                if part.get("type") == "output_text":
+                    texts.append(part.get("text") or "")
+                elif part.get("type") == "refusal":
+                    refusals.append(part.get("refusal") or "")
         elif item.get("type") == "function_call":
             calls.append(_call(item))
-    reply: Json = {"role": "assistant", "content": "".join(texts) if texts or not calls else None}
+    reply: Json = {"role": "assistant", "content": "".join(texts) if texts or not (calls or refusals) else None}
+    if refusals:
+        reply["refusal"] = "".join(refusals)
     if calls:
         reply["tool_calls"] = calls
     return {
@@ -102,6 +109,8 @@ class ChunkReader:
             # its text are the same for every delta of one response.
             before, after = self._text_around
             return [before + orjson.dumps(event.get("delta") or "") + after]
+        if kind == "response.refusal.delta":
+            return [self._chunk({"refusal": event.get("delta") or ""})]
         if kind == "response.function_call_arguments.delta":
             position = self._calls.get(str(event.get("item_id")))
             if position is None:

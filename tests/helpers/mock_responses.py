@@ -2,7 +2,7 @@
 for the native passthrough. The upstream model name chooses the behaviour as on the chat side:
 echo (default; a function call when tools are offered), fail-500, rate-limited, leaky-400 (quotes
 the Authorization header and an internal URL), error-stream (a few words, then an error event
-quoting the key)."""
+quoting the key), refusing (a refusal part instead of text)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ def response(body: dict[str, Any]) -> dict[str, Any]:
     else:
         text = "Mock answer: " + asked
         part = {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+        if body.get("model") == "refusing":
+            text = "I can't help with that."
+            part = {"type": "refusal", "refusal": text}
         item = {"type": "message", "id": "msg_mock", "status": "completed", "role": "assistant", "content": [part]}
         written = len(text.split())
     prompt = len(orjson.dumps(body.get("input")).split(b" ")) + len(str(body.get("instructions") or "").split())
@@ -77,14 +80,14 @@ def events(answer: dict[str, Any]) -> list[bytes]:
         if item["type"] == "message":
             added = {"output_index": index, "item": {**item, "content": []}}
             frames.append(_event("response.output_item.added", added))
-            text = item["content"][0]["text"]
+            part = item["content"][0]
+            kind, field = ("refusal", "refusal") if part["type"] == "refusal" else ("output_text", "text")
+            text = part[field]
+            where = {"item_id": item["id"], "output_index": index, "content_index": 0}
             for offset in range(0, len(text), TEXT_SLICE):
-                where = {"item_id": item["id"], "output_index": index, "content_index": 0}
                 delta = text[offset : offset + TEXT_SLICE]
-                frames.append(_event("response.output_text.delta", {**where, "delta": delta}))
-            frames.append(
-                _event("response.output_text.done", {"item_id": item["id"], "output_index": index, "text": text})
-            )
+                frames.append(_event(f"response.{kind}.delta", {**where, "delta": delta}))
+            frames.append(_event(f"response.{kind}.done", {**where, field: text}))
         else:
             frames.append(
                 _event("response.output_item.added", {"output_index": index, "item": {**item, "arguments": ""}})

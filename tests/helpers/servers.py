@@ -107,6 +107,7 @@ def gateway_config(upstream_url: str, database_url: str, **extra: Any) -> dict[s
             responses("gpt-native-leaky", "leaky-400"),
             responses("gpt-native-broken", "fail-500"),
             responses("gpt-native-error-stream", "error-stream"),
+            responses("gpt-native-refusing", "refusing"),
             {"model_name": "mock-gpt", "litellm_params": {"model": "gateway-mock/mock-gpt"}},
         ],
         # One team that switched every output filter off, to check that nothing scans its answers.

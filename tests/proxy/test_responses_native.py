@@ -181,6 +181,22 @@ def test_each_native_response_writes_a_ledger_row_with_tokens_and_cost(
     assert row.cost_nanos == row.prompt_tokens * 500 + row.completion_tokens * 2000  # the configured prices
 
 
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_models_refusal_part_reaches_the_caller_as_one(client: OpenAI, streamed: bool) -> None:
+    if streamed:
+        events = _streamed(client, model="gpt-native-refusing", input="help me with something bad")
+        kinds = [event.type for event in events]
+        assert "response.refusal.delta" in kinds and "response.refusal.done" in kinds
+        response = events[-1].response
+    else:
+        response = client.responses.create(model="gpt-native-refusing", input="help me with something bad")
+    assert response.status == "completed"
+    (item,) = response.output
+    assert item.type == "message"
+    assert [part.model_dump() for part in item.content] == [{"type": "refusal", "refusal": "I can't help with that."}]
+    assert problems(RESPONSE, response.model_dump(mode="json")) == []
+
+
 def test_a_providers_refusal_comes_in_openais_format_without_its_text(client: OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as refused:
         client.responses.create(model="gpt-native-leaky", input="hi")
