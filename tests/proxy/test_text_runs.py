@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import pytest
 
 from gateway.proxy.dialects import TextRuns
+from gateway.proxy.messages_answers import MessagesEncoder
 from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder
 from tests.helpers.openai_schema import RESPONSE_EVENTS, problems
 
@@ -83,3 +85,31 @@ def test_a_read_of_text_chunks_mid_answer_is_one_delta_event_in_sequence() -> No
     completed = events[-1]["response"]
     assert completed["status"] == "completed"
     assert completed["output"][0]["content"][0]["text"] == 'The answer is "42". Done'
+
+
+def _forged(first: bytes) -> bytes:
+    """A chunk that fits the template's bytes around a text but carries a second key."""
+    before, after = first.split(b'"The"')
+    return before + b'"x","role":"assistant"' + after
+
+
+@pytest.mark.parametrize("writer", ["responses", "messages"])
+def test_a_read_of_text_chunks_is_parsed_as_one_only_when_each_is_one_string(writer: str) -> None:
+    first = _chunk({"content": "The"})
+    encoder: Any = (
+        ResponsesEncoder(ResponseFrame({"model": "m", "input": "hi"}, "resp_1"), None)
+        if writer == "responses"
+        else MessagesEncoder("m")
+    )
+    stream = encoder.events([_chunk({"role": "assistant", "content": ""}), first])
+    stream += encoder.events([_chunk({"content": ' "é\n'}), _chunk({"content": ""}), _chunk({"content": "!"})])
+    stream += encoder.events([_chunk({"content": " a"}), _forged(first), _chunk({"content": " b"})])
+    events = _events(stream + encoder.end([_chunk({}, "stop")]))
+    texts = [
+        event["delta"]["text"] if writer == "messages" else event["delta"]
+        for event in events
+        if event["type"] in ("content_block_delta", "response.output_text.delta")
+    ]
+    assert texts == ["The", ' "é\n!', " a", "x", " b"]  # the forged chunk read whole, alone
+    for event in events:  # its second key went out nowhere, in an event or in its delta
+        assert "role" not in event and "role" not in (event["delta"] if isinstance(event.get("delta"), dict) else {})
