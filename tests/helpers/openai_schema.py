@@ -1,7 +1,7 @@
 """JSON Schemas of the OpenAI objects the gateway builds itself, written from OpenAI's published
 OpenAPI description (openai/openai-openapi: CreateChatCompletionResponse,
 CreateChatCompletionStreamResponse, ChatCompletionResponseMessage, CompletionUsage, ErrorResponse,
-Response, OutputMessage, OutputTextContent, FunctionToolCall, ResponseUsage, the Response*Event
+Response, OutputMessage, OutputTextContent, RefusalContent, FunctionToolCall, ResponseUsage, the Response*Event
 schemas and CreateModerationResponse): the required fields, their types and their enumerations.
 Extra fields are allowed, as there."""
 
@@ -232,7 +232,7 @@ RESPONSE_USAGE = {
     "required": ["input_tokens", "input_tokens_details", "output_tokens", "output_tokens_details", "total_tokens"],
     "properties": {
         "input_tokens": {"type": "integer"},
-        "input_tokens_details": {"type": "object", "required": ["cached_tokens"]},
+        "input_tokens_details": {"type": "object", "required": ["cached_tokens", "cache_write_tokens"]},
         "output_tokens": {"type": "integer"},
         "output_tokens_details": {"type": "object", "required": ["reasoning_tokens"]},
         "total_tokens": {"type": "integer"},
@@ -313,6 +313,12 @@ RESPONSE_EVENTS: dict[str, dict[str, Any]] = {
         content_index=_INDEX,
         text=_STRING,
         logprobs={"type": "array"},
+    ),
+    "response.refusal.delta": _event(
+        "response.refusal.delta", item_id=_STRING, output_index=_INDEX, content_index=_INDEX, delta=_STRING
+    ),
+    "response.refusal.done": _event(
+        "response.refusal.done", item_id=_STRING, output_index=_INDEX, content_index=_INDEX, refusal=_STRING
     ),
     "response.function_call_arguments.delta": _event(
         "response.function_call_arguments.delta", item_id=_STRING, output_index=_INDEX, delta=_STRING
