@@ -14,6 +14,7 @@ import orjson
 from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
 from gateway.proxy.dialects import StreamTail, TextRuns
+from gateway.upstream.responses_reading import REASONING_FIELD
 
 TEXT_DELTA_START = b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":'
 TEXT_DELTA_END = b',"logprobs":[]}\n\n'
@@ -128,7 +129,7 @@ def answer_output(completion: dict[str, Any]) -> tuple[list[dict[str, Any]], str
     """The first choice's output items, and its finish reason."""
     choice = (completion.get("choices") or [{}])[0]
     reply = choice.get("message") or {}
-    output: list[dict[str, Any]] = []
+    output: list[dict[str, Any]] = list(reply.get(REASONING_FIELD) or [])  # a native answer's, first
     if reply.get("content") or reply.get("refusal"):
         item_id = "msg_" + str(completion.get("id") or "").removeprefix("chatcmpl-")
         output.append(_message(item_id, reply.get("content"), reply.get("refusal")))
@@ -322,10 +323,20 @@ class ResponsesEncoder:
             arguments=arguments,
         ) + self._event("response.output_item.done", output_index=index, item=done)
 
+    def _reasoning(self, item: dict[str, Any]) -> bytes:
+        """A native answer's reasoning item, whole: its encrypted content comes in one piece."""
+        out = self._close_message() + self._close_call()
+        index = len(self._output)
+        self._output.append(item)
+        added = self._event("response.output_item.added", output_index=index, item=item)
+        return out + added + self._event("response.output_item.done", output_index=index, item=item)
+
     def _chunk(self, chunk: dict[str, Any]) -> bytes:
         out = b"" if self._started else self._start()
         for choice in self._tail.first_choice(chunk):
             delta = choice.get("delta") or {}
+            for item in delta.get(REASONING_FIELD) or []:
+                out += self._reasoning(item)
             if delta.get("content"):
                 out += self._text_delta(delta["content"])
             if delta.get("refusal"):

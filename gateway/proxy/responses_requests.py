@@ -75,9 +75,26 @@ function_call_output_item = shape(
     },
     ("call_id", "output"),
 )
+# A reasoning item an answer carried (its encrypted content is the provider's to read), sent back
+# by a client that keeps no state: passed on to a Responses-speaking upstream, dropped for chat.
+reasoning_item = shape(
+    {
+        "type": string(),
+        "id": string(),
+        "summary": array_of(tagged("type", {"summary_text": shape({"type": string(), "text": string()}, ("text",))})),
+        "encrypted_content": nullable(string()),
+        "status": string("in_progress", "completed", "incomplete"),
+    },
+    ("id", "summary"),
+)
 _typed_items = tagged(
     "type",
-    {"message": message_item, "function_call": function_call_item, "function_call_output": function_call_output_item},
+    {
+        "message": message_item,
+        "function_call": function_call_item,
+        "function_call_output": function_call_output_item,
+        "reasoning": reasoning_item,
+    },
 )
 
 
@@ -209,6 +226,8 @@ def chat_messages(instructions: str | None, items: str | list[dict[str, Any]] | 
                 messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
         elif kind == "function_call_output":
             messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": _output_text(item["output"])})
+        elif kind == "reasoning":
+            continue  # the provider's own, sealed: a chat turn has no place for it
         else:
             content = _parts(item["content"])
             if item["role"] == "assistant" and isinstance(content, list):

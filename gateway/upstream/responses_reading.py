@@ -2,7 +2,8 @@
 chat completion, its event stream as chat chunks. Output text and function calls carry over
 exactly, with the finish reason (from the status and `incomplete_details`) and the usage (cached
 input tokens as cached prompt tokens, reasoning tokens as such), and refusal parts as the chat
-message's refusal; reasoning items have no place in a chat answer and are left out."""
+message's refusal. Reasoning items have no place in a chat answer: they ride in a field of their
+own (`REASONING_FIELD`) to the Responses writer, the only one to read them."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_
 # The events after which the stream has nothing more to say.
 FINAL_EVENTS = frozenset({"response.completed", "response.incomplete"})
 TEXT_MARK = "\x00text\x00"  # stands for a delta's text while a chunk's template is written
+REASONING_FIELD = "gateway_reasoning"  # reasoning items in the chat view: a message's, a delta's
 
 
 def chat_id(response_id: str) -> str:
@@ -51,13 +53,26 @@ def _call(item: Json) -> Json:
     }
 
 
+def relayed_reasoning(item: Json) -> Json:
+    """A reasoning item as the caller gets it: its id and its encrypted content, which only the
+    provider can read, so that a client keeping no state (`store: false`) can send it back. Its
+    summary is model text that no filter has read, so it is not relayed."""
+    relayed: Json = {"type": "reasoning", "id": item.get("id"), "summary": []}
+    if item.get("encrypted_content"):
+        relayed["encrypted_content"] = item["encrypted_content"]
+    return relayed
+
+
 def chat_completion(response: Json) -> Json:
     """A Responses answer as a chat completion."""
     texts: list[str] = []
     refusals: list[str] = []
     calls: list[Json] = []
+    reasoning: list[Json] = []
     for item in response.get("output") or []:
-        if item.get("type") == "message":
+        if item.get("type") == "reasoning":
+            reasoning.append(relayed_reasoning(item))
+        elif item.get("type") == "message":
             for part in item.get("content") or []:
                 if part.get("type") == "output_text":
                     texts.append(part.get("text") or "")
@@ -70,6 +85,8 @@ def chat_completion(response: Json) -> Json:
         reply["refusal"] = "".join(refusals)
     if calls:
         reply["tool_calls"] = calls
+    if reasoning:
+        reply[REASONING_FIELD] = reasoning
     return {
         "id": chat_id(str(response.get("id") or "")),
         "object": "chat.completion",
@@ -116,6 +133,11 @@ class ChunkReader:
             if position is None:
                 return []
             return [self._chunk({"tool_calls": [{"index": position, "function": {"arguments": event.get("delta")}}]})]
+        if kind == "response.output_item.done":
+            item = event.get("item") or {}
+            if item.get("type") != "reasoning":
+                return []
+            return [self._chunk({REASONING_FIELD: [relayed_reasoning(item)]})]
         if kind == "response.output_item.added":
             item = event.get("item") or {}
             if item.get("type") != "function_call":

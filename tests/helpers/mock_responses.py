@@ -2,7 +2,8 @@
 for the native passthrough. The upstream model name chooses the behaviour as on the chat side:
 echo (default; a function call when tools are offered), fail-500, rate-limited, leaky-400 (quotes
 the Authorization header and an internal URL), error-stream (a few words, then an error event
-quoting the key), refusing (a refusal part instead of text)."""
+quoting the key), refusing (a refusal part instead of text). A request with `reasoning` gets a
+reasoning item first, with a summary, and its encrypted content when `include` asks for it."""
 
 from __future__ import annotations
 
@@ -50,13 +51,23 @@ def response(body: dict[str, Any]) -> dict[str, Any]:
         item = {"type": "message", "id": "msg_mock", "status": "completed", "role": "assistant", "content": [part]}
         written = len(text.split())
     prompt = len(orjson.dumps(body.get("input")).split(b" ")) + len(str(body.get("instructions") or "").split())
+    output = [item]
+    if body.get("reasoning"):
+        thought: dict[str, Any] = {
+            "type": "reasoning",
+            "id": "rs_mock",
+            "summary": [{"type": "summary_text", "text": "The user asked; I answer."}],
+        }
+        if "reasoning.encrypted_content" in (body.get("include") or []):
+            thought["encrypted_content"] = "gAAAA-sealed-by-the-provider"
+        output = [thought, item]
     return {
         "id": "resp_mockupstream",
         "object": "response",
         "created_at": 1,
         "model": body.get("model"),
         "status": "completed",
-        "output": [item],
+        "output": output,
         "usage": {
             "input_tokens": prompt,
             "input_tokens_details": {"cached_tokens": 0},
@@ -88,6 +99,10 @@ def events(answer: dict[str, Any]) -> list[bytes]:
                 delta = text[offset : offset + TEXT_SLICE]
                 frames.append(_event(f"response.{kind}.delta", {**where, "delta": delta}))
             frames.append(_event(f"response.{kind}.done", {**where, field: text}))
+        elif item["type"] == "reasoning":
+            frames.append(
+                _event("response.output_item.added", {"output_index": index, "item": {**item, "summary": []}})
+            )
         else:
             frames.append(
                 _event("response.output_item.added", {"output_index": index, "item": {**item, "arguments": ""}})

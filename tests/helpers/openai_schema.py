@@ -1,9 +1,9 @@
 """JSON Schemas of the OpenAI objects the gateway builds itself, written from OpenAI's published
 OpenAPI description (openai/openai-openapi: CreateChatCompletionResponse,
 CreateChatCompletionStreamResponse, ChatCompletionResponseMessage, CompletionUsage, ErrorResponse,
-Response, OutputMessage, OutputTextContent, RefusalContent, FunctionToolCall, ResponseUsage, the Response*Event
-schemas and CreateModerationResponse): the required fields, their types and their enumerations.
-Extra fields are allowed, as there."""
+Response, OutputMessage, OutputTextContent, RefusalContent, FunctionToolCall, ReasoningItem,
+ResponseUsage, the Response*Event schemas and CreateModerationResponse): the required fields, their
+types and their enumerations. Extra fields are allowed, as there."""
 
 from __future__ import annotations
 
@@ -226,7 +226,25 @@ FUNCTION_TOOL_CALL = {
         "status": {"enum": ["in_progress", "completed", "incomplete"]},
     },
 }
-OUTPUT_ITEM = {"anyOf": [OUTPUT_MESSAGE, FUNCTION_TOOL_CALL]}
+REASONING_ITEM = {
+    "type": "object",
+    "required": ["type", "id", "summary"],
+    "properties": {
+        "type": {"enum": ["reasoning"]},
+        "id": {"type": "string"},
+        "summary": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "text"],
+                "properties": {"type": {"enum": ["summary_text"]}, "text": {"type": "string"}},
+            },
+        },
+        "encrypted_content": NULLABLE_STRING,
+        "status": {"anyOf": [{"type": "null"}, {"enum": ["in_progress", "completed", "incomplete"]}]},
+    },
+}
+OUTPUT_ITEM = {"anyOf": [OUTPUT_MESSAGE, FUNCTION_TOOL_CALL, REASONING_ITEM]}
 RESPONSE_USAGE = {
     "type": "object",
     "required": ["input_tokens", "input_tokens_details", "output_tokens", "output_tokens_details", "total_tokens"],

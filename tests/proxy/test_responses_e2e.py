@@ -154,7 +154,8 @@ def test_bad_requests_are_refused_naming_the_field(client: OpenAI) -> None:
         ({"api_base": "http://attacker.example"}, "api_base"),
         ({"background": True}, "background"),
         ({"tools": [{"type": "web_search"}]}, "tools[0].type"),
-        ({"input": [{"type": "reasoning", "summary": []}]}, "input[0].type"),
+        ({"input": [{"type": "web_search_call", "id": "ws_1"}]}, "input[0].type"),
+        ({"input": [{"type": "reasoning", "summary": []}]}, "input[0].id"),
     ):
         with pytest.raises(openai.BadRequestError) as refused:
             client.responses.create(model="gpt-test", input="hi", extra_body=extra)

@@ -197,6 +197,47 @@ def test_a_models_refusal_part_reaches_the_caller_as_one(client: OpenAI, streame
     assert problems(RESPONSE, response.model_dump(mode="json")) == []
 
 
+REASONED: dict[str, Any] = {
+    "reasoning": {"effort": "low", "summary": "auto"},
+    "include": ["reasoning.encrypted_content"],
+    "store": False,
+}
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_reasoning_item_is_relayed_sealed_and_goes_back_as_sent(
+    client: OpenAI, mock_upstream: RunningMockUpstream, streamed: bool
+) -> None:
+    if streamed:
+        events = _streamed(client, model="gpt-native", input="think first", **REASONED)
+        response = events[-1].response
+        added = [(e.output_index, e.item.type) for e in events if e.type == "response.output_item.added"]
+        assert added == [(0, "reasoning"), (1, "message")]
+    else:
+        response = client.responses.create(model="gpt-native", input="think first", **REASONED)
+    thought, answer = response.output
+    assert thought.type == "reasoning" and thought.id == "rs_mock"
+    assert thought.encrypted_content == "gAAAA-sealed-by-the-provider"
+    assert thought.summary == []  # model text no filter has read stays behind
+    assert answer.type == "message" and response.output_text == "Mock answer: think first"
+    assert problems(RESPONSE, response.model_dump(mode="json")) == []
+
+    # A client that keeps no state sends the item back; the provider gets it as it was made.
+    item = thought.model_dump(exclude_none=True)
+    again = [{"role": "user", "content": "think first"}, item, {"role": "user", "content": "and then?"}]
+    client.responses.create(model="gpt-native", input=again, **REASONED)
+    assert _last_responses_call(mock_upstream).body["input"][1] == item
+
+
+def test_a_reasoning_item_sent_to_a_chat_model_is_left_out(client: OpenAI, mock_upstream: RunningMockUpstream) -> None:
+    item = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "gAAAA-sealed"}
+    turns = [{"role": "user", "content": "first"}, item, {"role": "user", "content": "second"}]
+    response = client.responses.create(model="gpt-test", input=turns, store=False)  # type: ignore[arg-type]
+    assert response.output_text == "Mock answer: second"
+    sent = next(r for r in reversed(mock_upstream.mock.state.requests) if r.path.endswith("/chat/completions"))
+    assert [m["content"] for m in sent.body["messages"]] == ["first", "second"]
+
+
 def test_a_providers_refusal_comes_in_openais_format_without_its_text(client: OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as refused:
         client.responses.create(model="gpt-native-leaky", input="hi")

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from gateway.upstream.responses_reading import ChunkReader, chat_completion
+from gateway.upstream.responses_reading import REASONING_FIELD, ChunkReader, chat_completion
 
 USAGE = {
     "input_tokens": 12,
@@ -26,13 +26,17 @@ def test_an_answer_cut_by_its_token_limit_finishes_for_length_with_its_usage() -
             "status": "incomplete",
             "incomplete_details": {"reason": "max_output_tokens"},
             "output": [
-                {"type": "reasoning", "id": "rs_1", "summary": []},
+                {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "unread"}]},
                 {"type": "message", "content": [{"type": "output_text", "text": "Half an"}]},
             ],
             "usage": USAGE,
         }
     )
-    assert completion["choices"][0]["message"] == {"role": "assistant", "content": "Half an"}
+    assert completion["choices"][0]["message"] == {
+        "role": "assistant",
+        "content": "Half an",
+        REASONING_FIELD: [{"type": "reasoning", "id": "rs_1", "summary": []}],  # the summary not relayed
+    }
     assert completion["choices"][0]["finish_reason"] == "length"
     assert completion["usage"] == {
         "prompt_tokens": 12,
