@@ -82,6 +82,9 @@ reasoning_item = shape(
         "type": string(),
         "id": string(),
         "summary": array_of(tagged("type", {"summary_text": shape({"type": string(), "text": string()}, ("text",))})),
+        "content": nullable(
+            array_of(tagged("type", {"reasoning_text": shape({"type": string(), "text": string()}, ("text",))}))
+        ),
         "encrypted_content": nullable(string()),
         "status": string("in_progress", "completed", "incomplete"),
     },

@@ -7,10 +7,11 @@ They go to the database in the ledger writer's batches (durable: spilled to disk
 is away), as a write per response cost more CPU than the rest of the request. So that an id can be
 continued at once, this process remembers the last responses it made, sealed as their rows are:
 enough to outlast a batch's landing at any rate one process serves (2,000 are 0.6 s at 3,000
-requests/s), and no more, as remembering 10,000 cost about 30 µs of CPU per request in cache misses
-(benchmarks.proxy --apis responses). A lookup that misses the database looks again once a batch of
-another process has had time to land. While the database is away, only the remembered ones can be
-continued; the others are in the spill files, and can be once it is back.
+requests/s), and no more: remembering 10,000, as JSON beside the sealed rows, cost about 30 µs of
+CPU per request at c=16 (benchmarks.proxy --apis responses). A lookup that misses the database
+looks again once a batch of another process has had time to land. While the database is away,
+only the remembered ones can be continued; the others are in the spill files, and can be once it
+is back.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class StoredResponse(SQLModel, table=True):
 
 STORED_RESPONSES_TABLE = LedgerTable("responses", StoredResponse.__table__, "id")  # type: ignore[attr-defined]
 log = logging.getLogger(__name__)
-RECENT_RESPONSES = 2_000  # remembered per process until their batch has surely landed (see the module)
+RECENT_RESPONSES = 2_000  # remembered per process, longer than their batch takes to land (see above)
 BATCH_LANDING_SECONDS = 0.5  # longer than a writer's linger (0.2 s) and its insert
 
 

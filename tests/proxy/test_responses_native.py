@@ -230,7 +230,8 @@ def test_a_reasoning_item_is_relayed_sealed_and_goes_back_as_sent(
 
 
 def test_a_reasoning_item_sent_to_a_chat_model_is_left_out(client: OpenAI, mock_upstream: RunningMockUpstream) -> None:
-    item = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "gAAAA-sealed"}
+    reasoning_text = [{"type": "reasoning_text", "text": "weighing it"}]
+    item = {"type": "reasoning", "id": "rs_1", "summary": [], "content": reasoning_text, "encrypted_content": "gAAAA"}
     turns = [{"role": "user", "content": "first"}, item, {"role": "user", "content": "second"}]
     response = client.responses.create(model="gpt-test", input=turns, store=False)  # type: ignore[arg-type]
     assert response.output_text == "Mock answer: second"
