@@ -5,6 +5,7 @@ caller's API. A `Dialect` reads a request; the `Translation` it returns writes t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 import orjson
@@ -108,8 +109,7 @@ class TextRuns:
     def __call__(self, payloads: list[bytes]) -> list[tuple[dict[str, Any], str | None]]:
         items: list[tuple[dict[str, Any], str | None]] = []
         run: list[str] = []
-        for payload in payloads:
-            text = self.templated_text(payload)
+        for payload, text in self._reads(payloads):
             if text is None:
                 chunk = orjson.loads(payload)
                 text = _plain_text(chunk)
@@ -123,6 +123,8 @@ class TextRuns:
                     self._learn(payload, chunk, text)
                 if not run:
                     items.append((chunk, text))
+            elif not text:
+                continue  # the template with no text adds nothing
             elif not run:
                 items.append((self._template_chunk, text))
             run.append(text)
@@ -130,14 +132,43 @@ class TextRuns:
             items[-1] = (items[-1][0], "".join(run))
         return items
 
+    def _reads(self, payloads: list[bytes]) -> Iterator[tuple[bytes, str | None]]:
+        """Each run of chunks that are the template with another text as one (b"", its text), and
+        each other chunk as (itself, None). Lazy: a template learnt from one chunk serves the next.
+        A run is taken to the last chunk that fits the template's bytes (the other chunks of a
+        read, role, finish and usage, are at its ends) and read at once; should it not be all text,
+        the rest of the read is read chunk by chunk."""
+        at, count = 0, len(payloads)
+        while at < count:
+            if not self._fits(payloads[at]):
+                yield payloads[at], None
+                at += 1
+                continue
+            end = count
+            while not self._fits(payloads[end - 1]):
+                end -= 1
+            text = self.only_text(payloads[at:end])
+            if text is not None:
+                yield b"", text
+                at = end
+                continue
+            for payload in payloads[at:]:
+                alone = self._templated_text(payload)
+                yield (b"", alone) if alone is not None else (payload, None)
+            return
+
+    def _fits(self, payload: bytes) -> bool:
+        return self._templated and payload.startswith(self._before) and payload.endswith(self._after)
+
     def only_text(self, payloads: list[bytes]) -> str | None:
         """The joined text of `payloads` when each is the template with another text (a network
         read in the middle of an answer); None when any is another chunk. The strings between the
-        template's bytes are parsed together, as one JSON array, which must hold exactly one
-        string per chunk: a read holds a dozen chunks of an answer that comes fast, and parsing
-        them one by one was most of a streamed answer's extra CPU over chat."""
+        template's bytes are parsed together, as one JSON array that must hold exactly one string
+        per chunk: a read holds a dozen chunks of an answer that comes fast (all of it, when it
+        comes at once), and parsing them one by one was most of a streamed answer's extra CPU over
+        chat (benchmarks.proxy --apis responses,messages)."""
         if len(payloads) == 1:  # a read of one chunk: cheaper on its own
-            return self.templated_text(payloads[0])
+            return self._templated_text(payloads[0])
         before, after = self._before, self._after
         if not self._templated:
             return None
@@ -150,7 +181,7 @@ class TextRuns:
             text = "".join(texts)  # a TypeError for anything but strings
         except (orjson.JSONDecodeError, TypeError):
             return None
-        return text if len(texts) == len(payloads) and text else None
+        return text if len(texts) == len(payloads) else None
 
     def _learn(self, payload: bytes, chunk: dict[str, Any], text: str) -> None:
         literal = orjson.dumps(text)
@@ -159,7 +190,7 @@ class TextRuns:
             self._templated = True
             self._template_chunk = chunk
 
-    def templated_text(self, payload: bytes) -> str | None:
+    def _templated_text(self, payload: bytes) -> str | None:
         """The text of a chunk that is the template with another text; None for any other. The
         bytes between the template's must be exactly one JSON string (orjson refuses anything
         after it), so the chunk means what the template means but for its text."""
@@ -170,7 +201,7 @@ class TextRuns:
             text = orjson.loads(payload[len(before) : len(payload) - len(after)])
         except orjson.JSONDecodeError:
             return None
-        return text if type(text) is str and text else None
+        return text if type(text) is str else None
 
 
 def _plain_text(chunk: dict[str, Any]) -> str | None:

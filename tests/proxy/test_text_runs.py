@@ -113,3 +113,30 @@ def test_a_read_of_text_chunks_is_parsed_as_one_only_when_each_is_one_string(wri
     assert texts == ["The", ' "é\n!', " a", "x", " b"]  # the forged chunk read whole, alone
     for event in events:  # its second key went out nowhere, in an event or in its delta
         assert "role" not in event and "role" not in (event["delta"] if isinstance(event.get("delta"), dict) else {})
+
+
+def test_a_whole_answer_in_one_read_is_one_text_item_between_its_other_chunks() -> None:
+    words = [f" w{n}" for n in range(40)]
+    usage = orjson.dumps({"id": "chatcmpl-1", "choices": [], "usage": {"completion_tokens": 40}})
+    items = TextRuns()(
+        [
+            _chunk({"role": "assistant", "content": ""}),
+            *[_chunk({"content": word}) for word in words],
+            _chunk({}, "stop"),
+            usage,
+        ]
+    )
+    assert [text for _, text in items] == [None, "".join(words), None, None]
+    assert items[2][0]["choices"][0]["finish_reason"] == "stop"
+    assert items[3][0]["usage"] == {"completion_tokens": 40}
+
+
+def test_a_forged_chunk_inside_a_long_read_is_read_whole_and_the_rest_still_joined() -> None:
+    runs = TextRuns()
+    first = _chunk({"content": "The"})
+    runs([first])
+    read = [_chunk({"content": f" {n}"}) for n in range(10)]
+    read[4] = _forged(first)
+    items = runs([*read, _chunk({}, "length")])
+    assert [text for _, text in items] == [" 0 1 2 3", None, " 5 6 7 8 9", None]
+    assert items[1][0]["choices"][0]["delta"] == {"content": "x", "role": "assistant"}
