@@ -15,10 +15,12 @@ from gateway.proxy.responses_native import native_responses_request
 from gateway.proxy.responses_requests import chat_body, chat_messages, check_responses_request
 from gateway.proxy.stored_responses import ResponseStore, new_response_id
 from gateway.upstream.base import NativeRequest
+from gateway.upstream.responses_reading import REASONING_FIELD
 
 
 def _assistant_turn(output: list[dict[str, Any]]) -> dict[str, Any]:
-    """A response's output as the chat message that continues the conversation."""
+    """A response's output as the chat message that continues the conversation, with its
+    reasoning items (REASONING_FIELD)."""
     text = "".join(part.get("text", "") for item in output if item["type"] == "message" for part in item["content"])
     calls = [
         {"id": item["call_id"], "type": "function", "function": {"name": item["name"], "arguments": item["arguments"]}}
@@ -26,6 +28,9 @@ def _assistant_turn(output: list[dict[str, Any]]) -> dict[str, Any]:
         if item["type"] == "function_call"
     ]
     turn: dict[str, Any] = {"role": "assistant", "content": text or None}
+    thoughts = [item for item in output if item["type"] == "reasoning"]
+    if thoughts:
+        turn[REASONING_FIELD] = thoughts  # sent back to an upstream that speaks Responses
     if calls:
         turn["tool_calls"] = calls
     elif not text:
@@ -42,7 +47,7 @@ class ResponsesTranslation:
         self._history = history
         self._frame = ResponseFrame(body, new_response_id())
         self._principal = principal
-        self._turns = history + chat_messages(None, body.get("input"))
+        self._turns = history + chat_messages(None, body.get("input"), reasoning=True)
         self._store = store if body.get("store", True) else None
 
     def _save(self, response: dict[str, Any]) -> None:

@@ -3,13 +3,15 @@ API: the caller's own body, as governance let it through. The provider knows non
 response ids, so a `previous_response_id` is sent as the stored conversation, written as input
 items before the caller's. Where governance changed the conversation (a library prompt rendered,
 input PII redacted, a required system prompt) the governed chat messages are written back as
-`instructions` and input items; where it changed the token limit, the limit follows."""
+`instructions` and input items (without reasoning items, which chat messages cannot hold); where
+it changed the token limit, the limit follows."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from gateway.upstream.base import NativeRequest
+from gateway.upstream.responses_reading import REASONING_FIELD
 
 GATEWAY_ONLY_FIELDS = ("prompt", "previous_response_id")  # read by the gateway, never sent on
 SYSTEM_ROLES = ("system", "developer")  # written as `instructions`
@@ -35,8 +37,9 @@ def _input_parts(content: Any) -> Any:
 
 
 def input_items(chat_messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Chat turns (no system turns) as Responses input items: an assistant's tool calls as
-    `function_call` items, tool results as `function_call_output` items."""
+    """Chat turns (no system turns) as Responses input items: an assistant's reasoning items
+    first, as they were made, its tool calls as `function_call` items, tool results as
+    `function_call_output` items."""
     items: list[dict[str, Any]] = []
     for message in chat_messages:
         role = message["role"]
@@ -44,6 +47,7 @@ def input_items(chat_messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             output = _text(message["content"])
             items.append({"type": "function_call_output", "call_id": message["tool_call_id"], "output": output})
         elif role == "assistant":
+            items += message.get(REASONING_FIELD) or []
             text = _text(message.get("content"))
             if text:
                 items.append({"role": "assistant", "content": text})

@@ -25,6 +25,7 @@ from gateway.proxy.fields import (
     tagged,
 )
 from gateway.proxy.openai_requests import JSON_SCHEMA_FIELDS, PLAIN_FORMATS
+from gateway.upstream.responses_reading import REASONING_FIELD
 
 input_text = shape({"type": string(), "text": string()}, ("text",))
 input_image = shape(
@@ -207,13 +208,19 @@ def _output_text(output: str | list[dict[str, Any]]) -> str:
     return output if isinstance(output, str) else "".join(part["text"] for part in output)
 
 
-def chat_messages(instructions: str | None, items: str | list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    """The conversation as chat messages; consecutive function calls become one assistant turn."""
+def chat_messages(
+    instructions: str | None, items: str | list[dict[str, Any]] | None, reasoning: bool = False
+) -> list[dict[str, Any]]:
+    """The conversation as chat messages; consecutive function calls become one assistant turn.
+    Reasoning items are the provider's own, sealed, and a chat turn has no place for them: they are
+    left out, or, with `reasoning`, kept with the assistant turn that follows them (REASONING_FIELD)
+    for a stored conversation that a Responses-speaking upstream will continue."""
     messages: list[dict[str, Any]] = []
     if instructions:
         messages.append({"role": "system", "content": instructions})
     if isinstance(items, str):
         return [*messages, {"role": "user", "content": items}]
+    thoughts: list[dict[str, Any]] = []  # reasoning items waiting for their assistant turn
     for item in items or []:
         kind = item.get("type", "message")
         if kind == "function_call":
@@ -223,20 +230,35 @@ def chat_messages(instructions: str | None, items: str | list[dict[str, Any]] | 
                 "function": {"name": item["name"], "arguments": item["arguments"]},
             }
             last = messages[-1] if messages else None
-            if last is not None and last["role"] == "assistant" and last.get("tool_calls") is not None:
-                last["tool_calls"].append(call)
-            else:
-                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+            if last is None or last["role"] != "assistant" or last.get("tool_calls") is None:
+                last = {"role": "assistant", "content": None, "tool_calls": []}
+                messages.append(last)
+            last["tool_calls"].append(call)
         elif kind == "function_call_output":
             messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": _output_text(item["output"])})
         elif kind == "reasoning":
-            continue  # the provider's own, sealed: a chat turn has no place for it
+            if reasoning:
+                thoughts.append(item)
+            continue
         else:
             content = _parts(item["content"])
             if item["role"] == "assistant" and isinstance(content, list):
                 content = "".join(part["text"] for part in content)
             messages.append({"role": item["role"], "content": content})
+        if thoughts and messages[-1]["role"] == "assistant":
+            messages[-1].setdefault(REASONING_FIELD, []).extend(thoughts)
+            thoughts = []
     return messages
+
+
+def without_reasoning(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat messages as a chat upstream takes them: without the reasoning items kept with them."""
+    return [
+        {name: value for name, value in message.items() if name != REASONING_FIELD}
+        if REASONING_FIELD in message
+        else message
+        for message in messages
+    ]
 
 
 def _response_format(text_format: dict[str, Any]) -> dict[str, Any]:
@@ -249,7 +271,11 @@ def _response_format(text_format: dict[str, Any]) -> dict[str, Any]:
 def chat_body(body: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
     """A checked Responses request as a chat completions body, after the `history` of the
     conversation its `previous_response_id` names (instructions are not carried over, as OpenAI's)."""
-    messages = chat_messages(body.get("instructions"), None) + history + chat_messages(None, body.get("input"))
+    messages = [
+        *chat_messages(body.get("instructions"), None),
+        *without_reasoning(history),
+        *chat_messages(None, body.get("input")),
+    ]
     chat: dict[str, Any] = {"model": body["model"], "messages": messages}
     for name in PASSED_AS_THEY_ARE:
         if body.get(name) is not None:

@@ -229,6 +229,49 @@ def test_a_reasoning_item_is_relayed_sealed_and_goes_back_as_sent(
     assert _last_responses_call(mock_upstream).body["input"][1] == item
 
 
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_continued_response_sends_its_reasoning_back_to_the_provider_only(
+    client: OpenAI, mock_upstream: RunningMockUpstream, streamed: bool
+) -> None:
+    reasoned = {**REASONED, "store": True}
+    if streamed:
+        first = _streamed(client, model="gpt-native", input="think first", **reasoned)[-1].response
+    else:
+        first = client.responses.create(model="gpt-native", input="think first", **reasoned)
+    thought = first.output[0].model_dump(exclude_none=True)
+    assert thought["type"] == "reasoning" and thought["encrypted_content"] == "gAAAA-sealed-by-the-provider"
+
+    second = client.responses.create(model="gpt-native", input="and then?", previous_response_id=first.id)
+    assert _last_responses_call(mock_upstream).body["input"] == [
+        {"role": "user", "content": "think first"},
+        thought,
+        {"role": "assistant", "content": "Mock answer: think first"},
+        {"role": "user", "content": "and then?"},
+    ]
+    # A chat model continuing the same conversation gets the chat turns alone.
+    third = client.responses.create(model="gpt-test", input="in short?", previous_response_id=second.id)
+    assert third.output_text == "Mock answer: in short?"
+    sent = next(r for r in reversed(mock_upstream.mock.state.requests) if r.path.endswith("/chat/completions"))
+    assert [sorted(message) for message in sent.body["messages"]] == [["content", "role"]] * 5
+
+
+def test_reasoning_items_a_client_sent_are_kept_with_the_turn_they_precede(
+    client: OpenAI, mock_upstream: RunningMockUpstream
+) -> None:
+    item = {"type": "reasoning", "id": "rs_client", "summary": [], "encrypted_content": "gAAAA-from-the-client"}
+    call = {"type": "function_call", "call_id": "call_1", "name": "lookup", "arguments": "{}"}
+    turns: list[Any] = [
+        {"role": "user", "content": "look it up"},
+        item,
+        call,
+        {"type": "function_call_output", "call_id": "call_1", "output": "a door"},
+    ]
+    first = client.responses.create(model="gpt-native", input=turns, tools=TOOLS)
+    client.responses.create(model="gpt-native", input="thanks", tools=TOOLS, previous_response_id=first.id)
+    sent = _last_responses_call(mock_upstream).body["input"]
+    assert sent[:4] == turns and sent[-1] == {"role": "user", "content": "thanks"}
+
+
 def test_a_reasoning_item_sent_to_a_chat_model_is_left_out(client: OpenAI, mock_upstream: RunningMockUpstream) -> None:
     reasoning_text = [{"type": "reasoning_text", "text": "weighing it"}]
     item = {"type": "reasoning", "id": "rs_1", "summary": [], "content": reasoning_text, "encrypted_content": "gAAAA"}
