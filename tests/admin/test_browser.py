@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
+from sqlmodel import select
 
 from filters.blocklist_store import StoredBlocklistEntry
 from gateway.core.db import session_scope
@@ -176,7 +177,8 @@ def test_reject_and_blocklist_prefills_the_flagged_phrase_and_stores_it(
     page.get_by_role("button", name=re.compile("Reject and blocklist")).click()
     expect(page.locator(".notice")).to_contain_text("The decision was recorded")
     with session_scope(ui_gateway.engine) as session:
-        entry = session.query(StoredBlocklistEntry).filter_by(source_review_id=ui_gateway.seeded.blocklist_review).one()
+        from_review = StoredBlocklistEntry.source_review_id == ui_gateway.seeded.blocklist_review
+        entry = session.exec(select(StoredBlocklistEntry).where(from_review)).one()
     assert entry.value == "swordfish-42" and entry.team == "support"
 
 
