@@ -183,6 +183,8 @@ def api_body(api: str, stream: bool) -> bytes:
         return orjson.dumps({"model": "bench-native", "input": SAFE_TEXT, "stream": stream})
     if api == "messages":
         return orjson.dumps({"model": "bench", "max_tokens": 1024, "messages": [SAFE_PROMPT], "stream": stream})
+    if api == "moderations":  # the answer's text, checked against the filters (no model is asked)
+        return orjson.dumps({"input": SAFE_TEXT})
     return orjson.dumps({"model": "bench", "messages": [SAFE_PROMPT], "stream": stream})
 
 
@@ -192,7 +194,9 @@ API_PATHS = {
     "responses-unstored": "/v1/responses",
     "responses-native": "/v1/responses",
     "messages": "/v1/messages",
+    "moderations": "/v1/moderations",
 }
+PLAIN_ONLY = frozenset({"moderations"})  # APIs that do not stream
 
 
 @dataclass
@@ -389,7 +393,8 @@ def main() -> None:
     parser.add_argument(
         "--apis",
         default="",
-        help="also load each gateway through: responses, responses-unstored, responses-native, messages",
+        help="also load each gateway through: responses, responses-unstored, responses-native, messages, "
+        "moderations (plain only; no model is asked)",
     )
     args = parser.parse_args()
     apis = [api for api in args.apis.split(",") if api]
@@ -434,8 +439,8 @@ def main() -> None:
                 # Targets take turns, round after round, and each keeps its median: a machine whose
                 # speed drifts (shared cores) then shifts every target alike instead of one of them.
                 # The order rotates each round, so no target always follows the same one.
-                samples: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in targets}
-                names = list(targets)
+                names = [name for name in targets if not (stream and name.rsplit(" ", 1)[-1] in PLAIN_ONLY)]
+                samples: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in names}
                 for round_number in range(args.rounds):
                     shift = round_number % len(names)
                     for name in names[shift:] + names[:shift]:
@@ -515,7 +520,7 @@ def _print_apis(results: list[Result], chosen: list[Variant], apis: list[str]) -
     print("|---|---|---|---|---|---|---|---|---|---|")
     for variant in chosen:
         for api in apis:
-            for stream in (False, True):
+            for stream in (False,) if api in PLAIN_ONLY else (False, True):
                 for concurrency in sorted({r.concurrency for r in results}):
                     result = by_key[(f"{variant.name} {api}", stream, concurrency)]
                     chat = by_key[(variant.name, stream, concurrency)]
