@@ -47,12 +47,14 @@ class ResponsesTranslation:
         self._history = history
         self._frame = ResponseFrame(body, new_response_id())
         self._principal = principal
-        self._turns = history + chat_messages(None, body.get("input"), reasoning=True)
         self._store = store if body.get("store", True) else None
 
     def _save(self, response: dict[str, Any]) -> None:
+        """Stores the conversation: the caller's own input (not as governance changed it), read
+        here only for a response that is kept (a client keeping no state sends all of it)."""
         if self._store is not None:
-            conversation = [*self._turns, _assistant_turn(response["output"])]
+            turns = chat_messages(None, self._body.get("input"), reasoning=True)
+            conversation = [*self._history, *turns, _assistant_turn(response["output"])]
             self._store.save(self._principal, response, conversation)
 
     async def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
