@@ -13,7 +13,7 @@ from gateway.proxy.dialects import StreamEncoder
 from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder, response_object
 from gateway.proxy.responses_native import native_responses_request
 from gateway.proxy.responses_requests import chat_body, chat_messages, check_responses_request
-from gateway.proxy.stored_responses import ResponseStore, new_response_id
+from gateway.proxy.stored_responses import History, ResponseStore, new_response_id
 from gateway.upstream.base import NativeRequest
 from gateway.upstream.responses_reading import REASONING_FIELD
 
@@ -40,22 +40,22 @@ def _assistant_turn(output: list[dict[str, Any]]) -> dict[str, Any]:
 
 class ResponsesTranslation:
     def __init__(
-        self, body: dict[str, Any], principal: Principal, history: list[dict[str, Any]], store: ResponseStore
+        self, body: dict[str, Any], principal: Principal, history: History | None, store: ResponseStore
     ) -> None:
-        self.chat_body = chat_body(body, history)
-        self._body = body
         self._history = history
+        self._earlier = history.messages if history else []
+        self.chat_body = chat_body(body, self._earlier)
+        self._body = body
         self._frame = ResponseFrame(body, new_response_id())
         self._principal = principal
         self._store = store if body.get("store", True) else None
 
     def _save(self, response: dict[str, Any]) -> None:
-        """Stores the conversation: the caller's own input (not as governance changed it), read
-        here only for a response that is kept (a client keeping no state sends all of it)."""
+        """Stores this turn: the caller's own input (not as governance changed it), read here only
+        for a response that is kept (a client keeping no state sends all of it), and the answer."""
         if self._store is not None:
-            turns = chat_messages(None, self._body.get("input"), reasoning=True)
-            conversation = [*self._history, *turns, _assistant_turn(response["output"])]
-            self._store.save(self._principal, response, conversation)
+            turn = [*chat_messages(None, self._body.get("input"), reasoning=True), _assistant_turn(response["output"])]
+            self._store.save(self._principal, response, turn, self._history)
 
     async def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
         response = response_object(self._frame, completion)
@@ -66,7 +66,7 @@ class ResponsesTranslation:
         return ResponsesEncoder(self._frame, self._save if self._store is not None else None)
 
     def native_request(self, governed: dict[str, Any]) -> NativeRequest:
-        return native_responses_request(self._body, self._history, self.chat_body, governed)
+        return native_responses_request(self._body, self._earlier, self.chat_body, governed)
 
 
 class ResponsesDialect:
@@ -78,5 +78,5 @@ class ResponsesDialect:
     async def read(self, body: dict[str, Any], principal: Principal) -> ResponsesTranslation:
         check_responses_request(body)
         previous = body.get("previous_response_id")
-        history = await self._store.conversation(principal, previous) if previous else []
+        history = await self._store.history(principal, previous) if previous else None
         return ResponsesTranslation(body, principal, history, self._store)

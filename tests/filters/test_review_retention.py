@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from filters.review_crypto import AnswerCipher
 from filters.review_prompt import prompt_record
@@ -106,25 +106,43 @@ def test_erasing_twice_erases_nothing_more(engine: Engine) -> None:
     assert erase_decided_texts(engine, later) == 0
 
 
-def test_stored_responses_past_their_expiry_are_deleted(engine: Engine) -> None:
+def store(engine: Engine, response_id: str, root_id: str, expires: timedelta) -> None:
     now = utcnow()
     with Session(engine) as session:
-        for response_id, expires in (("resp_old", now - timedelta(minutes=1)), ("resp_new", now + timedelta(days=1))):
-            session.add(
-                StoredResponse(
-                    id=response_id,
-                    team_id=1,
-                    key_id=1,
-                    created_at=now - timedelta(days=30),
-                    expires_at=expires,
-                    conversation=CIPHER.seal(b"[]"),
-                    response=CIPHER.seal(b"{}"),
-                )
+        session.add(
+            StoredResponse(
+                id=response_id,
+                team_id=1,
+                key_id=1,
+                previous_id=None if response_id == root_id else root_id,
+                root_id=root_id,
+                created_at=now - timedelta(days=30),
+                expires_at=now + expires,
+                conversation=CIPHER.seal(b"[]"),
+                response=CIPHER.seal(b"{}"),
             )
+        )
         session.commit()
 
-    assert forget_expired_responses(engine, now) == 1
 
+def stored_ids(engine: Engine) -> set[str]:
     with Session(engine) as session:
-        assert session.get(StoredResponse, "resp_old") is None
-        assert session.get(StoredResponse, "resp_new") is not None
+        return set(session.exec(select(StoredResponse.id)))
+
+
+def test_stored_responses_past_their_expiry_are_deleted(engine: Engine) -> None:
+    store(engine, "resp_old", "resp_old", -timedelta(minutes=1))
+    store(engine, "resp_new", "resp_new", timedelta(days=1))
+
+    assert forget_expired_responses(engine, utcnow()) == 1
+    assert stored_ids(engine) == {"resp_new"}
+
+
+def test_a_conversation_is_forgotten_with_its_last_response(engine: Engine) -> None:
+    """Its first turns are part of a response still kept (as a copy of them inside it would be)."""
+    store(engine, "resp_first", "resp_first", -timedelta(minutes=2))
+    store(engine, "resp_then", "resp_first", timedelta(minutes=1))
+
+    assert forget_expired_responses(engine, utcnow()) == 0
+    assert forget_expired_responses(engine, utcnow() + timedelta(minutes=2)) == 2
+    assert stored_ids(engine) == set()
