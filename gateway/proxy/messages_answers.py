@@ -1,6 +1,7 @@
 """Chat answers written as Anthropic's Messages API returns them: the message object, its event
 stream (message_start, content blocks with text and tool-input deltas, message_delta with the stop
-reason and usage, message_stop) and its errors. What is written has passed the filters already."""
+reason and usage, message_stop) and its errors. What is written has passed the filters already;
+the textless thinking blocks of a native answer (`THINKING_FIELD`) come first, as they came."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.responses import Response
 from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
 from gateway.proxy.dialects import StreamTail, TextRuns
+from gateway.upstream.anthropic_reading import THINKING_FIELD
 
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
 TEXT_DELTA_START = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
@@ -76,7 +78,7 @@ def usage(chat_usage: dict[str, Any] | None) -> dict[str, Any]:
 def message(completion: dict[str, Any], model: str) -> dict[str, Any]:
     choice = (completion.get("choices") or [{}])[0]
     reply = choice.get("message") or {}
-    content: list[dict[str, Any]] = []
+    content: list[dict[str, Any]] = list(reply.get(THINKING_FIELD) or [])
     text = reply.get("content") or reply.get("refusal")
     if text:
         content.append({"type": "text", "text": text})
@@ -152,6 +154,19 @@ class MessagesEncoder:
         # The stream's most frequent event, written from a template (as Responses' text deltas).
         return out + b"".join((TEXT_DELTA_START, b"%d" % self._block, TEXT_DELTA_MIDDLE, orjson.dumps(text), b"}}\n\n"))
 
+    def _thinking(self, block: dict[str, Any]) -> bytes:
+        """A textless thinking block as Anthropic streams one: its start, its signature, its end."""
+        out = self._close_block()
+        self._block += 1
+        if block["type"] == "redacted_thinking":
+            out += _event("content_block_start", {"index": self._block, "content_block": block})
+        else:
+            started = {"type": "thinking", "thinking": "", "signature": ""}
+            signature = {"type": "signature_delta", "signature": block["signature"]}
+            out += _event("content_block_start", {"index": self._block, "content_block": started})
+            out += _event("content_block_delta", {"index": self._block, "delta": signature})
+        return out + _event("content_block_stop", {"index": self._block})
+
     def _tool_call(self, call: dict[str, Any]) -> bytes:
         out = b""
         position = int(call.get("index", 0))
@@ -180,6 +195,8 @@ class MessagesEncoder:
             delta = choice.get("delta") or {}
             text = delta.get("content") or delta.get("refusal")
             self._refused = self._refused or bool(delta.get("refusal"))
+            for block in delta.get(THINKING_FIELD) or []:
+                out += self._thinking(block)
             if text:
                 out += self._text(text)
             for call in delta.get("tool_calls") or []:

@@ -109,10 +109,14 @@ tool_choice = tagged(
         "none": shape({"type": string()}),
     },
 )
+thinking_display = string("summarized", "omitted")
 thinking = tagged(
     "type",
     {
-        "enabled": shape({"type": string(), "budget_tokens": integer(1024)}, ("budget_tokens",)),
+        "enabled": shape(
+            {"type": string(), "budget_tokens": integer(1024), "display": thinking_display}, ("budget_tokens",)
+        ),
+        "adaptive": shape({"type": string(), "display": thinking_display}),
         "disabled": shape({"type": string()}),
     },
 )

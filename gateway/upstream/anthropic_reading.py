@@ -1,8 +1,13 @@
 """Anthropic's Messages answers read as the chat view the rest of the path works on: a message as a
 chat completion, its event stream as chat chunks. Text and tool uses carry over exactly, with the
-stop reason and the usage (cache reads as cached prompt tokens); thinking blocks have no place in a
-chat and are left out. The stop sequence that ended an answer rides in the choice's `stop_reason`,
-where vLLM reports it too."""
+stop reason and the usage (cache reads as cached prompt tokens). The stop sequence that ended an
+answer rides in the choice's `stop_reason`, where vLLM reports it too.
+
+Thinking blocks that hold no model text (`redacted_thinking`, and `thinking` whose text the
+provider left out, `display: "omitted"`) ride in a field of the gateway's own (`THINKING_FIELD`)
+to the Messages writer, unchanged: a client must send them back as they came for the model to go
+on after a tool use. A thinking block with text is left out, as no filter has read its text, and
+the provider refuses one whose text was changed."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import orjson
 
 from gateway.upstream.base import Json
 
+THINKING_FIELD = "gateway_thinking"  # textless thinking blocks in the chat view: a message's, a delta's
 FINISH_REASONS = {
     "end_turn": "stop",
     "stop_sequence": "stop",
@@ -47,12 +53,25 @@ def _finish(stopped: Json) -> Json:
     return finish
 
 
+def textless_thinking(block: Json) -> Json | None:
+    """A thinking block as the client may get it: whole, when it holds no model text."""
+    if block.get("type") == "redacted_thinking":
+        return {"type": "redacted_thinking", "data": block.get("data") or ""}
+    if block.get("type") == "thinking" and not block.get("thinking"):
+        return {"type": "thinking", "thinking": "", "signature": block.get("signature") or ""}
+    return None
+
+
 def chat_completion(message: Json) -> Json:
     """A Messages answer as a chat completion."""
     texts: list[str] = []
     calls: list[Json] = []
+    thinking: list[Json] = []
     for block in message.get("content") or []:
-        if block.get("type") == "text":
+        relayed = textless_thinking(block)
+        if relayed is not None:
+            thinking.append(relayed)
+        elif block.get("type") == "text":
             texts.append(block.get("text") or "")
         elif block.get("type") == "tool_use":
             arguments = orjson.dumps(block.get("input") or {}).decode()
@@ -66,6 +85,8 @@ def chat_completion(message: Json) -> Json:
     reply: Json = {"role": "assistant", "content": "".join(texts) if texts or not calls else None}
     if calls:
         reply["tool_calls"] = calls
+    if thinking:
+        reply[THINKING_FIELD] = thinking
     return {
         "id": chat_id(str(message.get("id") or "")),
         "object": "chat.completion",
@@ -84,6 +105,7 @@ class ChunkReader:
         self._model: Any = None
         self._usage: Json = {}
         self._tools: dict[int, int] = {}  # content block index -> chat tool call index
+        self._thinking: dict[int, Json] = {}  # content block index -> the thinking block it builds
 
     def _chunk(self, delta: Json, finish: Json | None = None) -> bytes:
         choice = {"index": 0, "delta": delta, **(finish or {"finish_reason": None})}
@@ -92,12 +114,19 @@ class ChunkReader:
         )
 
     def read(self, event: Json) -> list[bytes]:
-        """The chat chunks that one event stands for (none for pings and block ends)."""
+        """The chat chunks that one event stands for (none for pings and most block ends)."""
         kind = event.get("type")
         if kind == "content_block_delta":
             delta = event.get("delta") or {}
             if delta.get("type") == "text_delta":
                 return [self._chunk({"content": delta.get("text") or ""})]
+            thinking = self._thinking.get(int(event.get("index") or 0))
+            if thinking is not None:
+                if delta.get("type") == "thinking_delta":
+                    thinking["thinking"] += delta.get("thinking") or ""
+                elif delta.get("type") == "signature_delta":
+                    thinking["signature"] += delta.get("signature") or ""
+                return []
             position = self._tools.get(int(event.get("index") or 0))
             if delta.get("type") == "input_json_delta" and position is not None:
                 call = {"index": position, "function": {"arguments": delta.get("partial_json") or ""}}
@@ -107,6 +136,10 @@ class ChunkReader:
             block = event.get("content_block") or {}
             if block.get("type") == "text" and block.get("text"):
                 return [self._chunk({"content": block["text"]})]
+            if block.get("type") in ("thinking", "redacted_thinking"):
+                # Whole at its end: a thinking block is relayed only if no text came in it.
+                self._thinking[int(event.get("index") or 0)] = {"thinking": "", "signature": "", **block}
+                return []
             if block.get("type") == "tool_use":
                 position = self._tools[int(event.get("index") or 0)] = len(self._tools)
                 call = {
@@ -117,6 +150,10 @@ class ChunkReader:
                 }
                 return [self._chunk({"tool_calls": [call]})]
             return []
+        if kind == "content_block_stop":
+            finished = self._thinking.pop(int(event.get("index") or 0), None)
+            relayed = None if finished is None else textless_thinking(finished)
+            return [] if relayed is None else [self._chunk({THINKING_FIELD: [relayed]})]
         if kind == "message_start":
             message = event.get("message") or {}
             self._id = chat_id(str(message.get("id") or ""))

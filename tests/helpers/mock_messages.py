@@ -3,10 +3,14 @@ for the native passthrough and litellm's anthropic/ provider. The upstream model
 behaviour as on the chat side: echo (default; a tool use when tools are offered), fail-500,
 rate-limited, leaky-400 (quotes the x-api-key header and an internal URL), error-stream (two words,
 then an error event quoting the key). A stop sequence found in the answer cuts it there
-(`stop_reason: "stop_sequence"`, naming it)."""
+(`stop_reason: "stop_sequence"`, naming it). With `thinking` on, the answer starts with a signed
+thinking block (its text left out with `display: "omitted"`), and as Anthropic's API does, the
+mock refuses a latest assistant turn whose tool use follows no thinking block or whose thinking
+block was changed."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
@@ -30,6 +34,42 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+def _signature(thought: str, omitted: bool) -> str:
+    return ("sig-omitted-" if omitted else "sig-") + hashlib.sha256(thought.encode()).hexdigest()[:24]
+
+
+def _thinking(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answer's thinking block, where thinking is on: its text repeats the question (so a
+    leak test can put something to find in it)."""
+    options = body.get("thinking") or {}
+    if options.get("type") not in ("enabled", "adaptive"):
+        return []
+    thought = "Thinking over: " + last_user_text(body.get("messages") or [])
+    omitted = options.get("display") == "omitted"
+    return [{"type": "thinking", "thinking": "" if omitted else thought, "signature": _signature(thought, omitted)}]
+
+
+def thinking_problem(body: dict[str, Any]) -> str | None:
+    """What Anthropic's API would refuse in the latest assistant turn of a thinking request."""
+    if (body.get("thinking") or {}).get("type") not in ("enabled", "adaptive"):
+        return None
+    turns = [turn for turn in body.get("messages") or [] if turn.get("role") == "assistant"]
+    content = turns[-1].get("content") if turns else None
+    if not isinstance(content, list):
+        return None
+    for block in content:
+        signature = str(block.get("signature", ""))
+        if block.get("type") == "thinking" and signature.startswith("sig-omitted-") and block.get("thinking"):
+            return "thinking blocks in the latest assistant message cannot be modified"
+        if block.get("type") == "thinking" and not signature.startswith("sig-omitted-"):
+            if signature != _signature(block.get("thinking", ""), omitted=False):
+                return "thinking blocks in the latest assistant message cannot be modified"
+    uses_a_tool = any(block.get("type") == "tool_use" for block in content)
+    if uses_a_tool and (not content or content[0].get("type") not in ("thinking", "redacted_thinking")):
+        return "Expected `thinking` or `redacted_thinking`, but found `tool_use`"
+    return None
+
+
 def message(body: dict[str, Any]) -> dict[str, Any]:
     text, stopped_by = cut_at_stop(
         "Mock answer: " + last_user_text(body.get("messages") or []), body.get("stop_sequences")
@@ -48,7 +88,7 @@ def message(body: dict[str, Any]) -> dict[str, Any]:
         "type": "message",
         "role": "assistant",
         "model": body.get("model"),
-        "content": content,
+        "content": _thinking(body) + content,
         "stop_reason": stop,
         "stop_sequence": stopped_by if stop == "stop_sequence" else None,
         "usage": {"input_tokens": prompt, "output_tokens": len(text.split())},
@@ -73,6 +113,15 @@ def events(answer: dict[str, Any]) -> list[bytes]:
             for offset in range(0, len(text), TEXT_SLICE):
                 delta = {"type": "text_delta", "text": text[offset : offset + TEXT_SLICE]}
                 frames.append(_event("content_block_delta", {"index": index, "delta": delta}))
+        elif block["type"] == "thinking":
+            started = {"type": "thinking", "thinking": "", "signature": ""}
+            frames.append(_event("content_block_start", {"index": index, "content_block": started}))
+            thought = block["thinking"]
+            for offset in range(0, len(thought), TEXT_SLICE):
+                delta = {"type": "thinking_delta", "thinking": thought[offset : offset + TEXT_SLICE]}
+                frames.append(_event("content_block_delta", {"index": index, "delta": delta}))
+            delta = {"type": "signature_delta", "signature": block["signature"]}
+            frames.append(_event("content_block_delta", {"index": index, "delta": delta}))
         else:
             frames.append(_event("content_block_start", {"index": index, "content_block": {**block, "input": {}}}))
             arguments = orjson.dumps(block["input"]).decode()
@@ -110,6 +159,9 @@ async def answer(request: web.Request, body: dict[str, Any]) -> web.StreamRespon
     refused = failure(request, model)
     if refused is not None:
         return refused
+    problem = thinking_problem(body)
+    if problem is not None:
+        return _error(400, "invalid_request_error", problem)
     if not body.get("stream"):
         return web.json_response(message(body))
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})

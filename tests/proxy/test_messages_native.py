@@ -209,3 +209,52 @@ def test_a_native_stream_that_fails_ends_with_our_error_event(sqlite_gateway: Ga
     assert response.status_code == 200
     assert b"event: error" in response.content and b"message_stop" not in response.content
     assert PROVIDER_SECRET.encode() not in response.content and b"overloaded for key" not in response.content
+
+
+def _thinking_turn(claude: anthropic.Anthropic, streamed: bool, **request: Any) -> anthropic.types.Message:
+    if streamed:
+        with claude.messages.stream(**request) as stream:
+            return stream.get_final_message()
+    return claude.messages.create(**request)
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_textless_thinking_block_comes_as_it_came_and_carries_a_tool_use_on(
+    claude: anthropic.Anthropic, mock_upstream: RunningMockUpstream, streamed: bool
+) -> None:
+    """The provider refuses a tool use's next turn without its thinking block, or with it changed."""
+    tools: list[anthropic.types.ToolParam] = [{"name": "lookup", "input_schema": {"type": "object"}}]
+    thinking: anthropic.types.ThinkingConfigParam = {"type": "adaptive", "display": "omitted"}
+    question: anthropic.types.MessageParam = {"role": "user", "content": "define gateway"}
+    request: dict[str, Any] = {"model": "claude-test", "max_tokens": 2000, "tools": tools, "thinking": thinking}
+    first = _thinking_turn(claude, streamed, **request, messages=[question])
+    assert [block.type for block in first.content] == ["thinking", "tool_use"]
+    thought = first.content[0]
+    assert thought.type == "thinking" and thought.thinking == "" and thought.signature.startswith("sig-omitted-")
+    answered: list[anthropic.types.MessageParam] = [
+        question,
+        {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in first.content]},  # type: ignore[misc]
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_mock", "content": "a door"}]},
+    ]
+    second = _thinking_turn(claude, streamed, **{**request, "tool_choice": {"type": "none"}}, messages=answered)
+    assert second.stop_reason == "end_turn"
+    sent = _last_messages_call(mock_upstream).body["messages"][1]["content"][0]
+    assert sent == {"type": "thinking", "thinking": "", "signature": thought.signature}
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_thinking_with_text_is_not_relayed_as_no_filter_read_it(
+    sqlite_gateway: GatewayProcess, key: str, streamed: bool
+) -> None:
+    """The mock's thinking repeats the question, e-mail address and all."""
+    body = {
+        "model": "claude-test",
+        "max_tokens": 2000,
+        "stream": streamed,
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "messages": [{"role": "user", "content": f"write to {EMAIL}"}],
+    }
+    answer = httpx.post(f"{sqlite_gateway.root_url}/v1/messages", json=body, headers={"x-api-key": key}, timeout=30)
+    assert answer.status_code == 200
+    assert EMAIL not in answer.text and "Thinking over" not in answer.text
+    assert "<EMAIL_ADDRESS>" in answer.text and '"thinking"' not in answer.text

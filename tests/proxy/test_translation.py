@@ -120,6 +120,11 @@ MESSAGES_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {"reasoning_effort": "medium", "max_tokens": 8000},
     ),
     (
+        "adaptive thinking leaves the effort to the model",
+        {"thinking": {"type": "adaptive", "display": "omitted"}},
+        {},
+    ),
+    (
         "a tool use, then its result before the next text; images as data URLs",
         {
             "messages": [
