@@ -1,7 +1,8 @@
 """Reading the texts out of an OpenAI answer body, and writing the filtered ones back.
 
-Every choice (n > 1) is read, and in each its message content, its refusal, the arguments of
-each tool call (and of the legacy `function_call`), or a completion's `text`. Arguments are
+Every choice (n > 1) is read, and in each its message content, its refusal, a reasoning model's
+`reasoning_content`, the arguments of each tool call (and of the legacy `function_call`), or a
+completion's `text`. Arguments are
 scanned as the raw JSON string the client will parse; replacements (`<EMAIL_ADDRESS>`, masks,
 hex hashes) contain no quote or backslash, so the JSON stays valid.
 """
@@ -19,7 +20,7 @@ WITHHELD_MESSAGE = "The answer was withheld by the content filter."
 
 def _message_slots(index: int, message: dict[str, Any]) -> list[TextSlot]:
     slots = []
-    for name in ("content", "refusal"):
+    for name in ("content", "refusal", "reasoning_content"):
         if isinstance(message.get(name), str):
             slots.append(TextSlot(index, name, message[name]))
     for position, call in enumerate(message.get("tool_calls") or []):

@@ -1,5 +1,6 @@
 """The post-call step of a plain answer: every choice and tool call through the team's filters,
-redactions applied, a withheld or flagged answer queued for review."""
+redactions applied, a withheld or flagged answer queued for review. Only the answer's documented
+fields go on (`gateway.core.chat_view`): what no filter read does not reach the client."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from filters.answer import answer_slots, apply_decision
 from filters.base import FilterContext
 from filters.review_prompt import prompt_record
 from filters.screening import Screening
+from gateway.core.chat_view import relayed_completion
 from gateway.core.types import Action, Principal, Verdict
 
 
@@ -34,6 +36,7 @@ async def screen_answer(
     """`messages` are the request's, as the model received them: a review item keeps them as its prompt."""
     if not screening.pipeline.is_active(principal.team_name):
         return ScreenedAnswer(answer, [])
+    answer = relayed_completion(answer)
     context = FilterContext(team=principal.team_name, model=model, request_id=request_id, withhold_flags=withhold_flags)
     decision = await screening.pipeline.check_answer(answer_slots(answer), context)
     verdicts = decision.verdicts()

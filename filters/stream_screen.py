@@ -1,6 +1,7 @@
-"""The post-call step of a streamed answer: each choice's content and each tool call's arguments
-pass through a hold-back buffer (filters.stream_buffer) so nothing reaches the client before the
-filters scanned it; a block ends that choice with `finish_reason: "content_filter"`.
+"""The post-call step of a streamed answer: each choice's content (its refusal, its reasoning) and
+each tool call's arguments pass through a hold-back buffer (filters.stream_buffer) so nothing
+reaches the client before the filters scanned it; a block ends that choice with
+`finish_reason: "content_filter"`. Only a chunk's documented fields go on (`gateway.core.chat_view`).
 
 At the end the whole answer is checked once more (models that judge a text as a whole, such as
 toxicity, may see more there than in windows) and a blocked or flagged answer becomes a review
@@ -19,11 +20,12 @@ from filters.pipeline import TextSlot
 from filters.review_prompt import prompt_record
 from filters.screening import Screening
 from filters.stream_buffer import StreamGuard, stream_guard
+from gateway.core.chat_view import relayed_choice, relayed_completion, relayed_frame
 from gateway.core.types import Action, Principal, Verdict
 
 CONTENT = "content"
 REVIEW_ID_FIELD = "gateway_review_id"  # in the chunk after the last one, when a review item was made
-TEXT_FIELDS = (CONTENT, "refusal")
+TEXT_FIELDS = (CONTENT, "refusal", "reasoning_content")
 Slot = tuple[int, str]  # (choice index, field)
 
 
@@ -116,21 +118,23 @@ class StreamScreen:
                 chunk = orjson.loads(payload)
             except orjson.JSONDecodeError:
                 continue  # unreadable text cannot be scanned, so it is not sent
-            choices = chunk.get("choices") if isinstance(chunk, dict) else None
+            if not isinstance(chunk, dict):
+                continue
+            choices = chunk.get("choices")
             if not isinstance(choices, list) or not choices:
-                self._usage_chunks.append(payload)  # sent last, after what the filters still hold
+                self._usage_chunks.append(orjson.dumps(relayed_completion(chunk)))  # last, after what is held
                 continue
             self._frame = {key: chunk.get(key) for key in ("id", "object", "created", "model")}
             slot = _plain_text_slot(choices)
             if slot is not None:
                 if slot[0] not in self._blocked:
                     self._gather(slot, choices[0]["delta"][slot[1]])
-                    gathered[slot] = {key: value for key, value in chunk.items() if key != "choices"}
+                    gathered[slot] = relayed_frame(chunk)
                 continue
             out += await self._release(gathered)
             kept = [c for c in [await self._choice(choice) for choice in choices] if c is not None]
             if kept:
-                out.append(orjson.dumps({**chunk, "choices": kept}))
+                out.append(orjson.dumps({**relayed_frame(chunk), "choices": kept}))
         return out + await self._release(gathered)
 
     def _gather(self, slot: Slot, text: str) -> None:
@@ -193,7 +197,7 @@ class StreamScreen:
             self._merge(delta, rest)
         if finish is None and not _meaningful(delta):
             return None
-        return {**choice, "delta": delta}
+        return relayed_choice({**choice, "delta": delta})
 
     def _merge(self, delta: dict[str, Any], rest: dict[str, str]) -> None:
         for field, text in rest.items():
@@ -263,8 +267,9 @@ class StreamScreen:
         choices = []
         for index in sorted({slot[0] for slot in texts} | set(self._finish)):
             message: dict[str, Any] = {"role": "assistant", "content": "".join(texts.get((index, CONTENT), [])) or None}
-            if texts.get((index, "refusal")):
-                message["refusal"] = "".join(texts[(index, "refusal")])
+            for field in TEXT_FIELDS[1:]:
+                if texts.get((index, field)):
+                    message[field] = "".join(texts[(index, field)])
             calls = [
                 {
                     "id": meta["id"],

@@ -11,9 +11,9 @@ import orjson
 from starlette.responses import Response
 
 from filters.stream_screen import REVIEW_ID_FIELD
+from gateway.core.chat_view import THINKING_FIELD
 from gateway.core.errors import GatewayError
 from gateway.proxy.dialects import StreamTail, TextRuns
-from gateway.upstream.anthropic_reading import THINKING_FIELD
 
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
 TEXT_DELTA_START = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'

@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 
 from filters.stream_screen import REVIEW_ID_FIELD
+from gateway.core.chat_view import REASONING_FIELD
 from gateway.core.errors import GatewayError
 from gateway.proxy.dialects import StreamTail, TextRuns
-from gateway.upstream.responses_reading import REASONING_FIELD
 
 TEXT_DELTA_START = b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":'
 TEXT_DELTA_END = b',"logprobs":[]}\n\n'

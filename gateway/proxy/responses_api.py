@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.core.chat_view import REASONING_FIELD
 from gateway.core.types import Principal
 from gateway.proxy.dialects import StreamEncoder
 from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder, response_object
@@ -15,7 +16,6 @@ from gateway.proxy.responses_native import native_responses_request
 from gateway.proxy.responses_requests import chat_body, chat_messages, check_responses_request
 from gateway.proxy.stored_responses import History, ResponseStore, new_response_id
 from gateway.upstream.base import NativeRequest
-from gateway.upstream.responses_reading import REASONING_FIELD
 
 
 def _assistant_turn(output: list[dict[str, Any]]) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.core.chat_view import REASONING_FIELD
 from gateway.upstream.base import NativeRequest
-from gateway.upstream.responses_reading import REASONING_FIELD
 
 GATEWAY_ONLY_FIELDS = ("prompt", "previous_response_id")  # read by the gateway, never sent on
 SYSTEM_ROLES = ("system", "developer")  # written as `instructions`

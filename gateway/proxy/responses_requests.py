@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.core.chat_view import REASONING_FIELD
 from gateway.proxy.fields import (
     Check,
     anything,
@@ -25,7 +26,6 @@ from gateway.proxy.fields import (
     tagged,
 )
 from gateway.proxy.openai_requests import JSON_SCHEMA_FIELDS, PLAIN_FORMATS
-from gateway.upstream.responses_reading import REASONING_FIELD
 
 input_text = shape({"type": string(), "text": string()}, ("text",))
 input_image = shape(

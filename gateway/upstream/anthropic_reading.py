@@ -16,9 +16,9 @@ from typing import Any
 
 import orjson
 
+from gateway.core.chat_view import THINKING_FIELD
 from gateway.upstream.base import Json
 
-THINKING_FIELD = "gateway_thinking"  # textless thinking blocks in the chat view: a message's, a delta's
 FINISH_REASONS = {
     "end_turn": "stop",
     "stop_sequence": "stop",

@@ -12,13 +12,13 @@ from typing import Any
 
 import orjson
 
+from gateway.core.chat_view import REASONING_FIELD
 from gateway.upstream.base import Json
 
 INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
 # The events after which the stream has nothing more to say.
 FINAL_EVENTS = frozenset({"response.completed", "response.incomplete"})
 TEXT_MARK = "\x00text\x00"  # stands for a delta's text while a chunk's template is written
-REASONING_FIELD = "gateway_reasoning"  # reasoning items in the chat view: a message's, a delta's
 
 
 def chat_id(response_id: str) -> str:

@@ -10,6 +10,9 @@ The upstream model name chooses the behaviour, so one server covers every case:
   error-stream     streams two words, then an error event quoting the Authorization header
   paced-echo       echo, streamed a word every 20 ms, as a model writes
   redirect         307 to `state.redirect_to` (a test's other server), to see whether it is followed
+  reasoning-echo   echo, after reasoning text that repeats the question (`reasoning_content`, as
+                   vLLM and DeepSeek send it), with the answer's log probabilities and fields of
+                   no API's (`provider_notes`, `provider_trace`)
 A `stop` string found in the answer cuts it there, reported in the choice's `stop_reason` as vLLM does.
 Azure's paths (/openai/deployments/<model>/...) answer the same way, for litellm's azure/ provider.
 Anthropic's Messages API (POST /v1/messages, plain and streamed) answers as `mock_messages` says,
@@ -63,6 +66,10 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+def _reasons(body: dict[str, Any]) -> bool:
+    return body.get("model") == "reasoning-echo"
+
+
 def _completion(body: dict[str, Any]) -> dict[str, Any]:
     text, stopped_by = cut_at_stop("Mock answer: " + _last_user_text(body.get("messages", [])), body.get("stop"))
     count = body.get("n") or 1
@@ -83,13 +90,20 @@ def _completion(body: dict[str, Any]) -> dict[str, Any]:
         else:
             message = {"role": "assistant", "content": text}
             finish = "stop"
+        if _reasons(body):
+            message["reasoning_content"] = "Thinking over: " + _last_user_text(body.get("messages", []))
+            message["provider_notes"] = "internal routing note"
         choice = {"index": index, "message": message, "finish_reason": finish, "logprobs": None}
+        if _reasons(body):
+            choice["logprobs"] = {"content": [{"token": word, "logprob": -0.5} for word in text.split(" ")]}
         if finish == "stop" and stopped_by is not None:
             choice["stop_reason"] = stopped_by
         choices.append(choice)
     prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
     completion_tokens = len(text.split()) * count
+    extra = {"provider_trace": "trace-for-internal-use"} if _reasons(body) else {}
     return {
+        **extra,
         "id": "chatcmpl-upstream",
         "object": "chat.completion",
         "created": int(time.time()),
@@ -104,9 +118,14 @@ def _completion(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _chunk(
-    body: dict[str, Any], delta: dict[str, Any], finish: str | None = None, index: int = 0, stop: str | None = None
+    body: dict[str, Any],
+    delta: dict[str, Any],
+    finish: str | None = None,
+    index: int = 0,
+    stop: str | None = None,
+    logprobs: dict[str, Any] | None = None,
 ) -> bytes:
-    choice: dict[str, Any] = {"index": index, "delta": delta, "finish_reason": finish}
+    choice: dict[str, Any] = {"index": index, "delta": delta, "finish_reason": finish, "logprobs": logprobs}
     if stop is not None:
         choice["stop_reason"] = stop
     payload = {
@@ -201,6 +220,9 @@ class MockUpstream:
                     index = choice["index"]
                     message = choice["message"]
                     await response.write(_chunk(body, {"role": "assistant", "content": ""}, index=index))
+                    if message.get("reasoning_content"):
+                        thought = {"reasoning_content": message["reasoning_content"], "provider_notes": "note"}
+                        await response.write(_chunk(body, thought, index=index))
                     if message.get("tool_calls"):
                         call = message["tool_calls"][0]
                         await response.write(_chunk(body, {"tool_calls": [{"index": 0, **call}]}, index=index))
@@ -209,9 +231,9 @@ class MockUpstream:
                         for position, word in enumerate(message["content"].split(" ")):
                             if pace and position:
                                 await asyncio.sleep(pace)
-                            await response.write(
-                                _chunk(body, {"content": word if position == 0 else " " + word}, index=index)
-                            )
+                            text = word if position == 0 else " " + word
+                            logprobs = {"content": [{"token": text, "logprob": -0.5}]} if _reasons(body) else None
+                            await response.write(_chunk(body, {"content": text}, index=index, logprobs=logprobs))
                     finish = _chunk(body, {}, choice["finish_reason"], index=index, stop=choice.get("stop_reason"))
                     await response.write(finish)
                 if (body.get("stream_options") or {}).get("include_usage"):

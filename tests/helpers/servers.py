@@ -95,6 +95,7 @@ def gateway_config(upstream_url: str, database_url: str, **extra: Any) -> dict[s
             openai("error-stream", "error-stream"),
             openai("paced", "paced-echo"),
             openai("redirect", "redirect"),
+            openai("reasoning", "reasoning-echo"),
             azure("azure-test", "echo"),
             azure("azure-error-stream", "error-stream"),
             azure("azure-redirect", "redirect"),

@@ -7,7 +7,8 @@ from typing import Any
 
 import orjson
 
-from gateway.upstream.responses_reading import REASONING_FIELD, ChunkReader, chat_completion
+from gateway.core.chat_view import REASONING_FIELD
+from gateway.upstream.responses_reading import ChunkReader, chat_completion
 
 USAGE = {
     "input_tokens": 12,

@@ -1,0 +1,77 @@
+"""The chat view of an answer, as the filters read it and every door's writer writes it: the fields
+of OpenAI's chat completion (and of its stream's chunks) that reach a client once the filters have
+read an answer, and the gateway's own fields that carry what only another door's writer relays.
+
+A provider's other fields (its notes, citations, audio, anything an API adds later) are left out:
+no filter has read them. Log probabilities are left out too, as they spell out the text before a
+redaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+REASONING_FIELD = "gateway_reasoning"  # Responses reasoning items: a message's, a delta's
+THINKING_FIELD = "gateway_thinking"  # textless Anthropic thinking blocks: a message's, a delta's
+
+COMPLETION_FIELDS = ("id", "object", "created", "model", "system_fingerprint", "service_tier", "usage", "choices")
+CHOICE_FIELDS = ("index", "finish_reason", "stop_reason")  # `stop_reason`: the stop sequence, as vLLM says
+MESSAGE_FIELDS = (
+    "role",
+    "content",
+    "refusal",
+    "reasoning_content",  # a reasoning model's text (vLLM, DeepSeek), screened as the content is
+    "tool_calls",
+    "function_call",
+    REASONING_FIELD,
+    THINKING_FIELD,
+)
+CALL_FIELDS = ("index", "id", "type", "function")
+FUNCTION_FIELDS = ("name", "arguments")
+
+
+def _only(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: data[name] for name in names if name in data}
+
+
+def _calls(calls: Any) -> Any:
+    if not isinstance(calls, list):
+        return calls
+    return [
+        {**_only(call, CALL_FIELDS), "function": _only(call.get("function") or {}, FUNCTION_FIELDS)}
+        if isinstance(call, dict)
+        else call
+        for call in calls
+    ]
+
+
+def relayed_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A message (or a delta) with its documented fields only."""
+    kept = _only(message, MESSAGE_FIELDS)
+    if "tool_calls" in kept:
+        kept["tool_calls"] = _calls(kept["tool_calls"])
+    if isinstance(kept.get("function_call"), dict):
+        kept["function_call"] = _only(kept["function_call"], FUNCTION_FIELDS)
+    return kept
+
+
+def relayed_choice(choice: dict[str, Any]) -> dict[str, Any]:
+    """A choice of a completion or of a chunk with its documented fields only, no log probabilities."""
+    kept: dict[str, Any] = {**_only(choice, CHOICE_FIELDS), "logprobs": None}
+    for part in ("message", "delta"):
+        if isinstance(choice.get(part), dict):
+            kept[part] = relayed_message(choice[part])
+    return kept
+
+
+def relayed_frame(completion: dict[str, Any]) -> dict[str, Any]:
+    """A completion's (or a chunk's) own fields but its choices."""
+    return {name: completion[name] for name in COMPLETION_FIELDS if name != "choices" and name in completion}
+
+
+def relayed_completion(completion: dict[str, Any]) -> dict[str, Any]:
+    """A chat completion (or chunk) as a client may get it once the filters read it."""
+    kept = relayed_frame(completion)
+    choices = completion.get("choices")
+    if isinstance(choices, list):
+        kept["choices"] = [relayed_choice(choice) if isinstance(choice, dict) else choice for choice in choices]
+    return kept
