@@ -112,7 +112,7 @@ class StreamScreen:
         if not self._active:
             return payloads
         out: list[bytes] = []
-        gathered: dict[Slot, dict[str, Any]] = {}  # slot -> the frame of its last gathered chunk
+        gathered: dict[Slot, dict[str, Any]] = {}  # slot -> its last gathered chunk
         for payload in payloads:
             try:
                 chunk = orjson.loads(payload)
@@ -129,7 +129,7 @@ class StreamScreen:
             if slot is not None:
                 if slot[0] not in self._blocked:
                     self._gather(slot, choices[0]["delta"][slot[1]])
-                    gathered[slot] = relayed_frame(chunk)
+                    gathered[slot] = chunk
                 continue
             out += await self._release(gathered)
             kept = [c for c in [await self._choice(choice) for choice in choices] if c is not None]
@@ -144,7 +144,7 @@ class StreamScreen:
     async def _release(self, gathered: dict[Slot, dict[str, Any]]) -> list[bytes]:
         """One scan per gathered slot; a chunk for each that released text (or was just blocked)."""
         out = []
-        for slot, frame in gathered.items():
+        for slot, chunk in gathered.items():
             index, field = slot
             if index in self._blocked:
                 continue
@@ -157,7 +157,7 @@ class StreamScreen:
                 choice = {"index": index, "delta": {field: step.released}, "logprobs": None, "finish_reason": None}
             else:
                 continue
-            out.append(orjson.dumps({**frame, "choices": [choice]}))
+            out.append(orjson.dumps({**relayed_frame(chunk), "choices": [choice]}))
         gathered.clear()
         return out
 
