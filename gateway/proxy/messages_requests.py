@@ -17,6 +17,7 @@ from gateway.proxy.fields import (
     either,
     integer,
     invalid_value,
+    nullable,
     number,
     shape,
     string,
@@ -55,8 +56,25 @@ tool_result_block = shape(
     },
     ("tool_use_id",),
 )
+server_tool_caller = shape({"type": string(), "tool_id": string()}, ("tool_id",))
+caller = tagged(
+    "type",
+    {
+        "direct": shape({"type": string()}),
+        "code_execution_20250825": server_tool_caller,
+        "code_execution_20260120": server_tool_caller,
+    },
+)
 tool_use_block = shape(
-    {"type": string(), "id": string(), "name": string(), "input": anything, "cache_control": cache_control},
+    {
+        "type": string(),
+        "id": string(),
+        "name": string(),
+        "input": anything,
+        "cache_control": cache_control,
+        "caller": caller,  # as the answer said it, sent back with the turn
+        "toolset_name": nullable(string()),
+    },
     ("id", "name", "input"),
 )
 thinking_block = shape({"type": string(), "thinking": string(), "signature": string()}, ("thinking",))

@@ -230,3 +230,18 @@ def test_a_thinking_budget_must_leave_room_for_the_answer() -> None:
     with pytest.raises(InvalidRequest) as refused:
         messages_chat_body(body)
     assert refused.value.param == "thinking.budget_tokens"
+
+
+def test_a_tool_use_sent_back_as_the_answer_had_it_passes() -> None:
+    """The SDK's tool use block carries who called the tool and its toolset; a client sends them back."""
+    use = {"type": "tool_use", "id": "t1", "name": "lookup", "input": {}, "caller": {"type": "direct"}}
+    turns: list[dict[str, Any]] = [
+        {"role": "user", "content": "look it up"},
+        {"role": "assistant", "content": [{**use, "toolset_name": None}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "found"}]},
+    ]
+    check_messages_request({"model": "m", "max_tokens": 10, "messages": turns})
+    turns[1]["content"] = [{**use, "caller": {"type": "someone"}}]
+    with pytest.raises(InvalidRequest) as refused:
+        check_messages_request({"model": "m", "max_tokens": 10, "messages": turns})
+    assert refused.value.param == "messages[1].content[0].caller.type"
