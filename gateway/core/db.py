@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
@@ -20,16 +21,23 @@ def normalise_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _json_text(value: Any) -> str:
+    # JSON columns through orjson: the stdlib encoder was a quarter of a usage row's insert CPU.
+    # Integer keys become strings, as the stdlib's do.
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_database_engine(url: str) -> Engine:
     url = normalise_database_url(url)
+    json = {"json_serializer": _json_text, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **json)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800, **json)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

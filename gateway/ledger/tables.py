@@ -6,6 +6,7 @@ Each names its spill-file prefix and the unique column that makes a replayed row
 from __future__ import annotations
 
 import base64
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,12 +68,20 @@ class LedgerTable:
         forth with the request path once per row (about three thread switches per request)."""
         columns = self._stored_columns
         dialect = engine.dialect
-        processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+        # A row's values in one C call, then only the columns whose type converts (booleans, times,
+        # JSON) through their converter: a usage row has 29 columns and 8 of them convert.
+        values_of = operator.itemgetter(*(column.name for column in columns))
+        processed = [
+            (position, process)
+            for position, column in enumerate(columns)
+            if (process := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        ]
         values: list[Any] = []
         for row in rows:
-            for column, process in zip(columns, processors, strict=True):
-                value = row[column.name]
-                values.append(value if process is None else process(value))
+            row_values = list(values_of(row))
+            for position, process in processed:
+                row_values[position] = process(row_values[position])
+            values += row_values
         per_statement = max(1, dialect.insertmanyvalues_max_parameters // len(columns))
         with engine.begin() as connection:
             for start in range(0, len(rows), per_statement):
