@@ -6,7 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
+from gateway.core.db import create_database_engine
+from gateway.core.migrate import upgrade_database
 from gateway.offline import apply_offline_defaults
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import RunningMockUpstream
@@ -29,6 +32,24 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of the test's own, on SQLite or on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/test.db"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture()
+def migrated_engine(any_database_url: str) -> Iterator[Engine]:
+    """An engine on `any_database_url`, upgraded to the newest migration."""
+    upgrade_database(any_database_url)
+    engine = create_database_engine(any_database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,20 +13,14 @@ from filters.review_crypto import AnswerCipher
 from filters.review_prompt import prompt_record
 from filters.review_search import SearchIndex
 from filters.review_store import NewReview, ReviewQuery, create_review_item, list_review_items, next_review_item
-from gateway.core.db import create_database_engine
-from gateway.core.migrate import upgrade_database
 
 CIPHER = AnswerCipher([AnswerCipher.new_key()])
 INDEX = SearchIndex.from_cipher(CIPHER)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path}/queue.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    upgrade_database(url)
-    engine = create_database_engine(url)
-    yield engine
-    engine.dispose()
+@pytest.fixture()
+def engine(migrated_engine: Engine) -> Engine:
+    return migrated_engine
 
 
 def add(engine: Engine, answer: str, prompt: str, minutes: int, key_prefix: str = "sk-gw-a") -> str:

@@ -5,9 +5,7 @@ deleted; on SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -26,8 +24,6 @@ from filters.review_store import (
     get_review_item,
     list_review_items,
 )
-from gateway.core.db import create_database_engine
-from gateway.core.migrate import upgrade_database
 from gateway.core.models import utcnow
 from gateway.proxy.stored_responses import StoredResponse, forget_expired_responses
 
@@ -35,13 +31,9 @@ CIPHER = AnswerCipher([AnswerCipher.new_key()])
 INDEX = SearchIndex.from_cipher(CIPHER)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path}/retention.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    upgrade_database(url)
-    engine = create_database_engine(url)
-    yield engine
-    engine.dispose()
+@pytest.fixture()
+def engine(migrated_engine: Engine) -> Engine:
+    return migrated_engine
 
 
 def add(engine: Engine, answer: str) -> str:

@@ -3,9 +3,6 @@ and steps back down to the KPI-only rollup."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -15,22 +12,11 @@ from sqlmodel import SQLModel
 from gateway.core.db import create_database_engine
 from gateway.core.migrate import alembic_config, upgrade_database
 from gateway.ledger.daily import DAILY
-from tests.ledger.conftest import ThrowawayPostgres
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/migrated.db"
-        return
-    database = ThrowawayPostgres()
-    yield database.url
-    database.drop()
-
-
-def test_the_rollup_table_matches_its_model_after_upgrade(database_url: str) -> None:
-    upgrade_database(database_url)
-    engine = create_database_engine(database_url)
+def test_the_rollup_table_matches_its_model_after_upgrade(any_database_url: str) -> None:
+    upgrade_database(any_database_url)
+    engine = create_database_engine(any_database_url)
     only_daily = MetaData()
     DAILY.to_metadata(only_daily)
     with engine.connect() as connection:
@@ -40,11 +26,11 @@ def test_the_rollup_table_matches_its_model_after_upgrade(database_url: str) -> 
     assert SQLModel.metadata.tables["usage_daily"] is DAILY
 
 
-def test_downgrade_restores_the_kpi_rollup_and_upgrade_comes_back(database_url: str) -> None:
-    upgrade_database(database_url)
-    command.downgrade(alembic_config(database_url), "u0003")
-    engine = create_database_engine(database_url)
+def test_downgrade_restores_the_kpi_rollup_and_upgrade_comes_back(any_database_url: str) -> None:
+    upgrade_database(any_database_url)
+    command.downgrade(alembic_config(any_database_url), "u0003")
+    engine = create_database_engine(any_database_url)
     assert "key_id" not in {column["name"] for column in inspect(engine).get_columns("usage_daily")}
-    upgrade_database(database_url)
+    upgrade_database(any_database_url)
     assert {"team_id", "key_id", "total_tokens"} <= {c["name"] for c in inspect(engine).get_columns("usage_daily")}
     engine.dispose()

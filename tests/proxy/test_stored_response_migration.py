@@ -4,7 +4,6 @@ its own, and stepping back keeps the responses that continue nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from gateway.core.models import utcnow
 from gateway.core.types import Principal
 from gateway.ledger.writer import LedgerWriter
 from gateway.proxy.stored_responses import STORED_RESPONSES_TABLE, ResponseStore, StoredResponse
-from tests.ledger.conftest import ThrowawayPostgres
 
 pytestmark = pytest.mark.anyio
 CIPHER = AnswerCipher([AnswerCipher.new_key()])
@@ -35,19 +33,9 @@ WHOLE_CONVERSATION = [
 ]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/migrated.db"
-        return
-    database = ThrowawayPostgres()
-    yield database.url
-    database.drop()
-
-
-def insert_as_before(database_url: str, response_id: str) -> None:
+def insert_as_before(url: str, response_id: str) -> None:
     """A row as the gateway wrote it at f0004: no links, the whole conversation."""
-    engine = create_database_engine(database_url)
+    engine = create_database_engine(url)
     now = utcnow()
     with engine.begin() as connection:
         connection.execute(
@@ -66,11 +54,11 @@ def insert_as_before(database_url: str, response_id: str) -> None:
     engine.dispose()
 
 
-async def test_a_response_stored_before_reads_as_its_own_conversation(database_url: str, tmp_path: Path) -> None:
-    upgrade_database(database_url, "f0004")
-    insert_as_before(database_url, "resp_before")
-    upgrade_database(database_url)
-    engine = create_database_engine(database_url)
+async def test_a_response_stored_before_reads_as_its_own_conversation(any_database_url: str, tmp_path: Path) -> None:
+    upgrade_database(any_database_url, "f0004")
+    insert_as_before(any_database_url, "resp_before")
+    upgrade_database(any_database_url)
+    engine = create_database_engine(any_database_url)
     only_responses = MetaData()
     StoredResponse.__table__.to_metadata(only_responses)  # type: ignore[attr-defined]
     with engine.connect() as connection:
@@ -84,8 +72,8 @@ async def test_a_response_stored_before_reads_as_its_own_conversation(database_u
     assert (history.messages, history.root_id) == (WHOLE_CONVERSATION, "resp_before")
     store.save(team, {"id": "resp_after", "object": "response"}, [{"role": "user", "content": "and?"}], history)
     await writer.close()
-    command.downgrade(alembic_config(database_url), "f0004")
+    command.downgrade(alembic_config(any_database_url), "f0004")
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT id FROM stored_responses")).scalars().all() == ["resp_before"]
     engine.dispose()
-    upgrade_database(database_url)
+    upgrade_database(any_database_url)

@@ -4,7 +4,7 @@ SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -16,9 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from filters.review_crypto import AnswerCipher
-from gateway.core.db import create_database_engine
 from gateway.core.errors import NotFound
-from gateway.core.migrate import upgrade_database
 from gateway.core.types import Principal
 from gateway.ledger.writer import LedgerWriter
 from gateway.proxy.stored_responses import (
@@ -35,13 +33,9 @@ TEAM = Principal(team_id=1, team_name="support", key_id=1, key_prefix="sk-gw-a")
 STRANGER = Principal(team_id=2, team_name="sales", key_id=2, key_prefix="sk-gw-b")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path}/responses.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    upgrade_database(url)
-    engine = create_database_engine(url)
-    yield engine
-    engine.dispose()
+@pytest.fixture()
+def engine(migrated_engine: Engine) -> Engine:
+    return migrated_engine
 
 
 @dataclass
