@@ -30,9 +30,10 @@ apply_offline_defaults()
 from filters.base import FilterContext  # noqa: E402
 from filters.blocklist import VersionedBlocklist  # noqa: E402
 from filters.config import FiltersSettings, PiiEngineSettings, PiiFilterConfig, RunnerSettings  # noqa: E402
+from filters.decision import TextOutcome  # noqa: E402
 from filters.pii import PiiFilter  # noqa: E402
 from filters.pii_engine import PiiEngine  # noqa: E402
-from filters.pipeline import FilterPipeline, TextOutcome  # noqa: E402
+from filters.pipeline import FilterPipeline  # noqa: E402
 from filters.registry import default_registry  # noqa: E402
 from filters.resources import FilterResources  # noqa: E402
 from filters.runner import FilterRunner  # noqa: E402

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from filters.pipeline import AnswerDecision, TextSlot
+from filters.decision import AnswerDecision, TextSlot
 from gateway.core.types import Action
 
 WITHHELD_MESSAGE = "The answer was withheld by the content filter."

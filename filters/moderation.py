@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from filters.pipeline import TextOutcome
+from filters.decision import TextOutcome
 from filters.toxicity import FILTER_NAME as TOXICITY
 from gateway.core.types import Action
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 
 from filters.base import FilterContext, Finding, Replacement, apply_replacements, strongest
 from filters.config import StreamSettings
-from filters.pipeline import FilterPipeline, TextOutcome
+from filters.decision import TextOutcome
+from filters.pipeline import FilterPipeline
 from gateway.core.types import Action
 
 Scanner = Callable[[str], Awaitable[TextOutcome]]

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from filters.base import FilterContext, strongest
-from filters.pipeline import TextSlot
+from filters.decision import TextSlot
 from filters.review_prompt import prompt_record
 from filters.screening import Screening
 from filters.stream_buffer import StreamGuard, stream_guard

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from filters.answer import WITHHELD_MESSAGE, answer_slots, apply_decision
-from filters.pipeline import AnswerDecision, ChoiceOutcome, SlotOutcome, TextOutcome, TextSlot
+from filters.decision import AnswerDecision, ChoiceOutcome, SlotOutcome, TextOutcome, TextSlot
 from gateway.core.types import Action
 
 

@@ -13,7 +13,8 @@ import pytest
 from filters.answer import WITHHELD_MESSAGE, answer_slots, apply_decision
 from filters.base import FilterContext, FilterResult
 from filters.blocklist import BlocklistEntry
-from filters.pipeline import AnswerDecision, FilterPipeline
+from filters.decision import AnswerDecision
+from filters.pipeline import FilterPipeline
 from filters.registry import FilterRegistry, default_registry
 from gateway.core.types import Action
 from tests.filters.helpers import PipelineFactory

@@ -188,7 +188,7 @@ def test_whitespace_free_text_is_held_no_longer_than_the_cap(make_pipeline: Pipe
 
 def test_an_entity_recognised_late_has_its_unreleased_part_replaced() -> None:
     from filters.base import FilterResult, Finding, Replacement
-    from filters.pipeline import TextOutcome
+    from filters.decision import TextOutcome
 
     text = "x" * 40 + " call Maria Gonzalez today " + "y" * 40
     name_start = text.index("Maria")
