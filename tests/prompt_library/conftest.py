@@ -12,14 +12,19 @@ from sqlmodel import SQLModel
 
 from gateway.core.db import create_database_engine, session_scope
 from prompt_library.models import PROMPT_TABLES, Prompt, PromptUsage, PromptVersion
+from tests.helpers.servers import create_database, drop_database
 
 
 @pytest.fixture(scope="session")
-def postgres_library_engine(session_postgres_url: str) -> Iterator[Engine]:
-    engine = create_database_engine(session_postgres_url)
+def postgres_library_engine() -> Iterator[Engine]:
+    """A database of the library's own: its tables without migrations would make the session's
+    shared database look half-migrated to the gateways that upgrade it."""
+    name, url = create_database()
+    engine = create_database_engine(url)
     SQLModel.metadata.create_all(engine, tables=PROMPT_TABLES)
     yield engine
     engine.dispose()
+    drop_database(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
