@@ -28,9 +28,10 @@ import logging
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Column, DateTime, Index, LargeBinary, delete, exists, select
@@ -66,6 +67,7 @@ STORED_RESPONSES_TABLE = LedgerTable("responses", StoredResponse.__table__, "id"
 log = logging.getLogger(__name__)
 RECENT_RESPONSES = 2_000  # remembered per process, longer than their batch takes to land (see above)
 BATCH_LANDING_SECONDS = 0.5  # longer than a writer's linger (0.2 s) and its insert
+_Found = TypeVar("_Found")  # what a read answers: one response, or a conversation's by id
 
 
 def new_response_id() -> str:
@@ -159,22 +161,33 @@ class ResponseStore:
         with Session(self._engine) as session:
             return {row.id: _Kept.of(row) for row in session.execute(select(chain))}
 
-    async def _find(self, principal: Principal, response_id: str, param: str | None) -> _Kept:
-        kept = self._recent.get(response_id)
-        if kept is None:
-            kept = await asyncio.to_thread(self._read, response_id)
-        if kept is None:
-            await asyncio.sleep(BATCH_LANDING_SECONDS)  # made a moment ago by another process?
-            kept = await asyncio.to_thread(self._read, response_id)
+    async def _read_landed(self, read: Callable[[str], _Found], response_id: str) -> _Found:
+        """`read(response_id)`, and once more after a batch had time to land if it found nothing:
+        the response may have been made a moment ago by another process."""
+        found = await asyncio.to_thread(read, response_id)
+        if not found:
+            await asyncio.sleep(BATCH_LANDING_SECONDS)
+            found = await asyncio.to_thread(read, response_id)
+        return found
+
+    def _readable(self, principal: Principal, response_id: str, kept: _Kept | None, param: str | None) -> _Kept:
         if kept is None or kept.team_id != principal.team_id or kept.expires_at <= utcnow():
             raise _not_found(response_id, param)
         return kept
 
+    async def _find(self, principal: Principal, response_id: str, param: str | None) -> _Kept:
+        kept = self._recent.get(response_id) or await self._read_landed(self._read, response_id)
+        return self._readable(principal, response_id, kept, param)
+
     async def _links(self, principal: Principal, response_id: str) -> list[_Kept]:
-        """The response and those it continues, newest first; those this process does not
-        remember are read from the database together."""
-        links = [await self._find(principal, response_id, "previous_response_id")]
+        """The response and those it continues, newest first: from this process's memory as far
+        as it remembers them, the rest from the database in one query."""
         stored: dict[str, _Kept] = {}
+        head = self._recent.get(response_id)
+        if head is None:
+            stored = await self._read_landed(self._read_links, response_id)
+            head = stored.get(response_id)
+        links = [self._readable(principal, response_id, head, "previous_response_id")]
         while (previous := links[-1].previous_id) is not None:
             kept = self._recent.get(previous) or stored.get(previous)
             if kept is None:

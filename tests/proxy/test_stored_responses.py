@@ -4,7 +4,8 @@ SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -91,6 +93,30 @@ async def test_a_conversation_is_read_back_first_turn_first_from_memory_and_from
     elsewhere = await stores.new().history(TEAM, last)
     assert elsewhere.messages == expected
     assert elsewhere.previous_id == last
+
+
+@contextmanager
+def counted_queries(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])  # before_cursor_execute(conn, cursor, statement, ...)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def test_another_process_reads_a_whole_conversation_in_one_query(stores: Stores) -> None:
+    last = await conversation_of(stores.new(), 5)
+    await stores.writer.drained()
+    elsewhere = stores.new()
+    with counted_queries(stores.engine) as statements:
+        history = await elsewhere.history(TEAM, last)
+    assert len(history.messages) == 10
+    assert len(statements) == 1, statements
 
 
 async def test_each_response_stores_its_own_turn_and_the_conversations_first_id(stores: Stores) -> None:
