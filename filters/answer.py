@@ -1,8 +1,8 @@
 """Reading the texts out of an OpenAI answer body, and writing the filtered ones back.
 
 Every choice (n > 1) is read, and in each its message content, its refusal, a reasoning model's
-`reasoning_content`, the arguments of each tool call (and of the legacy `function_call`), or a
-completion's `text`. Arguments are
+`reasoning_content`, the summaries of a Responses answer's reasoning items, the arguments of each
+tool call (and of the legacy `function_call`), or a completion's `text`. Arguments are
 scanned as the raw JSON string the client will parse; replacements (`<EMAIL_ADDRESS>`, masks,
 hex hashes) contain no quote or backslash, so the JSON stays valid.
 """
@@ -13,6 +13,7 @@ import copy
 from typing import Any
 
 from filters.decision import AnswerDecision, TextSlot
+from gateway.core.chat_view import REASONING_FIELD
 from gateway.core.types import Action
 
 WITHHELD_MESSAGE = "The answer was withheld by the content filter."
@@ -30,7 +31,15 @@ def _message_slots(index: int, message: dict[str, Any]) -> list[TextSlot]:
     legacy = message.get("function_call") or {}
     if isinstance(legacy.get("arguments"), str):
         slots.append(TextSlot(index, "function_call.arguments", legacy["arguments"]))
+    for item_index, item in enumerate(message.get(REASONING_FIELD) or []):
+        for part_index, part in enumerate(item.get("summary") or []):
+            slots.append(TextSlot(index, summary_field(item_index, part_index), part["text"]))
     return slots
+
+
+def summary_field(item_index: int, part_index: int) -> str:
+    """The slot of a reasoning item's summary part, as a path into the chat message."""
+    return f"{REASONING_FIELD}.{item_index}.summary.{part_index}.text"
 
 
 def answer_slots(body: dict[str, Any]) -> list[TextSlot]:

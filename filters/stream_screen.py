@@ -1,6 +1,7 @@
 """The post-call step of a streamed answer: each choice's content (its refusal, its reasoning) and
 each tool call's arguments pass through a hold-back buffer (filters.stream_buffer) so nothing
-reaches the client before the filters scanned it; a block ends that choice with
+reaches the client before the filters scanned it, and a Responses reasoning item, which comes
+whole, goes on once its summaries were scanned whole; a block ends that choice with
 `finish_reason: "content_filter"`. Only a chunk's documented fields go on (`gateway.core.chat_view`).
 
 At the end the whole answer is checked once more (models that judge a text as a whole, such as
@@ -15,12 +16,13 @@ from typing import Any
 
 import orjson
 
+from filters.answer import summary_field
 from filters.base import FilterContext, strongest
 from filters.decision import TextSlot
 from filters.review_prompt import prompt_record
 from filters.screening import Screening
 from filters.stream_buffer import StreamGuard, stream_guard
-from gateway.core.chat_view import relayed_choice, relayed_completion, relayed_frame
+from gateway.core.chat_view import REASONING_FIELD, relayed_choice, relayed_completion, relayed_frame
 from gateway.core.types import Action, Principal, Verdict
 
 CONTENT = "content"
@@ -58,6 +60,7 @@ class StreamScreen:
         self._received: dict[Slot, list[str]] = defaultdict(list)  # for the review item
         self._sent: dict[Slot, list[str]] = defaultdict(list)
         self._tools: dict[tuple[int, int], dict[str, Any]] = {}  # id, type and name of each tool call
+        self._thoughts: dict[int, int] = defaultdict(int)  # reasoning items seen, per choice
         self._finish: dict[int, str] = {}
         self._blocked: set[int] = set()
         self._frame: dict[str, Any] = {}  # id, object, created, model of the stream's chunks
@@ -188,6 +191,14 @@ class StreamScreen:
             calls.append(call)
         if calls:
             delta["tool_calls"] = calls
+        thoughts = []
+        for item in delta.get(REASONING_FIELD) or []:
+            screened = await self._screened_reasoning(index, item)
+            if screened is None:
+                return self._withheld(index)
+            thoughts.append(screened)
+        if thoughts:
+            delta[REASONING_FIELD] = thoughts
         finish = choice.get("finish_reason")
         if finish is not None:
             self._finish[index] = finish
@@ -198,6 +209,22 @@ class StreamScreen:
         if finish is None and not _meaningful(delta):
             return None
         return relayed_choice({**choice, "delta": delta})
+
+    async def _screened_reasoning(self, index: int, item: dict[str, Any]) -> dict[str, Any] | None:
+        """A reasoning item with each summary scanned whole (the item comes whole, after them);
+        None when that blocked the choice."""
+        summary = []
+        for part_index, part in enumerate(item.get("summary") or []):
+            slot = (index, summary_field(self._thoughts[index], part_index))
+            self._gather(slot, part["text"])
+            step = await self._guard(slot).finish()
+            if step.blocked:
+                self._blocked.add(index)
+                return None
+            self._sent[slot].append(step.released)
+            summary.append({**part, "text": step.released})
+        self._thoughts[index] += 1
+        return {**item, "summary": summary}
 
     def _merge(self, delta: dict[str, Any], rest: dict[str, str]) -> None:
         for field, text in rest.items():
@@ -284,8 +311,24 @@ class StreamScreen:
             ]
             if calls:
                 message["tool_calls"] = calls
+            thoughts = _summaries(texts, index)
+            if thoughts:
+                message[REASONING_FIELD] = thoughts
             choices.append({"index": index, "message": message, "finish_reason": self._finish.get(index)})
         return {**self._frame, "object": "chat.completion", "choices": choices}
+
+
+def _summaries(texts: dict[Slot, list[str]], index: int) -> list[dict[str, Any]]:
+    """One choice's reasoning items as far as their summaries go, in order."""
+    items: dict[int, dict[int, str]] = defaultdict(dict)
+    for (choice, field), pieces in texts.items():
+        if choice == index and field.startswith(REASONING_FIELD + "."):
+            _, item_index, _, part_index, _ = field.split(".")
+            items[int(item_index)][int(part_index)] = "".join(pieces)
+    return [
+        {"type": "reasoning", "summary": [{"type": "summary_text", "text": parts[p]} for p in sorted(parts)]}
+        for _, parts in sorted(items.items())
+    ]
 
 
 def _plain_text_slot(choices: list[Any]) -> Slot | None:

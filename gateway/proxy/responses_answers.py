@@ -324,12 +324,19 @@ class ResponsesEncoder:
         ) + self._event("response.output_item.done", output_index=index, item=done)
 
     def _reasoning(self, item: dict[str, Any]) -> bytes:
-        """A native answer's reasoning item, whole: its encrypted content comes in one piece."""
+        """A native answer's reasoning item, whole (its summaries were screened whole): added,
+        each summary as one part and one delta, done."""
         out = self._close_message() + self._close_call()
         index = len(self._output)
         self._output.append(item)
-        added = self._event("response.output_item.added", output_index=index, item=item)
-        return out + added + self._event("response.output_item.done", output_index=index, item=item)
+        out += self._event("response.output_item.added", output_index=index, item={**item, "summary": []})
+        for position, part in enumerate(item["summary"]):
+            where = {"item_id": item["id"], "output_index": index, "summary_index": position}
+            out += self._event("response.reasoning_summary_part.added", **where, part={**part, "text": ""})
+            out += self._event("response.reasoning_summary_text.delta", **where, delta=part["text"])
+            out += self._event("response.reasoning_summary_text.done", **where, text=part["text"])
+            out += self._event("response.reasoning_summary_part.done", **where, part=part)
+        return out + self._event("response.output_item.done", output_index=index, item=item)
 
     def _chunk(self, chunk: dict[str, Any]) -> bytes:
         out = b"" if self._started else self._start()

@@ -3,7 +3,7 @@ chat completion, its event stream as chat chunks. Output text and function calls
 exactly, with the finish reason (from the status and `incomplete_details`) and the usage (cached
 input tokens as cached prompt tokens, reasoning tokens as such), and refusal parts as the chat
 message's refusal. Reasoning items have no place in a chat answer: they ride in a field of their
-own (`REASONING_FIELD`) to the Responses writer, the only one to read them."""
+own (`REASONING_FIELD`) to the Responses writer (the filters read their summaries)."""
 
 from __future__ import annotations
 
@@ -54,10 +54,15 @@ def _call(item: Json) -> Json:
 
 
 def relayed_reasoning(item: Json) -> Json:
-    """A reasoning item as the caller gets it: its id and its encrypted content, which only the
-    provider can read, so that a client keeping no state (`store: false`) can send it back. Its
-    summary is model text that no filter has read, so it is not relayed."""
-    relayed: Json = {"type": "reasoning", "id": item.get("id"), "summary": []}
+    """A reasoning item as the caller gets it: its id, its summary (model text, screened on its way
+    as an answer's other texts are: `filters.answer`) and its encrypted content, which only the
+    provider can read, so that a client keeping no state (`store: false`) can send it back."""
+    summary = [
+        {"type": "summary_text", "text": part["text"]}
+        for part in item.get("summary") or []
+        if isinstance(part, dict) and part.get("type") == "summary_text" and isinstance(part.get("text"), str)
+    ]
+    relayed: Json = {"type": "reasoning", "id": item.get("id"), "summary": summary}
     if item.get("encrypted_content"):
         relayed["encrypted_content"] = item["encrypted_content"]
     return relayed

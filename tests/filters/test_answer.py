@@ -6,6 +6,7 @@ from typing import Any
 
 from filters.answer import WITHHELD_MESSAGE, answer_slots, apply_decision
 from filters.decision import AnswerDecision, ChoiceOutcome, SlotOutcome, TextOutcome, TextSlot
+from gateway.core.chat_view import REASONING_FIELD
 from gateway.core.types import Action
 
 
@@ -44,3 +45,23 @@ def test_applying_a_decision_leaves_the_original_body_untouched() -> None:
     out = apply_decision(body, decision)
     assert out["choices"][0]["message"]["content"] == "mail <EMAIL_ADDRESS>"
     assert body["choices"][0]["message"]["content"] == "mail a@b.co"
+
+
+def test_reasoning_summaries_are_read_and_written_back() -> None:
+    summary = [{"type": "summary_text", "text": "plan"}, {"type": "summary_text", "text": "mail a@b.co"}]
+    message = {
+        "role": "assistant",
+        "content": "ok",
+        REASONING_FIELD: [{"type": "reasoning", "id": "rs_1", "summary": summary}],
+    }
+    body: dict[str, Any] = {"choices": [{"index": 0, "message": message}]}
+    slots = answer_slots(body)
+    assert [(s.field, s.text) for s in slots] == [
+        ("content", "ok"),
+        (f"{REASONING_FIELD}.0.summary.0.text", "plan"),
+        (f"{REASONING_FIELD}.0.summary.1.text", "mail a@b.co"),
+    ]
+    redacted = TextOutcome(Action.REDACT, "mail <EMAIL_ADDRESS>", [])
+    decision = AnswerDecision(Action.REDACT, [ChoiceOutcome(0, Action.REDACT, [SlotOutcome(slots[2], redacted)])])
+    out = apply_decision(body, decision)["choices"][0]["message"][REASONING_FIELD][0]["summary"]
+    assert [part["text"] for part in out] == ["plan", "mail <EMAIL_ADDRESS>"]

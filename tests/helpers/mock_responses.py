@@ -3,7 +3,8 @@ for the native passthrough. The upstream model name chooses the behaviour as on 
 echo (default; a function call when tools are offered), fail-500, rate-limited, leaky-400 (quotes
 the Authorization header and an internal URL), error-stream (a few words, then an error event
 quoting the key), refusing (a refusal part instead of text). A request with `reasoning` gets a
-reasoning item first, with a summary, and its encrypted content when `include` asks for it."""
+reasoning item first, with a summary repeating the question when `reasoning.summary` asks for
+one, and its encrypted content when `include` asks for it."""
 
 from __future__ import annotations
 
@@ -53,11 +54,9 @@ def response(body: dict[str, Any]) -> dict[str, Any]:
     prompt = len(orjson.dumps(body.get("input")).split(b" ")) + len(str(body.get("instructions") or "").split())
     output = [item]
     if body.get("reasoning"):
-        thought: dict[str, Any] = {
-            "type": "reasoning",
-            "id": "rs_mock",
-            "summary": [{"type": "summary_text", "text": "The user asked; I answer."}],
-        }
+        thought: dict[str, Any] = {"type": "reasoning", "id": "rs_mock", "summary": []}
+        if body["reasoning"].get("summary"):
+            thought["summary"] = [{"type": "summary_text", "text": "The user asked: " + asked}]
         if "reasoning.encrypted_content" in (body.get("include") or []):
             thought["encrypted_content"] = "gAAAA-sealed-by-the-provider"
         output = [thought, item]
@@ -103,6 +102,14 @@ def events(answer: dict[str, Any]) -> list[bytes]:
             frames.append(
                 _event("response.output_item.added", {"output_index": index, "item": {**item, "summary": []}})
             )
+            for position, part in enumerate(item["summary"]):
+                where = {"item_id": item["id"], "output_index": index, "summary_index": position}
+                frames.append(_event("response.reasoning_summary_part.added", {**where, "part": {**part, "text": ""}}))
+                for offset in range(0, len(part["text"]), TEXT_SLICE):
+                    delta = part["text"][offset : offset + TEXT_SLICE]
+                    frames.append(_event("response.reasoning_summary_text.delta", {**where, "delta": delta}))
+                frames.append(_event("response.reasoning_summary_text.done", {**where, "text": part["text"]}))
+                frames.append(_event("response.reasoning_summary_part.done", {**where, "part": part}))
         else:
             frames.append(
                 _event("response.output_item.added", {"output_index": index, "item": {**item, "arguments": ""}})

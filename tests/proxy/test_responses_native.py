@@ -218,7 +218,7 @@ def test_a_reasoning_item_is_relayed_sealed_and_goes_back_as_sent(
     thought, answer = response.output
     assert thought.type == "reasoning" and thought.id == "rs_mock"
     assert thought.encrypted_content == "gAAAA-sealed-by-the-provider"
-    assert thought.summary == []  # model text no filter has read stays behind
+    assert [(part.type, part.text) for part in thought.summary] == [("summary_text", "The user asked: think first")]
     assert answer.type == "message" and response.output_text == "Mock answer: think first"
     assert problems(RESPONSE, response.model_dump(mode="json")) == []
 
@@ -227,6 +227,34 @@ def test_a_reasoning_item_is_relayed_sealed_and_goes_back_as_sent(
     again = [{"role": "user", "content": "think first"}, item, {"role": "user", "content": "and then?"}]
     client.responses.create(model="gpt-native", input=again, **REASONED)
     assert _last_responses_call(mock_upstream).body["input"][1] == item
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_reasoning_summary_is_screened_before_it_is_relayed(client: OpenAI, streamed: bool) -> None:
+    asked = f"write to {EMAIL} please"
+    said = "The user asked: write to <EMAIL_ADDRESS> please"
+    if streamed:
+        events = _streamed(client, model="gpt-native", input=asked, **REASONED)
+        assert not any(EMAIL in event.model_dump_json() for event in events)
+        summary_events = [
+            (e.type, e.output_index, e.summary_index, getattr(e, "delta", None) or getattr(e, "text", None))
+            for e in events
+            if e.type.startswith("response.reasoning_summary_text.")
+        ]
+        assert summary_events == [
+            ("response.reasoning_summary_text.delta", 0, 0, said),
+            ("response.reasoning_summary_text.done", 0, 0, said),
+        ]
+        parts = [e.type for e in events if e.type.startswith("response.reasoning_summary_part.")]
+        assert parts == ["response.reasoning_summary_part.added", "response.reasoning_summary_part.done"]
+        response = events[-1].response
+    else:
+        raw = client.responses.with_raw_response.create(model="gpt-native", input=asked, **REASONED)
+        assert EMAIL not in raw.http_response.text
+        assert problems(RESPONSE, raw.http_response.json()) == []
+        response = raw.parse()
+    assert [part.text for part in response.output[0].summary] == [said]
+    assert response.output_text == "Mock answer: write to <EMAIL_ADDRESS> please"
 
 
 @pytest.mark.parametrize("streamed", [False, True])
