@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from admin.context import AdminContext
 from admin.web.audit_trail import record
 from gateway.core import keys
+from gateway.core.db import Bind, session_scope
 from gateway.core.models import ApiKey, Team
 from gateway.core.notices import KEYS_CHANGED, LIMITS_CHANGED
 from gateway.ledger.records import nanos_to_usd, usd_to_nanos
@@ -66,7 +67,7 @@ def _budget_json(budget: Budget | None) -> dict[str, Any] | None:
     }
 
 
-def _limits_state(engine: Engine, scope: str, scope_id: int) -> dict[str, Any]:
+def _limits_state(engine: Bind, scope: str, scope_id: int) -> dict[str, Any]:
     budgets, rate = limits_of(engine, scope, scope_id)
     state: dict[str, Any] = {f"budgets.{b.period}": _budget_json(b) for b in budgets}
     state["rpm"] = rate.rpm if rate else None
@@ -74,7 +75,7 @@ def _limits_state(engine: Engine, scope: str, scope_id: int) -> dict[str, Any]:
     return state
 
 
-def _apply_limits(engine: Engine, scope: str, scope_id: int, edits: LimitEdits) -> None:
+def _apply_limits(engine: Bind, scope: str, scope_id: int, edits: LimitEdits) -> None:
     for period, budget in edits.budgets.items():
         if budget is None:
             remove_budget(engine, scope, scope_id, period)
@@ -123,28 +124,31 @@ def warnings_for(context: AdminContext, models: list[str] | None, edits: LimitEd
     ]
 
 
-def _edit_team(engine: Engine, name: str, fields: Mapping[str, Any], edits: LimitEdits) -> tuple[Team, dict[str, Any]]:
-    team = keys.find_team(engine, name)
-    team_id = team.id
-    assert team_id is not None
-    before = {**_limits_state(engine, "team", team_id), "models": team.models, "policy": team.policy}
-    if fields:
-        _, team = keys.update_team(engine, name, **fields)
-    _apply_limits(engine, "team", team_id, edits)
-    after = {**_limits_state(engine, "team", team_id), "models": team.models, "policy": team.policy}
-    return team, _diff(before, after)
+def _edit_team(
+    engine: Engine, actor: str, name: str, fields: Mapping[str, Any], edits: LimitEdits
+) -> tuple[Team, dict[str, Any]]:
+    """The change and its audit entry in one transaction: all of it lands, or none."""
+    with session_scope(engine) as session:
+        team = keys.find_team(session, name)
+        team_id = team.id
+        assert team_id is not None
+        before = {**_limits_state(session, "team", team_id), "models": team.models, "policy": team.policy}
+        if fields:
+            _, team = keys.update_team(session, name, **fields)
+        _apply_limits(session, "team", team_id, edits)
+        after = {**_limits_state(session, "team", team_id), "models": team.models, "policy": team.policy}
+        changes = _diff(before, after)
+        if changes:
+            record(session, actor=actor, action="team.edit", target=f"team:{name}", team=name, changes=changes)
+    return team, changes
 
 
 async def edit_team(
     context: AdminContext, actor: str, name: str, fields: Mapping[str, Any], edits: LimitEdits
 ) -> EditResult:
     """Change a team's models/policy (`fields`) and limits; raises keys.UnknownTeam or InvalidLimit."""
-    team, changes = await asyncio.to_thread(_edit_team, context.engine, name, fields, edits)
+    team, changes = await asyncio.to_thread(_edit_team, context.engine, actor, name, fields, edits)
     await _announce(context, changes, f"team:{team.id}")
-    if changes:
-        await asyncio.to_thread(
-            record, context.engine, actor=actor, action="team.edit", target=f"team:{name}", team=name, changes=changes
-        )
     return EditResult(changes, warnings_for(context, team.models, edits))
 
 
@@ -153,17 +157,26 @@ def _key_state(key: ApiKey) -> dict[str, Any]:
 
 
 def _edit_key(
-    engine: Engine, prefix: str, fields: Mapping[str, Any], edits: LimitEdits
-) -> tuple[ApiKey, Team, dict[str, Any]]:
-    key, team = keys.find_key_and_team(engine, prefix)
-    key_id = key.id
-    assert key_id is not None
-    before = {**_limits_state(engine, "key", key_id), **_key_state(key)}
-    if fields:
-        _, key = keys.update_key(engine, prefix, **fields)
-    _apply_limits(engine, "key", key_id, edits)
-    after = {**_limits_state(engine, "key", key_id), **_key_state(key)}
-    return key, team, _diff(before, after)
+    engine: Engine, actor: str, prefix: str, fields: Mapping[str, Any], edits: LimitEdits, use_case: str | None
+) -> tuple[Team, dict[str, Any]]:
+    """The change, the use case binding and their audit entries in one transaction."""
+    with session_scope(engine) as session:
+        key, team = keys.find_key_and_team(session, prefix)
+        key_id = key.id
+        assert key_id is not None
+        before = {**_limits_state(session, "key", key_id), **_key_state(key)}
+        if fields:
+            _, key = keys.update_key(session, prefix, **fields)
+        _apply_limits(session, "key", key_id, edits)
+        after = {**_limits_state(session, "key", key_id), **_key_state(key)}
+        changes = _diff(before, after)
+        bound = use_case_registry.bound_use_cases(session).get(key_id) if use_case is not None else None
+        if use_case is not None and bound != use_case:
+            use_case_registry.bind_key(session, key_id, prefix, use_case, actor=actor)
+            changes["use_case"] = {"from": bound, "to": use_case}
+        if changes:
+            record(session, actor=actor, action="key.edit", target=f"key:{prefix}", team=team.name, changes=changes)
+    return team, changes
 
 
 async def edit_key(
@@ -180,19 +193,10 @@ async def edit_key(
     if use_case is not None:
         _, owner = await asyncio.to_thread(keys.find_key_and_team, engine, prefix)
         await asyncio.to_thread(use_case_registry.check_bindable, engine, use_case, owner.name)
-    key, team, changes = await asyncio.to_thread(_edit_key, engine, prefix, fields, edits)
-    if use_case is not None:
-        assert key.id is not None
-        bound = (await asyncio.to_thread(use_case_registry.bound_use_cases, engine)).get(key.id)
-        if bound != use_case:
-            await asyncio.to_thread(use_case_registry.bind_key, engine, key.id, prefix, use_case, actor=actor)
-            await context.announce_change(REGISTRY_CHANGED)
-            changes["use_case"] = {"from": bound, "to": use_case}
+    team, changes = await asyncio.to_thread(_edit_key, engine, actor, prefix, fields, edits, use_case)
+    if "use_case" in changes:
+        await context.announce_change(REGISTRY_CHANGED)
     await _announce(context, changes, f"key:{prefix}")
-    if changes:
-        await asyncio.to_thread(
-            record, engine, actor=actor, action="key.edit", target=f"key:{prefix}", team=team.name, changes=changes
-        )
     return EditResult(changes, warnings_for(context, team.models, edits))
 
 
@@ -206,14 +210,13 @@ async def _announce(context: AdminContext, changes: Mapping[str, Any], subject: 
 
 async def revoke_key(context: AdminContext, actor: str, prefix: str) -> ApiKey:
     """Revoke a key; every process refuses it before this returns. Raises keys.UnknownKey."""
-    key = await asyncio.to_thread(keys.revoke_key, context.engine, prefix)
+    key = await asyncio.to_thread(_revoke_key, context.engine, actor, prefix)
     await context.announce_change(KEYS_CHANGED, f"key:{prefix}")
-    await asyncio.to_thread(
-        record,
-        context.engine,
-        actor=actor,
-        action="key.revoke",
-        target=f"key:{prefix}",
-        revoked_at=_plain(key.revoked_at),
-    )
+    return key
+
+
+def _revoke_key(engine: Engine, actor: str, prefix: str) -> ApiKey:
+    with session_scope(engine) as session:
+        key = keys.revoke_key(session, prefix)
+        record(session, actor=actor, action="key.revoke", target=f"key:{prefix}", revoked_at=_plain(key.revoked_at))
     return key

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from gateway.core.audit import add_audit_entry
-from gateway.core.db import session_scope
+from gateway.core.db import Bind, session_scope
 from gateway.core.models import Team
 from gateway.core.use_case_terms import DataClass, RiskTier, Stage
 from use_cases.errors import InvalidUseCase, RegistryConflict, UseCaseNotFound
@@ -129,7 +129,7 @@ def check_bindable(engine: Engine, use_case_id: str, team: str) -> None:
         raise InvalidUseCase(f"The use case {use_case_id} belongs to team {use_case.team!r}, not {team!r}.")
 
 
-def bind_key(engine: Engine, key_id: int, key_prefix: str, use_case_id: str, *, actor: str) -> None:
+def bind_key(engine: Bind, key_id: int, key_prefix: str, use_case_id: str, *, actor: str) -> None:
     """Attribute every request of the key to the use case; audited."""
     with session_scope(engine) as session:
         use_case = find(session, use_case_id)
@@ -145,7 +145,7 @@ def bind_key(engine: Engine, key_id: int, key_prefix: str, use_case_id: str, *, 
         )
 
 
-def bound_use_cases(engine: Engine) -> dict[int, str]:
+def bound_use_cases(engine: Bind) -> dict[int, str]:
     """Key id → the use case it is bound to."""
     with session_scope(engine) as session:
         return {row.key_id: row.use_case_id for row in session.exec(select(KeyUseCase))}

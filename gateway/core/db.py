@@ -49,10 +49,17 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+Bind = Engine | Session  # where a change is made: a transaction of its own, or the caller's
+
+
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(bind: Bind) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error; given a session, that session,
+    whose caller commits it, so that several changes (and their audit entry) land together."""
+    if isinstance(bind, Session):
+        yield bind
+        return
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from gateway.core.db import session_scope
+from gateway.core.db import Bind, session_scope
 from gateway.core.models import ApiKey, Team, utcnow
 
 KEY_SCHEME = "sk-gw-"
@@ -71,7 +71,7 @@ def list_teams(engine: Engine) -> list[Team]:
         return list(session.exec(select(Team).order_by(Team.name)))
 
 
-def find_team(engine: Engine, name: str) -> Team:
+def find_team(engine: Bind, name: str) -> Team:
     with session_scope(engine) as session:
         team = session.exec(select(Team).where(Team.name == name)).first()
     if team is None:
@@ -113,7 +113,7 @@ def find_key(engine: Engine, prefix: str) -> ApiKey:
     return key
 
 
-def find_key_and_team(engine: Engine, prefix: str) -> tuple[ApiKey, Team]:
+def find_key_and_team(engine: Bind, prefix: str) -> tuple[ApiKey, Team]:
     with session_scope(engine) as session:
         row = session.exec(
             select(ApiKey, Team).join(Team, col(Team.id) == col(ApiKey.team_id)).where(ApiKey.prefix == prefix)
@@ -123,7 +123,7 @@ def find_key_and_team(engine: Engine, prefix: str) -> tuple[ApiKey, Team]:
     return row[0], row[1]
 
 
-def revoke_key(engine: Engine, prefix: str) -> ApiKey:
+def revoke_key(engine: Bind, prefix: str) -> ApiKey:
     with session_scope(engine) as session:
         key = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
         if key is None:
@@ -134,7 +134,7 @@ def revoke_key(engine: Engine, prefix: str) -> ApiKey:
         return key
 
 
-def update_team(engine: Engine, name: str, **fields: Any) -> tuple[Team, Team]:
+def update_team(engine: Bind, name: str, **fields: Any) -> tuple[Team, Team]:
     """Change a team's `models` and/or `policy`; (before, after)."""
     unknown = set(fields) - TEAM_EDITABLE
     if unknown:
@@ -152,7 +152,7 @@ def update_team(engine: Engine, name: str, **fields: Any) -> tuple[Team, Team]:
         return before, team
 
 
-def update_key(engine: Engine, prefix: str, **fields: Any) -> tuple[ApiKey, ApiKey]:
+def update_key(engine: Bind, prefix: str, **fields: Any) -> tuple[ApiKey, ApiKey]:
     """Change a key's `name` and/or `expires_at`; (before, after)."""
     unknown = set(fields) - KEY_EDITABLE
     if unknown:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from gateway.core.db import session_scope
+from gateway.core.db import Bind, session_scope
 from gateway.ledger.records import usd_to_nanos
 from gateway.limits.models import Budget, Period, RateLimit, Scope
 
@@ -17,7 +16,7 @@ class InvalidLimit(ValueError):
 
 
 def set_budget(
-    engine: Engine,
+    engine: Bind,
     scope: str,
     scope_id: int,
     amount_usd: Decimal | str | int,
@@ -45,7 +44,7 @@ def set_budget(
         return budget
 
 
-def set_rate_limit(engine: Engine, scope: str, scope_id: int, *, rpm: int | None, tpm: int | None) -> RateLimit:
+def set_rate_limit(engine: Bind, scope: str, scope_id: int, *, rpm: int | None, tpm: int | None) -> RateLimit:
     """Create or replace one scope's RPM and TPM (None: no limit of that kind)."""
     if scope not in {s.value for s in Scope} or any(v is not None and v <= 0 for v in (rpm, tpm)):
         raise InvalidLimit(f"unknown scope {scope!r} or a limit that is not positive")
@@ -60,7 +59,7 @@ def set_rate_limit(engine: Engine, scope: str, scope_id: int, *, rpm: int | None
         return limit
 
 
-def remove_budget(engine: Engine, scope: str, scope_id: int, period: str) -> bool:
+def remove_budget(engine: Bind, scope: str, scope_id: int, period: str) -> bool:
     """Delete one scope's budget for one period; False if there was none."""
     with session_scope(engine) as session:
         budget = session.exec(
@@ -72,7 +71,7 @@ def remove_budget(engine: Engine, scope: str, scope_id: int, period: str) -> boo
         return True
 
 
-def remove_rate_limit(engine: Engine, scope: str, scope_id: int) -> bool:
+def remove_rate_limit(engine: Bind, scope: str, scope_id: int) -> bool:
     """Delete one scope's RPM and TPM limits; False if there were none."""
     with session_scope(engine) as session:
         limit = session.exec(select(RateLimit).where(RateLimit.scope == scope, RateLimit.scope_id == scope_id)).first()
@@ -82,7 +81,7 @@ def remove_rate_limit(engine: Engine, scope: str, scope_id: int) -> bool:
         return True
 
 
-def limits_of(engine: Engine, scope: str, scope_id: int) -> tuple[list[Budget], RateLimit | None]:
+def limits_of(engine: Bind, scope: str, scope_id: int) -> tuple[list[Budget], RateLimit | None]:
     """One scope's budgets (one per period) and its rate limit."""
     with session_scope(engine) as session:
         budgets = list(session.exec(select(Budget).where(Budget.scope == scope, Budget.scope_id == scope_id)))

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from gateway.core.audit import AuditEntry
+from gateway.limits.admin import limits_of
 from tests.admin.support import ADMIN_KEY, csrf_token, sign_in
 
 ADMIN = {"authorization": f"Bearer {ADMIN_KEY}"}
@@ -142,6 +143,34 @@ def test_a_refused_patch_changes_nothing(priced_app: tuple[TestClient, Engine]) 
     client.patch(f"/admin/api/teams/{name}", json={"policy": "strict", "rpm": -5}, headers=ADMIN)
     team = next(t for t in client.get("/admin/api/teams", headers=ADMIN).json()["data"] if t["name"] == name)
     assert team["policy"] == "default" and not [e for e in _audit(engine, f"team:{name}") if e.action == "team.edit"]
+
+
+class AuditWriteFailed(RuntimeError):
+    pass
+
+
+def _failing_audit(*args: Any, **kwargs: Any) -> None:
+    raise AuditWriteFailed("the database went away while the audit entry was written")
+
+
+def test_an_edit_whose_audit_entry_cannot_be_written_changes_nothing(
+    priced_app: tuple[TestClient, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, engine = priced_app
+    name = _team(client, models=["gpt-test"])
+    prefix = _key(client, name)
+    monkeypatch.setattr("admin.edits.record", _failing_audit)
+    team_edit = {"models": ["azure-test"], "rpm": 10, "budgets": {"day": {"amount_usd": "5"}}}
+    key_edit = {"name": "second name", "tpm": 1000, "budgets": {"month": {"amount_usd": "7"}}}
+    for path, edit in ((f"/admin/api/teams/{name}", team_edit), (f"/admin/api/keys/{prefix}", key_edit)):
+        with pytest.raises(AuditWriteFailed):
+            client.patch(path, json=edit, headers=ADMIN)
+    monkeypatch.undo()
+    team = next(t for t in client.get("/admin/api/teams", headers=ADMIN).json()["data"] if t["name"] == name)
+    key = next(k for k in client.get("/admin/api/keys", headers=ADMIN).json()["data"] if k["prefix"] == prefix)
+    assert (team["models"], key["name"]) == (["gpt-test"], "first name")
+    assert limits_of(engine, "team", team["id"]) == ([], None) and limits_of(engine, "key", key["id"]) == ([], None)
+    assert [e.action for e in _audit(engine, f"team:{name}") + _audit(engine, f"key:{prefix}")] == []
 
 
 @pytest.mark.parametrize(("kind", "missing"), [("teams", "no-such-team"), ("keys", "sk-gw-missing0")])
