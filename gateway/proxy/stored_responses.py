@@ -170,14 +170,9 @@ class ResponseStore:
             found = await asyncio.to_thread(read, response_id)
         return found
 
-    def _readable(self, principal: Principal, response_id: str, kept: _Kept | None, param: str | None) -> _Kept:
-        if kept is None or kept.team_id != principal.team_id or kept.expires_at <= utcnow():
-            raise _not_found(response_id, param)
-        return kept
-
     async def _find(self, principal: Principal, response_id: str, param: str | None) -> _Kept:
         kept = self._recent.get(response_id) or await self._read_landed(self._read, response_id)
-        return self._readable(principal, response_id, kept, param)
+        return _readable(principal, response_id, kept, param)
 
     async def _links(self, principal: Principal, response_id: str) -> list[_Kept]:
         """The response and those it continues, newest first: from this process's memory as far
@@ -187,7 +182,7 @@ class ResponseStore:
         if head is None:
             stored = await self._read_landed(self._read_links, response_id)
             head = stored.get(response_id)
-        links = [self._readable(principal, response_id, head, "previous_response_id")]
+        links = [_readable(principal, response_id, head, "previous_response_id")]
         while (previous := links[-1].previous_id) is not None:
             kept = self._recent.get(previous) or stored.get(previous)
             if kept is None:
@@ -218,6 +213,13 @@ class ResponseStore:
     async def response(self, principal: Principal, response_id: str) -> dict[str, Any]:
         response: dict[str, Any] = self._open(response_id, (await self._find(principal, response_id, None)).response)
         return response
+
+
+def _readable(principal: Principal, response_id: str, kept: _Kept | None, param: str | None) -> _Kept:
+    """`kept` if the principal's team may read it now, else its not-found error."""
+    if kept is None or kept.team_id != principal.team_id or kept.expires_at <= utcnow():
+        raise _not_found(response_id, param)
+    return kept
 
 
 def _not_found(response_id: str, param: str | None) -> NotFound:
