@@ -27,7 +27,11 @@ def test_an_answer_cut_by_its_token_limit_finishes_for_length_with_its_usage() -
             "status": "incomplete",
             "incomplete_details": {"reason": "max_output_tokens"},
             "output": [
-                {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "unread"}]},
+                {
+                    "type": "reasoning",
+                    "id": "rs_1",
+                    "summary": [{"type": "summary_text", "text": "Weighing it.", "note": "x"}, {"type": "other"}],
+                },
                 {"type": "message", "content": [{"type": "output_text", "text": "Half an"}]},
             ],
             "usage": USAGE,
@@ -36,7 +40,10 @@ def test_an_answer_cut_by_its_token_limit_finishes_for_length_with_its_usage() -
     assert completion["choices"][0]["message"] == {
         "role": "assistant",
         "content": "Half an",
-        REASONING_FIELD: [{"type": "reasoning", "id": "rs_1", "summary": []}],  # the summary not relayed
+        # The summary's documented parts and fields only: the filters read it on its way.
+        REASONING_FIELD: [
+            {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Weighing it."}]}
+        ],
     }
     assert completion["choices"][0]["finish_reason"] == "length"
     assert completion["usage"] == {
