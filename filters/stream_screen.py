@@ -1,8 +1,10 @@
 """The post-call step of a streamed answer: each choice's content (its refusal, its reasoning) and
 each tool call's arguments pass through a hold-back buffer (filters.stream_buffer) so nothing
-reaches the client before the filters scanned it, and a Responses reasoning item, which comes
-whole, goes on once its summaries were scanned whole; a block ends that choice with
-`finish_reason: "content_filter"`. Only a chunk's documented fields go on (`gateway.core.chat_view`).
+reaches the client before the filters scanned it. A Responses reasoning item, which comes whole,
+goes on once its summaries were scanned whole; an Anthropic thinking block, which comes whole too,
+goes on unchanged once its text was, or not at all if the filters would change it (its provider
+refuses a changed one). A block ends that choice with `finish_reason: "content_filter"`. Only a
+chunk's documented fields go on (`gateway.core.chat_view`).
 
 At the end the whole answer is checked once more (models that judge a text as a whole, such as
 toxicity, may see more there than in windows) and a blocked or flagged answer becomes a review
@@ -16,13 +18,19 @@ from typing import Any
 
 import orjson
 
-from filters.answer import summary_field
+from filters.answer import summary_field, thinking_block_of, thinking_field
 from filters.base import FilterContext, strongest
 from filters.decision import TextSlot
 from filters.review_prompt import prompt_record
 from filters.screening import Screening
 from filters.stream_buffer import StreamGuard, stream_guard
-from gateway.core.chat_view import REASONING_FIELD, relayed_choice, relayed_completion, relayed_frame
+from gateway.core.chat_view import (
+    REASONING_FIELD,
+    THINKING_FIELD,
+    relayed_choice,
+    relayed_completion,
+    relayed_frame,
+)
 from gateway.core.types import Action, Principal, Verdict
 
 CONTENT = "content"
@@ -61,6 +69,7 @@ class StreamScreen:
         self._sent: dict[Slot, list[str]] = defaultdict(list)
         self._tools: dict[tuple[int, int], dict[str, Any]] = {}  # id, type and name of each tool call
         self._thoughts: dict[int, int] = defaultdict(int)  # reasoning items seen, per choice
+        self._thinking_blocks: dict[int, int] = defaultdict(int)  # thinking blocks seen, per choice
         self._finish: dict[int, str] = {}
         self._blocked: set[int] = set()
         self._frame: dict[str, Any] = {}  # id, object, created, model of the stream's chunks
@@ -199,6 +208,15 @@ class StreamScreen:
             thoughts.append(screened)
         if thoughts:
             delta[REASONING_FIELD] = thoughts
+        if THINKING_FIELD in delta:
+            blocks = []
+            for block in delta[THINKING_FIELD] or []:
+                relayed = await self._screened_thinking(index, block)
+                if index in self._blocked:
+                    return self._withheld(index)
+                if relayed is not None:
+                    blocks.append(relayed)
+            delta[THINKING_FIELD] = blocks
         finish = choice.get("finish_reason")
         if finish is not None:
             self._finish[index] = finish
@@ -225,6 +243,25 @@ class StreamScreen:
             summary.append({**part, "text": step.released})
         self._thoughts[index] += 1
         return {**item, "summary": summary}
+
+    async def _screened_thinking(self, index: int, block: dict[str, Any]) -> dict[str, Any] | None:
+        """A thinking block as it may go on: unchanged if the filters, reading its text whole,
+        leave that as it is; else None (and the choice blocked, if they blocked it)."""
+        position = self._thinking_blocks[index]
+        self._thinking_blocks[index] += 1
+        text = block.get("thinking")
+        if not text:
+            return block
+        slot = (index, thinking_field(position))
+        self._gather(slot, text)
+        step = await self._guard(slot).finish()
+        if step.blocked:
+            self._blocked.add(index)
+            return None
+        if step.released != text:
+            return None
+        self._sent[slot].append(text)
+        return block
 
     def _merge(self, delta: dict[str, Any], rest: dict[str, str]) -> None:
         for field, text in rest.items():
@@ -314,6 +351,9 @@ class StreamScreen:
             thoughts = _summaries(texts, index)
             if thoughts:
                 message[REASONING_FIELD] = thoughts
+            thinking = _thinking(texts, index)
+            if thinking:
+                message[THINKING_FIELD] = thinking
             choices.append({"index": index, "message": message, "finish_reason": self._finish.get(index)})
         return {**self._frame, "object": "chat.completion", "choices": choices}
 
@@ -329,6 +369,16 @@ def _summaries(texts: dict[Slot, list[str]], index: int) -> list[dict[str, Any]]
         {"type": "reasoning", "summary": [{"type": "summary_text", "text": parts[p]} for p in sorted(parts)]}
         for _, parts in sorted(items.items())
     ]
+
+
+def _thinking(texts: dict[Slot, list[str]], index: int) -> list[dict[str, Any]]:
+    """One choice's thinking blocks as far as their texts go, in order."""
+    blocks = {
+        position: "".join(pieces)
+        for (choice, field), pieces in texts.items()
+        if choice == index and (position := thinking_block_of(field)) is not None
+    }
+    return [{"type": "thinking", "thinking": blocks[position]} for position in sorted(blocks)]
 
 
 def _plain_text_slot(choices: list[Any]) -> Slot | None:

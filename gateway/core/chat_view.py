@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 REASONING_FIELD = "gateway_reasoning"  # Responses reasoning items: a message's, a delta's
-THINKING_FIELD = "gateway_thinking"  # textless Anthropic thinking blocks: a message's, a delta's
+THINKING_FIELD = "gateway_thinking"  # Anthropic thinking blocks: a message's, a delta's
 
 COMPLETION_FIELDS = ("id", "object", "created", "model", "system_fingerprint", "service_tier", "usage", "choices")
 CHOICE_FIELDS = ("index", "finish_reason", "stop_reason")  # `stop_reason`: the stop sequence, as vLLM says

@@ -1,7 +1,7 @@
 """Chat answers written as Anthropic's Messages API returns them: the message object, its event
 stream (message_start, content blocks with text and tool-input deltas, message_delta with the stop
 reason and usage, message_stop) and its errors. What is written has passed the filters already;
-the textless thinking blocks of a native answer (`THINKING_FIELD`) come first, as they came."""
+the thinking blocks of a native answer (`THINKING_FIELD`) come first, as they came."""
 
 from __future__ import annotations
 
@@ -155,15 +155,19 @@ class MessagesEncoder:
         return out + b"".join((TEXT_DELTA_START, b"%d" % self._block, TEXT_DELTA_MIDDLE, orjson.dumps(text), b"}}\n\n"))
 
     def _thinking(self, block: dict[str, Any]) -> bytes:
-        """A textless thinking block as Anthropic streams one: its start, its signature, its end."""
+        """A thinking block as Anthropic streams one: its start, its text (whole, as the filters
+        read it), its signature, its end."""
         out = self._close_block()
         self._block += 1
         if block["type"] == "redacted_thinking":
             out += _event("content_block_start", {"index": self._block, "content_block": block})
         else:
             started = {"type": "thinking", "thinking": "", "signature": ""}
-            signature = {"type": "signature_delta", "signature": block["signature"]}
             out += _event("content_block_start", {"index": self._block, "content_block": started})
+            if block["thinking"]:
+                text = {"type": "thinking_delta", "thinking": block["thinking"]}
+                out += _event("content_block_delta", {"index": self._block, "delta": text})
+            signature = {"type": "signature_delta", "signature": block["signature"]}
             out += _event("content_block_delta", {"index": self._block, "delta": signature})
         return out + _event("content_block_stop", {"index": self._block})
 

@@ -3,11 +3,10 @@ chat completion, its event stream as chat chunks. Text and tool uses carry over 
 stop reason and the usage (cache reads as cached prompt tokens). The stop sequence that ended an
 answer rides in the choice's `stop_reason`, where vLLM reports it too.
 
-Thinking blocks that hold no model text (`redacted_thinking`, and `thinking` whose text the
-provider left out, `display: "omitted"`) ride in a field of the gateway's own (`THINKING_FIELD`)
-to the Messages writer, unchanged: a client must send them back as they came for the model to go
-on after a tool use. A thinking block with text is left out, as no filter has read its text, and
-the provider refuses one whose text was changed."""
+Thinking blocks (`thinking`, its text and signature, and `redacted_thinking`) ride whole in a
+field of the gateway's own (`THINKING_FIELD`) to the filters, which read a block's text, and on to
+the Messages writer: a client must send them back as they came for the model to go on after a tool
+use, so a block is relayed unchanged or not at all (`filters.answer`)."""
 
 from __future__ import annotations
 
@@ -53,12 +52,12 @@ def _finish(stopped: Json) -> Json:
     return finish
 
 
-def textless_thinking(block: Json) -> Json | None:
-    """A thinking block as the client may get it: whole, when it holds no model text."""
+def thinking_block(block: Json) -> Json | None:
+    """A thinking block with its documented fields only; None for another block."""
     if block.get("type") == "redacted_thinking":
         return {"type": "redacted_thinking", "data": block.get("data") or ""}
-    if block.get("type") == "thinking" and not block.get("thinking"):
-        return {"type": "thinking", "thinking": "", "signature": block.get("signature") or ""}
+    if block.get("type") == "thinking":
+        return {"type": "thinking", "thinking": block.get("thinking") or "", "signature": block.get("signature") or ""}
     return None
 
 
@@ -68,7 +67,7 @@ def chat_completion(message: Json) -> Json:
     calls: list[Json] = []
     thinking: list[Json] = []
     for block in message.get("content") or []:
-        relayed = textless_thinking(block)
+        relayed = thinking_block(block)
         if relayed is not None:
             thinking.append(relayed)
         elif block.get("type") == "text":
@@ -137,7 +136,7 @@ class ChunkReader:
             if block.get("type") == "text" and block.get("text"):
                 return [self._chunk({"content": block["text"]})]
             if block.get("type") in ("thinking", "redacted_thinking"):
-                # Whole at its end: a thinking block is relayed only if no text came in it.
+                # Whole at its end: the filters read a thinking block's text whole, as it is relayed.
                 self._thinking[int(event.get("index") or 0)] = {"thinking": "", "signature": "", **block}
                 return []
             if block.get("type") == "tool_use":
@@ -152,7 +151,7 @@ class ChunkReader:
             return []
         if kind == "content_block_stop":
             finished = self._thinking.pop(int(event.get("index") or 0), None)
-            relayed = None if finished is None else textless_thinking(finished)
+            relayed = None if finished is None else thinking_block(finished)
             return [] if relayed is None else [self._chunk({THINKING_FIELD: [relayed]})]
         if kind == "message_start":
             message = event.get("message") or {}

@@ -6,7 +6,7 @@ from typing import Any
 
 from filters.answer import WITHHELD_MESSAGE, answer_slots, apply_decision
 from filters.decision import AnswerDecision, ChoiceOutcome, SlotOutcome, TextOutcome, TextSlot
-from gateway.core.chat_view import REASONING_FIELD
+from gateway.core.chat_view import REASONING_FIELD, THINKING_FIELD
 from gateway.core.types import Action
 
 
@@ -65,3 +65,25 @@ def test_reasoning_summaries_are_read_and_written_back() -> None:
     decision = AnswerDecision(Action.REDACT, [ChoiceOutcome(0, Action.REDACT, [SlotOutcome(slots[2], redacted)])])
     out = apply_decision(body, decision)["choices"][0]["message"][REASONING_FIELD][0]["summary"]
     assert [part["text"] for part in out] == ["plan", "mail <EMAIL_ADDRESS>"]
+
+
+def test_thinking_is_read_and_a_block_the_filters_would_change_is_left_out() -> None:
+    blocks = [
+        {"type": "thinking", "thinking": "mail a@b.co", "signature": "sig-a"},
+        {"type": "redacted_thinking", "data": "opaque"},
+        {"type": "thinking", "thinking": "plan", "signature": "sig-b"},
+    ]
+    body: dict[str, Any] = {
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok", THINKING_FIELD: blocks}}]
+    }
+    slots = answer_slots(body)
+    assert [(s.field, s.text) for s in slots] == [
+        ("content", "ok"),
+        (f"{THINKING_FIELD}.0.thinking", "mail a@b.co"),
+        (f"{THINKING_FIELD}.2.thinking", "plan"),
+    ]
+    redacted = TextOutcome(Action.REDACT, "mail <EMAIL_ADDRESS>", [])
+    unchanged = TextOutcome(Action.ALLOW, "plan", [])
+    outcomes = [SlotOutcome(slots[1], redacted), SlotOutcome(slots[2], unchanged)]
+    decision = AnswerDecision(Action.REDACT, [ChoiceOutcome(0, Action.REDACT, outcomes)])
+    assert apply_decision(body, decision)["choices"][0]["message"][THINKING_FIELD] == blocks[1:]

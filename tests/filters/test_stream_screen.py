@@ -1,5 +1,6 @@
 """A streamed Responses answer's reasoning item comes whole: its summaries are scanned whole before
-it goes on, and a block there withholds the choice like a block in its content."""
+it goes on, and a block there withholds the choice like a block in its content. An Anthropic
+thinking block comes whole too, and goes on unchanged or not at all."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from filters.pipeline import FilterPipeline
 from filters.review_store import NewReview
 from filters.screening import Screening
 from filters.stream_screen import StreamScreen
-from gateway.core.chat_view import REASONING_FIELD
+from gateway.core.chat_view import REASONING_FIELD, THINKING_FIELD
 from gateway.core.types import Action, Principal
 from tests.filters.helpers import PipelineFactory
 
@@ -68,3 +69,36 @@ async def test_a_blocked_summary_withholds_the_choice_and_goes_to_review(make_pi
     assert original[REASONING_FIELD] == [
         {"type": "reasoning", "summary": [{"type": "summary_text", "text": "about project falcon"}]}
     ]
+
+
+def _thinking(*texts: str) -> dict[str, Any]:
+    blocks = [{"type": "thinking", "thinking": text, "signature": f"sig-{n}"} for n, text in enumerate(texts)]
+    return {THINKING_FIELD: [*blocks, {"type": "redacted_thinking", "data": "opaque"}]}
+
+
+async def test_thinking_goes_on_unchanged_and_a_block_the_filters_would_change_not_at_all(
+    make_pipeline: PipelineFactory,
+) -> None:
+    reviews = Reviews()
+    screen = _screen(make_pipeline(), reviews)
+    out = await screen.process([_chunk(_thinking("plan first", "mail jane.doe@example.com")), _chunk({}, "stop")])
+    assert orjson.loads(out[0])["choices"][0]["delta"][THINKING_FIELD] == [
+        {"type": "thinking", "thinking": "plan first", "signature": "sig-0"},
+        {"type": "redacted_thinking", "data": "opaque"},
+    ]
+    assert b"jane.doe" not in b"".join(out)
+
+
+async def test_blocked_thinking_withholds_the_choice_and_goes_to_review(make_pipeline: PipelineFactory) -> None:
+    reviews = Reviews()
+    screen = _screen(make_pipeline(entries=[BlocklistEntry("project falcon")]), reviews)
+    out = await screen.process([_chunk(_thinking("about project falcon")), _chunk({"content": "All fine."}, "stop")])
+    assert [orjson.loads(payload)["choices"] for payload in out] == [
+        [{"index": 0, "delta": {}, "finish_reason": "content_filter"}]
+    ]
+    await screen.close()
+    assert screen.action is Action.BLOCK
+    [review] = reviews.items
+    original = orjson.loads(review.original)["choices"][0]["message"]
+    assert original[THINKING_FIELD] == [{"type": "thinking", "thinking": "about project falcon"}]
+    assert THINKING_FIELD not in orjson.loads(review.delivered)["choices"][0]["message"]

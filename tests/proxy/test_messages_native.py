@@ -6,7 +6,7 @@ path's, the same filters, hold-back, review items and ledger rows."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import anthropic
 import httpx
@@ -218,19 +218,25 @@ def _thinking_turn(claude: anthropic.Anthropic, streamed: bool, **request: Any) 
     return claude.messages.create(**request)
 
 
+@pytest.mark.parametrize("display", ["omitted", "summarized"])
 @pytest.mark.parametrize("streamed", [False, True])
-def test_a_textless_thinking_block_comes_as_it_came_and_carries_a_tool_use_on(
-    claude: anthropic.Anthropic, mock_upstream: RunningMockUpstream, streamed: bool
+def test_a_thinking_block_comes_as_it_came_and_carries_a_tool_use_on(
+    claude: anthropic.Anthropic,
+    mock_upstream: RunningMockUpstream,
+    streamed: bool,
+    display: Literal["omitted", "summarized"],
 ) -> None:
-    """The provider refuses a tool use's next turn without its thinking block, or with it changed."""
+    """The provider refuses a tool use's next turn without its thinking block, or with it changed;
+    the mock thinks aloud by repeating the question, unless its text is left out (`omitted`)."""
     tools: list[anthropic.types.ToolParam] = [{"name": "lookup", "input_schema": {"type": "object"}}]
-    thinking: anthropic.types.ThinkingConfigParam = {"type": "adaptive", "display": "omitted"}
+    thinking: anthropic.types.ThinkingConfigParam = {"type": "adaptive", "display": display}
     question: anthropic.types.MessageParam = {"role": "user", "content": "define gateway"}
     request: dict[str, Any] = {"model": "claude-test", "max_tokens": 2000, "tools": tools, "thinking": thinking}
     first = _thinking_turn(claude, streamed, **request, messages=[question])
     assert [block.type for block in first.content] == ["thinking", "tool_use"]
     thought = first.content[0]
-    assert thought.type == "thinking" and thought.thinking == "" and thought.signature.startswith("sig-omitted-")
+    assert thought.type == "thinking" and thought.signature.startswith("sig-")
+    assert thought.thinking == ("" if display == "omitted" else "Thinking over: define gateway")
     answered: list[anthropic.types.MessageParam] = [
         question,
         {"role": "assistant", "content": [block.model_dump(exclude_none=True) for block in first.content]},  # type: ignore[misc]
@@ -239,14 +245,15 @@ def test_a_textless_thinking_block_comes_as_it_came_and_carries_a_tool_use_on(
     second = _thinking_turn(claude, streamed, **{**request, "tool_choice": {"type": "none"}}, messages=answered)
     assert second.stop_reason == "end_turn"
     sent = _last_messages_call(mock_upstream).body["messages"][1]["content"][0]
-    assert sent == {"type": "thinking", "thinking": "", "signature": thought.signature}
+    assert sent == {"type": "thinking", "thinking": thought.thinking, "signature": thought.signature}
 
 
 @pytest.mark.parametrize("streamed", [False, True])
-def test_thinking_with_text_is_not_relayed_as_no_filter_read_it(
+def test_thinking_the_filters_would_change_is_left_out(
     sqlite_gateway: GatewayProcess, key: str, streamed: bool
 ) -> None:
-    """The mock's thinking repeats the question, e-mail address and all."""
+    """The mock's thinking repeats the question, e-mail address and all: a redacted thinking block
+    would be refused by the provider on the next turn, so it does not go on at all."""
     body = {
         "model": "claude-test",
         "max_tokens": 2000,
