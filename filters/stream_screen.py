@@ -35,7 +35,9 @@ from gateway.core.types import Action, Principal, Verdict
 
 CONTENT = "content"
 REVIEW_ID_FIELD = "gateway_review_id"  # in the chunk after the last one, when a review item was made
-TEXT_FIELDS = (CONTENT, "refusal", "reasoning_content")
+REASONING = "reasoning_content"
+TEXT_FIELDS = (CONTENT, "refusal", REASONING)
+ANSWER_FIELDS = (CONTENT, "refusal", "tool_calls")  # the answer proper, which ends the reasoning
 Slot = tuple[int, str]  # (choice index, field)
 
 
@@ -70,6 +72,7 @@ class StreamScreen:
         self._tools: dict[tuple[int, int], dict[str, Any]] = {}  # id, type and name of each tool call
         self._thoughts: dict[int, int] = defaultdict(int)  # reasoning items seen, per choice
         self._thinking_blocks: dict[int, int] = defaultdict(int)  # thinking blocks seen, per choice
+        self._reasoning: set[int] = set()  # choices whose reasoning text has not ended yet
         self._finish: dict[int, str] = {}
         self._blocked: set[int] = set()
         self._frame: dict[str, Any] = {}  # id, object, created, model of the stream's chunks
@@ -139,6 +142,8 @@ class StreamScreen:
             self._frame = {key: chunk.get(key) for key in ("id", "object", "created", "model")}
             slot = _plain_text_slot(choices)
             if slot is not None:
+                if slot[0] in self._reasoning and slot[1] != REASONING:
+                    out += await self._release(gathered) + await self._reasoning_ended(slot[0], chunk)
                 if slot[0] not in self._blocked:
                     self._gather(slot, choices[0]["delta"][slot[1]])
                     gathered[slot] = chunk
@@ -152,6 +157,31 @@ class StreamScreen:
     def _gather(self, slot: Slot, text: str) -> None:
         self._received[slot].append(text)
         self._guard(slot).append(text)
+        if slot[1] == REASONING:
+            self._reasoning.add(slot[0])
+
+    async def _end_reasoning(self, index: int) -> str | None:
+        """The rest of a choice's reasoning text, released as its answer begins: the APIs that
+        write reasoning as an item or a block of its own cannot add to it later. None when that
+        turned into a block."""
+        self._reasoning.discard(index)
+        step = await self._guard((index, REASONING)).finish()
+        if step.blocked:
+            self._blocked.add(index)
+            return None
+        self._sent[(index, REASONING)].append(step.released)
+        return step.released
+
+    async def _reasoning_ended(self, index: int, chunk: dict[str, Any]) -> list[bytes]:
+        """`_end_reasoning` as a chunk of its own, before the answer's first text."""
+        rest = await self._end_reasoning(index)
+        if rest is None:
+            choice = self._withheld(index)
+        elif rest:
+            choice = {"index": index, "delta": {REASONING: rest}, "logprobs": None, "finish_reason": None}
+        else:
+            return []
+        return [orjson.dumps({**relayed_frame(chunk), "choices": [choice]})]
 
     async def _release(self, gathered: dict[Slot, dict[str, Any]]) -> list[bytes]:
         """One scan per gathered slot; a chunk for each that released text (or was just blocked)."""
@@ -200,6 +230,12 @@ class StreamScreen:
             calls.append(call)
         if calls:
             delta["tool_calls"] = calls
+        if index in self._reasoning and any(delta.get(field) for field in ANSWER_FIELDS):
+            reasoned = await self._end_reasoning(index)
+            if reasoned is None:
+                return self._withheld(index)
+            if reasoned:
+                delta[REASONING] = (delta.get(REASONING) or "") + reasoned
         thoughts = []
         for item in delta.get(REASONING_FIELD) or []:
             screened = await self._screened_reasoning(index, item)

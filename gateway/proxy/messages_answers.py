@@ -1,7 +1,10 @@
 """Chat answers written as Anthropic's Messages API returns them: the message object, its event
 stream (message_start, content blocks with text and tool-input deltas, message_delta with the stop
 reason and usage, message_stop) and its errors. What is written has passed the filters already;
-the thinking blocks of a native answer (`THINKING_FIELD`) come first, as they came."""
+the thinking blocks of a native answer (`THINKING_FIELD`) come first, as they came, and a
+reasoning model's `reasoning_content` is a thinking block of the gateway's, unsigned (the
+provider's own API signs nothing: a client sends the block back only to this gateway, which
+leaves it out of the chat it translates to)."""
 
 from __future__ import annotations
 
@@ -79,6 +82,8 @@ def message(completion: dict[str, Any], model: str) -> dict[str, Any]:
     choice = (completion.get("choices") or [{}])[0]
     reply = choice.get("message") or {}
     content: list[dict[str, Any]] = list(reply.get(THINKING_FIELD) or [])
+    if reply.get("reasoning_content"):
+        content.append({"type": "thinking", "thinking": reply["reasoning_content"], "signature": ""})
     text = reply.get("content") or reply.get("refusal")
     if text:
         content.append({"type": "text", "text": text})
@@ -116,7 +121,7 @@ class MessagesEncoder:
         self._model = model
         self._started = False
         self._block = -1  # index of the open content block, -1 for none
-        self._open: str | None = None  # "text" or the id of the open tool_use block
+        self._open: str | None = None  # "text", "thinking" or the id of the open tool_use block
         self._tools: dict[int, int] = {}  # chat tool call index -> content block index
         self._stop_reason = "end_turn"
         self._stop_sequence: str | None = None
@@ -153,6 +158,18 @@ class MessagesEncoder:
             out += _event("content_block_start", {"index": self._block, "content_block": {"type": "text", "text": ""}})
         # The stream's most frequent event, written from a template (as Responses' text deltas).
         return out + b"".join((TEXT_DELTA_START, b"%d" % self._block, TEXT_DELTA_MIDDLE, orjson.dumps(text), b"}}\n\n"))
+
+    def _reasoning_text(self, text: str) -> bytes:
+        """A reasoning model's text, in an unsigned thinking block (opened at its first)."""
+        out = b""
+        if self._open != "thinking":
+            out += self._close_block()
+            self._block += 1
+            self._open = "thinking"
+            block = {"type": "thinking", "thinking": "", "signature": ""}
+            out += _event("content_block_start", {"index": self._block, "content_block": block})
+        delta = {"type": "thinking_delta", "thinking": text}
+        return out + _event("content_block_delta", {"index": self._block, "delta": delta})
 
     def _thinking(self, block: dict[str, Any]) -> bytes:
         """A thinking block as Anthropic streams one: its start, its text (whole, as the filters
@@ -201,6 +218,8 @@ class MessagesEncoder:
             self._refused = self._refused or bool(delta.get("refusal"))
             for block in delta.get(THINKING_FIELD) or []:
                 out += self._thinking(block)
+            if delta.get("reasoning_content"):
+                out += self._reasoning_text(delta["reasoning_content"])
             if text:
                 out += self._text(text)
             for call in delta.get("tool_calls") or []:

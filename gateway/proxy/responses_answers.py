@@ -1,7 +1,9 @@
 """Chat answers written as OpenAI's Responses API returns them: the response object (output
 messages and function calls, status, usage) and its event stream (response.created, output items
 and content parts added, text and argument deltas, their done events, response.completed or
-response.incomplete). What is written has passed the filters already."""
+response.incomplete). A reasoning model's `reasoning_content` is a reasoning item with its text
+(`reasoning_text`), as OpenAI's open-weight models answer. What is written has passed the filters
+already."""
 
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ class ResponseFrame:
 
     def __init__(self, request: dict[str, Any], response_id: str) -> None:
         self.id = response_id
+        self.reasoning_id = reasoning_item_id(response_id)
         self.created_at = int(time.time())
         self._request = request
 
@@ -102,6 +105,15 @@ class ResponseFrame:
         )
 
 
+def reasoning_item_id(response_id: str) -> str:
+    """The id of the reasoning item the gateway writes for a chat answer's reasoning text."""
+    return "rs_" + response_id.removeprefix("resp_")
+
+
+def _reasoning_text(item_id: str, text: str) -> dict[str, Any]:
+    return {"type": "reasoning", "id": item_id, "summary": [], "content": [{"type": "reasoning_text", "text": text}]}
+
+
 def _text_part(text: str) -> dict[str, Any]:
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
 
@@ -125,11 +137,13 @@ def _function_call(call: dict[str, Any], status: str = "completed") -> dict[str,
     }
 
 
-def answer_output(completion: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+def answer_output(frame: ResponseFrame, completion: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
     """The first choice's output items, and its finish reason."""
     choice = (completion.get("choices") or [{}])[0]
     reply = choice.get("message") or {}
     output: list[dict[str, Any]] = list(reply.get(REASONING_FIELD) or [])  # a native answer's, first
+    if reply.get("reasoning_content"):
+        output.append(_reasoning_text(frame.reasoning_id, reply["reasoning_content"]))
     if reply.get("content") or reply.get("refusal"):
         item_id = "msg_" + str(completion.get("id") or "").removeprefix("chatcmpl-")
         output.append(_message(item_id, reply.get("content"), reply.get("refusal")))
@@ -138,7 +152,7 @@ def answer_output(completion: dict[str, Any]) -> tuple[list[dict[str, Any]], str
 
 
 def response_object(frame: ResponseFrame, completion: dict[str, Any]) -> dict[str, Any]:
-    output, finish_reason = answer_output(completion)
+    output, finish_reason = answer_output(frame, completion)
     return frame.finished(output, finish_reason, completion.get("usage"))
 
 
@@ -163,6 +177,7 @@ class ResponsesEncoder:
         self._calls: dict[int, dict[str, Any]] = {}  # chat tool call index -> its output item
         self._arguments: dict[int, list[str]] = {}
         self._open_call: int | None = None
+        self._thinking: list[str] | None = None  # the open reasoning item's text so far, if one is open
         self._finish_reason: str | None = None
         self._tail = StreamTail()
         self._runs = TextRuns()
@@ -183,7 +198,7 @@ class ResponsesEncoder:
         return self._item_id
 
     def _open_message(self) -> bytes:
-        out = self._close_call()
+        out = self._close_reasoning_text() + self._close_call()
         if self._message_open:
             return out
         self._message_open = True
@@ -287,7 +302,7 @@ class ResponsesEncoder:
         function = call.get("function") or {}
         out = b""
         if position not in self._calls:
-            out += self._close_message() + self._close_call()
+            out += self._close_reasoning_text() + self._close_message() + self._close_call()
             item = _function_call(call, status="in_progress")
             self._calls[position] = item
             self._arguments[position] = []
@@ -326,7 +341,7 @@ class ResponsesEncoder:
     def _reasoning(self, item: dict[str, Any]) -> bytes:
         """A native answer's reasoning item, whole (its summaries were screened whole): added,
         each summary as one part and one delta, done."""
-        out = self._close_message() + self._close_call()
+        out = self._close_reasoning_text() + self._close_message() + self._close_call()
         index = len(self._output)
         self._output.append(item)
         out += self._event("response.output_item.added", output_index=index, item={**item, "summary": []})
@@ -338,12 +353,40 @@ class ResponsesEncoder:
             out += self._event("response.reasoning_summary_part.done", **where, part=part)
         return out + self._event("response.output_item.done", output_index=index, item=item)
 
+    def _reasoning_text_delta(self, text: str) -> bytes:
+        """A reasoning model's text, in a reasoning item of the gateway's (opened at its first)."""
+        out = b""
+        if self._thinking is None:
+            out += self._close_message() + self._close_call()
+            self._thinking = []
+            self._output.append({"type": "reasoning", "id": self._frame.reasoning_id, "summary": [], "content": []})
+            out += self._event("response.output_item.added", output_index=len(self._output) - 1, item=self._output[-1])
+            opened = {"type": "reasoning_text", "text": ""}
+            out += self._event("response.content_part.added", **self._reasoning_where(), part=opened)
+        self._thinking.append(text)
+        return out + self._event("response.reasoning_text.delta", **self._reasoning_where(), delta=text)
+
+    def _reasoning_where(self) -> dict[str, Any]:
+        return {"item_id": self._frame.reasoning_id, "output_index": len(self._output) - 1, "content_index": 0}
+
+    def _close_reasoning_text(self) -> bytes:
+        if self._thinking is None:
+            return b""
+        text, self._thinking = "".join(self._thinking), None
+        where = self._reasoning_where()
+        item = self._output[-1] = _reasoning_text(self._frame.reasoning_id, text)
+        out = self._event("response.reasoning_text.done", **where, text=text)
+        out += self._event("response.content_part.done", **where, part=item["content"][0])
+        return out + self._event("response.output_item.done", output_index=where["output_index"], item=item)
+
     def _chunk(self, chunk: dict[str, Any]) -> bytes:
         out = b"" if self._started else self._start()
         for choice in self._tail.first_choice(chunk):
             delta = choice.get("delta") or {}
             for item in delta.get(REASONING_FIELD) or []:
                 out += self._reasoning(item)
+            if delta.get("reasoning_content"):
+                out += self._reasoning_text_delta(delta["reasoning_content"])
             if delta.get("content"):
                 out += self._text_delta(delta["content"])
             if delta.get("refusal"):
@@ -375,7 +418,7 @@ class ResponsesEncoder:
         out = self.events(payloads)
         if not self._started:
             out += self._start()
-        out += self._close_message() + self._close_call()
+        out += self._close_reasoning_text() + self._close_message() + self._close_call()
         extra = {REVIEW_ID_FIELD: self._tail.review_id} if self._tail.review_id else {}
         response = {**self._frame.finished(self._output, self._finish_reason, self._tail.usage), **extra}
         if self._store is not None:

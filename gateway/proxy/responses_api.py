@@ -11,16 +11,19 @@ from typing import Any
 from gateway.core.chat_view import REASONING_FIELD
 from gateway.core.types import Principal
 from gateway.proxy.dialects import StreamEncoder
-from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder, response_object
+from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder, reasoning_item_id, response_object
 from gateway.proxy.responses_native import native_responses_request
 from gateway.proxy.responses_requests import chat_body, chat_messages, check_responses_request
 from gateway.proxy.stored_responses import History, ResponseStore, new_response_id
 from gateway.upstream.base import NativeRequest
 
 
-def _assistant_turn(output: list[dict[str, Any]]) -> dict[str, Any]:
+def _assistant_turn(response: dict[str, Any]) -> dict[str, Any]:
     """A response's output as the chat message that continues the conversation, with its
-    reasoning items (REASONING_FIELD)."""
+    provider's reasoning items (REASONING_FIELD). The reasoning item the gateway wrote for a chat
+    answer's reasoning text is left out: no upstream would know it, and chat APIs take no
+    reasoning text back."""
+    output = response["output"]
     text = "".join(part.get("text", "") for item in output if item["type"] == "message" for part in item["content"])
     calls = [
         {"id": item["call_id"], "type": "function", "function": {"name": item["name"], "arguments": item["arguments"]}}
@@ -28,7 +31,8 @@ def _assistant_turn(output: list[dict[str, Any]]) -> dict[str, Any]:
         if item["type"] == "function_call"
     ]
     turn: dict[str, Any] = {"role": "assistant", "content": text or None}
-    thoughts = [item for item in output if item["type"] == "reasoning"]
+    made_here = reasoning_item_id(response["id"])
+    thoughts = [item for item in output if item["type"] == "reasoning" and item["id"] != made_here]
     if thoughts:
         turn[REASONING_FIELD] = thoughts  # sent back to an upstream that speaks Responses
     if calls:
@@ -54,7 +58,7 @@ class ResponsesTranslation:
         """Stores this turn: the caller's own input (not as governance changed it), read here only
         for a response that is kept (a client keeping no state sends all of it), and the answer."""
         if self._store is not None:
-            turn = [*chat_messages(None, self._body.get("input"), reasoning=True), _assistant_turn(response["output"])]
+            turn = [*chat_messages(None, self._body.get("input"), reasoning=True), _assistant_turn(response)]
             self._store.save(self._principal, response, turn, self._history)
 
     async def answer(self, completion: dict[str, Any]) -> dict[str, Any]:

@@ -102,3 +102,31 @@ async def test_blocked_thinking_withholds_the_choice_and_goes_to_review(make_pip
     original = orjson.loads(review.original)["choices"][0]["message"]
     assert original[THINKING_FIELD] == [{"type": "thinking", "thinking": "about project falcon"}]
     assert THINKING_FIELD not in orjson.loads(review.delivered)["choices"][0]["message"]
+
+
+@pytest.mark.parametrize("one_read", [True, False])
+async def test_reasoning_text_ends_before_the_answer_begins(make_pipeline: PipelineFactory, one_read: bool) -> None:
+    """The APIs that write reasoning as an item or block of its own cannot add to it once the
+    answer began: what the hold-back still keeps of the reasoning comes first."""
+    chunks = [
+        _chunk({"reasoning_content": "Thinking over: write to jane.d"}),
+        _chunk({"reasoning_content": "oe@example.com"}),
+        _chunk({"content": "Mock answer"}),
+        _chunk({}, "stop"),
+    ]
+    screen = _screen(make_pipeline(), Reviews())
+    reads = [chunks] if one_read else [[chunk] for chunk in chunks]
+    out = [payload for read in reads for payload in await screen.process(read)] + await screen.close()
+    fields = [
+        (name, text)
+        for payload in out
+        for choice in orjson.loads(payload)["choices"]
+        for name, text in choice["delta"].items()
+        if text
+    ]
+    names = [name for name, _ in fields]
+    assert names == sorted(names, key=lambda name: name == "content")  # all reasoning first
+    assert "".join(text for name, text in fields if name == "reasoning_content") == (
+        "Thinking over: write to <EMAIL_ADDRESS>"
+    )
+    assert "".join(text for name, text in fields if name == "content") == "Mock answer"

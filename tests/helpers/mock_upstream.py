@@ -66,6 +66,9 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+REASONING_SLICE = 6  # characters of reasoning text per streamed chunk
+
+
 def _reasons(body: dict[str, Any]) -> bool:
     return body.get("model") == "reasoning-echo"
 
@@ -220,9 +223,10 @@ class MockUpstream:
                     index = choice["index"]
                     message = choice["message"]
                     await response.write(_chunk(body, {"role": "assistant", "content": ""}, index=index))
-                    if message.get("reasoning_content"):
-                        thought = {"reasoning_content": message["reasoning_content"], "provider_notes": "note"}
-                        await response.write(_chunk(body, thought, index=index))
+                    reasoning = message.get("reasoning_content") or ""
+                    for offset in range(0, len(reasoning), REASONING_SLICE):  # an address spans several
+                        thought = {"reasoning_content": reasoning[offset : offset + REASONING_SLICE]}
+                        await response.write(_chunk(body, {**thought, "provider_notes": "note"}, index=index))
                     if message.get("tool_calls"):
                         call = message["tool_calls"][0]
                         await response.write(_chunk(body, {"tool_calls": [{"index": 0, **call}]}, index=index))

@@ -240,6 +240,19 @@ REASONING_ITEM = {
                 "properties": {"type": {"enum": ["summary_text"]}, "text": {"type": "string"}},
             },
         },
+        "content": {  # absent (null as the SDK dumps it) unless the reasoning text is given
+            "anyOf": [
+                {"type": "null"},
+                {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["type", "text"],
+                        "properties": {"type": {"enum": ["reasoning_text"]}, "text": {"type": "string"}},
+                    },
+                },
+            ]
+        },
         "encrypted_content": NULLABLE_STRING,
         "status": {"anyOf": [{"type": "null"}, {"enum": ["in_progress", "completed", "incomplete"]}]},
     },
@@ -343,6 +356,12 @@ RESPONSE_EVENTS: dict[str, dict[str, Any]] = {
     ),
     "response.function_call_arguments.done": _event(
         "response.function_call_arguments.done", item_id=_STRING, output_index=_INDEX, arguments=_STRING
+    ),
+    "response.reasoning_text.delta": _event(
+        "response.reasoning_text.delta", item_id=_STRING, output_index=_INDEX, content_index=_INDEX, delta=_STRING
+    ),
+    "response.reasoning_text.done": _event(
+        "response.reasoning_text.done", item_id=_STRING, output_index=_INDEX, content_index=_INDEX, text=_STRING
     ),
     "error": _event("error", code={"type": ["string", "null"]}, message=_STRING, param={"type": ["string", "null"]}),
 }

@@ -132,6 +132,18 @@ CHATS: list[tuple[str, dict[str, Any], list[bytes]]] = [
         [ROLE, *TEXT, chunk({}, "stop", stop_reason="END"), USAGE_CHUNK],
     ),
     (
+        "reasoning text, then text",
+        completion({"reasoning_content": "Let me think.", "content": "Hello, wörld!"}, "stop"),
+        [
+            ROLE,
+            chunk({"reasoning_content": "Let me "}),
+            chunk({"reasoning_content": "think."}),
+            *TEXT,
+            chunk({}, "stop"),
+            USAGE_CHUNK,
+        ],
+    ),
+    (
         "refusal",
         completion({"refusal": "I can't help with that."}, "stop"),
         [
@@ -148,6 +160,8 @@ TEXT_BLOCK = {"type": "text", "text": "Hello, wörld!"}
 REFUSAL_BLOCK = {"type": "text", "text": "I can't help with that."}
 TOOL_ONE_BLOCK = {"type": "tool_use", "id": "call_1", "name": "lookup", "input": {"q": "gateway"}}
 TOOL_TWO_BLOCK = {"type": "tool_use", "id": "call_2", "name": "define", "input": {"word": "door", "n": 2}}
+THINKING_BLOCK = {"type": "thinking", "thinking": "Let me think.", "signature": ""}  # the gateway's, unsigned
+EMPTY_BLOCK: dict[str, dict[str, Any]] = {"text": {"text": ""}, "tool_use": {"input": {}}, "thinking": {"thinking": ""}}
 
 # (case, expected message fields)
 MESSAGES_CASES: list[tuple[str, dict[str, Any]]] = [
@@ -161,6 +175,10 @@ MESSAGES_CASES: list[tuple[str, dict[str, Any]]] = [
     ("length", {"content": [TEXT_BLOCK], "stop_reason": "max_tokens", "stop_sequence": None}),
     ("content_filter", {"content": [TEXT_BLOCK], "stop_reason": "refusal", "stop_sequence": None}),
     ("stop sequence, vLLM style", {"content": [TEXT_BLOCK], "stop_reason": "stop_sequence", "stop_sequence": "END"}),
+    (
+        "reasoning text, then text",
+        {"content": [THINKING_BLOCK, TEXT_BLOCK], "stop_reason": "end_turn", "stop_sequence": None},
+    ),
     # A model's refusal: its text, ended as Anthropic ends a refusal.
     ("refusal", {"content": [REFUSAL_BLOCK], "stop_reason": "refusal", "stop_sequence": None}),
 ]
@@ -220,11 +238,9 @@ def test_a_streamed_messages_answer(case: str, expected: dict[str, Any]) -> None
         "stop_sequence": None,
         "usage": {"input_tokens": 0, "output_tokens": 0},
     }
-    # Each block starts empty, as Anthropic's do: text "" and input {} until their deltas.
+    # Each block starts empty, as Anthropic's do: text "", input {}, thinking "" until their deltas.
     starts = [data["content_block"] for name, data in events if name == "content_block_start"]
-    assert starts == [
-        {**block, "text": ""} if block["type"] == "text" else {**block, "input": {}} for block in expected["content"]
-    ]
+    assert starts == [{**block, **EMPTY_BLOCK[block["type"]]} for block in expected["content"]]
 
     # Blocks open one at a time, numbered in order, each stopped before the next starts, and
     # their deltas only while open.
@@ -252,7 +268,7 @@ def test_a_streamed_messages_answer(case: str, expected: dict[str, Any]) -> None
     for _, data in events:
         snapshot = accumulate_event(event=MESSAGES_EVENT_ADAPTER.validate_python(data), current_snapshot=snapshot)
     assert snapshot is not None
-    fields = {"type", "text", "id", "name", "input"}
+    fields = {"type", "text", "id", "name", "input", "thinking", "signature"}
     assert [block.model_dump(include=fields) for block in snapshot.content] == expected["content"]
     assert snapshot.stop_reason == expected["stop_reason"] and snapshot.stop_sequence == expected["stop_sequence"]
     assert snapshot.usage.input_tokens == MESSAGES_USAGE["input_tokens"]
@@ -285,6 +301,12 @@ REFUSAL_ITEM = {
     "role": "assistant",
     "content": [{"type": "refusal", "refusal": "I can't help with that."}],
 }
+REASONING_ITEM = {  # the gateway's, for a chat answer's reasoning text; its id from the response's
+    "type": "reasoning",
+    "id": "rs_test1",
+    "summary": [],
+    "content": [{"type": "reasoning_text", "text": "Let me think."}],
+}
 COMPLETED = {"status": "completed", "incomplete_details": None}
 # (case, expected response fields); the message item's id is "msg_abc" as the chat answer's id has
 # it, and "msg_test1" in a stream, from its response id (written as it starts, before the chat id).
@@ -314,6 +336,7 @@ RESPONSES_CASES: list[tuple[str, dict[str, Any]]] = [
     ),
     # Responses have no stop sequence to report: a stop is a stop.
     ("stop sequence, vLLM style", {"output": [text_item("msg_abc", "Hello, wörld!")], **COMPLETED}),
+    ("reasoning text, then text", {"output": [REASONING_ITEM, text_item("msg_abc", "Hello, wörld!")], **COMPLETED}),
     ("refusal", {"output": [REFUSAL_ITEM], **COMPLETED}),
 ]
 
@@ -381,8 +404,8 @@ def test_a_streamed_responses_answer(case: str, expected: dict[str, Any]) -> Non
             assert arguments_done["item_id"] == item["id"]
             continue
         for part_index, part in enumerate(item["content"]):
-            kind = "output_text" if part["type"] == "output_text" else "refusal"
-            value = part["text"] if kind == "output_text" else part["refusal"]
+            kind = part["type"]
+            value = part["refusal"] if kind == "refusal" else part["text"]
             here = [
                 (k, d) for k, d in events if d.get("output_index") == index and d.get("content_index") == part_index
             ]

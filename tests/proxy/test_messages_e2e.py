@@ -14,6 +14,7 @@ import pytest
 
 from tests.helpers.gateway_api import Ledger
 from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import RunningMockUpstream
 
 EMAIL = "jane.doe@example.com"
 ADMIN = {"Authorization": "Bearer admin-test-key"}
@@ -132,6 +133,46 @@ def test_pii_is_redacted_plain_and_streamed(claude: anthropic.Anthropic) -> None
     assert EMAIL not in plain and "<EMAIL_ADDRESS>" in plain
     assert all(EMAIL not in "".join(deltas[:i]) for i in range(len(deltas) + 1))
     assert "".join(deltas) == plain
+
+
+def test_a_reasoning_models_text_is_a_screened_thinking_block_plain_and_streamed(
+    claude: anthropic.Anthropic, mock_upstream: RunningMockUpstream
+) -> None:
+    """The mock's `reasoning_content` repeats the question, e-mail address and all, streamed in
+    slices that split the address; the gateway's thinking block is unsigned and goes back as
+    nothing to a chat upstream."""
+    plain = _ask(claude, f"write to {EMAIL}", model="reasoning")
+    assert [block.type for block in plain.content] == ["thinking", "text"]
+    thought = plain.content[0]
+    assert thought.type == "thinking" and thought.signature == ""
+    assert thought.thinking == "Thinking over: write to <EMAIL_ADDRESS>"
+    with claude.messages.stream(
+        model="reasoning", max_tokens=200, messages=[{"role": "user", "content": f"write to {EMAIL}"}]
+    ) as stream:
+        events = list(stream)
+        streamed = stream.get_final_message()
+    assert not any(EMAIL in event.model_dump_json() for event in events)
+    deltas = [e.delta.thinking for e in events if e.type == "content_block_delta" and e.delta.type == "thinking_delta"]
+    assert len(deltas) > 1 and "".join(deltas) == thought.thinking
+    assert [block.model_dump(exclude={"parsed_output"}) for block in streamed.content] == [
+        block.model_dump() for block in plain.content
+    ]
+    follow_up = claude.messages.create(
+        model="reasoning",
+        max_tokens=200,
+        messages=[
+            {"role": "user", "content": f"write to {EMAIL}"},
+            {"role": "assistant", "content": [block.model_dump() for block in plain.content]},  # type: ignore[misc]
+            {"role": "user", "content": "and then?"},
+        ],
+    )
+    assert follow_up.content[-1].type == "text"
+    sent = next(
+        r.body
+        for r in reversed(mock_upstream.mock.state.requests)
+        if r.path == "/v1/chat/completions" and r.body["messages"][-1]["content"] == "and then?"
+    )
+    assert sent["messages"][1] == {"role": "assistant", "content": "Mock answer: write to <EMAIL_ADDRESS>"}
 
 
 def test_a_withheld_answer_is_a_refusal_with_its_review(

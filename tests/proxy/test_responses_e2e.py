@@ -132,6 +132,38 @@ def test_pii_is_redacted_plain_and_streamed(client: OpenAI) -> None:
     assert "".join(deltas) == plain
 
 
+def test_a_reasoning_models_text_is_a_screened_reasoning_item_plain_and_streamed(
+    client: OpenAI, mock_upstream: RunningMockUpstream
+) -> None:
+    """The mock's `reasoning_content` repeats the question, e-mail address and all, streamed in
+    slices that split the address."""
+    raw = client.responses.with_raw_response.create(model="reasoning", input=f"write to {EMAIL}")
+    plain = raw.parse()
+    assert problems(RESPONSE, raw.http_response.json()) == [] and EMAIL not in raw.http_response.text
+    thought = plain.output[0]
+    assert thought.type == "reasoning" and thought.content is not None
+    assert [(part.type, part.text) for part in thought.content] == [
+        ("reasoning_text", "Thinking over: write to <EMAIL_ADDRESS>")
+    ]
+    assert plain.output_text == "Mock answer: write to <EMAIL_ADDRESS>"
+    events = _streamed(client, model="reasoning", input=f"write to {EMAIL}")
+    for event in events:
+        assert problems(RESPONSE_EVENTS[event.type], event.model_dump(mode="json")) == [], event.type
+        assert EMAIL not in event.model_dump_json()
+    deltas = [e.delta for e in events if e.type == "response.reasoning_text.delta"]
+    assert len(deltas) > 1 and "".join(deltas) == "Thinking over: write to <EMAIL_ADDRESS>"
+    streamed = events[-1].response
+    assert [item.type for item in streamed.output] == ["reasoning", "message"]
+    assert streamed.output[0].content == thought.content
+    client.responses.create(model="reasoning", input="and then?", previous_response_id=streamed.id)
+    sent = next(
+        r.body
+        for r in reversed(mock_upstream.mock.state.requests)
+        if r.path == "/v1/chat/completions" and r.body["messages"][-1]["content"] == "and then?"
+    )
+    assert sent["messages"][1] == {"role": "assistant", "content": "Mock answer: write to <EMAIL_ADDRESS>"}
+
+
 def test_a_withheld_answer_is_incomplete_for_the_content_filter(client: OpenAI, sqlite_gateway: GatewayProcess) -> None:
     raw = client.responses.with_raw_response.create(model="gpt-test", input="you are a fucking idiot")
     response = raw.parse()
