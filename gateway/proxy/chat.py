@@ -85,7 +85,7 @@ class ChatCompletions:
                 deployment,
                 lambda: self._counter.count_messages(body["messages"], model, body.get("tools")),
             )
-            native = translation.native_request(body)
+            native = translation.native_request(body, request.headers)
             if body.get("stream"):
                 return await self._open_stream(
                     books, principal, group, body, native, translation.stream_encoder(), prepared.withhold_flags

@@ -5,7 +5,7 @@ caller's API. A `Dialect` reads a request; the `Translation` it returns writes t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 import orjson
@@ -40,9 +40,10 @@ class Translation(Protocol):
 
     def stream_encoder(self) -> StreamEncoder: ...
 
-    def native_request(self, governed: dict[str, Any]) -> NativeRequest | None:
+    def native_request(self, governed: dict[str, Any], headers: Mapping[str, str]) -> NativeRequest | None:
         """The request in its own API, as governance let it through (`governed` is the chat body
-        after it), for deployments whose upstream speaks that API; None where only chat applies."""
+        after it, `headers` the caller's), for deployments whose upstream speaks that API; None
+        where only chat applies."""
         ...
 
 
@@ -77,7 +78,7 @@ class ChatTranslation:
     def stream_encoder(self) -> StreamEncoder:
         return ChatEncoder()
 
-    def native_request(self, governed: dict[str, Any]) -> NativeRequest | None:
+    def native_request(self, governed: dict[str, Any], headers: Mapping[str, str]) -> NativeRequest | None:
         return None
 
 

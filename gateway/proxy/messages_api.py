@@ -5,6 +5,7 @@ deployment whose upstream speaks Messages the request itself is sent (`messages_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -35,8 +36,8 @@ class MessagesTranslation:
     def stream_encoder(self) -> StreamEncoder:
         return MessagesEncoder(self._model)
 
-    def native_request(self, governed: dict[str, Any]) -> NativeRequest:
-        return native_messages_request(self._body, self.chat_body, governed)
+    def native_request(self, governed: dict[str, Any], headers: Mapping[str, str]) -> NativeRequest:
+        return native_messages_request(self._body, self.chat_body, governed, headers)
 
 
 class MessagesDialect:

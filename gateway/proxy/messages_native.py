@@ -5,13 +5,18 @@ are written back as Messages turns; where it clamped the token limit, the limit 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
+from gateway.core.errors import InvalidRequest
 from gateway.upstream.base import NativeRequest
 
 GATEWAY_ONLY_FIELDS = ("prompt",)  # read by the gateway, never sent on
+BETA_HEADER = "anthropic-beta"
+BETA_NAMES = re.compile(r"[A-Za-z0-9._-]{1,100}( *, *[A-Za-z0-9._-]{1,100}){0,31}")
 
 
 def _text(content: Any) -> str:
@@ -82,11 +87,17 @@ def messages_of(chat_messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def native_messages_request(
-    body: dict[str, Any], translated: dict[str, Any], governed: dict[str, Any]
+    body: dict[str, Any], translated: dict[str, Any], governed: dict[str, Any], headers: Mapping[str, str]
 ) -> NativeRequest:
     """`body` (the caller's), with what governance changed between `translated` and `governed`
-    (the chat bodies before and after it)."""
-    return NativeRequest("messages", lambda: _native_body(body, translated, governed))
+    (the chat bodies before and after it), and the caller's beta features (`anthropic-beta`: the
+    provider refuses a beta field such as Claude Code's `context_management` without its name)."""
+    betas = headers.get(BETA_HEADER)
+    if betas is None:
+        return NativeRequest("messages", lambda: _native_body(body, translated, governed))
+    if not BETA_NAMES.fullmatch(betas):
+        raise InvalidRequest(f"The {BETA_HEADER} header must name beta features, separated by commas.")
+    return NativeRequest("messages", lambda: _native_body(body, translated, governed), {BETA_HEADER: betas})
 
 
 def _native_body(body: dict[str, Any], translated: dict[str, Any], governed: dict[str, Any]) -> dict[str, Any]:

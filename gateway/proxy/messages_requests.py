@@ -1,6 +1,9 @@
 """Anthropic's Messages request, checked against its documented fields and read into a chat
-completions body: system prompt, turns of text, images, tool uses and tool results, tools and tool
-choice, stop sequences, the token limit and extended thinking."""
+completions body: system prompt (and system turns between the others), turns of text, images, tool
+uses and tool results, tools and tool choice, stop sequences, the token limit, extended thinking
+and the output's effort and JSON schema. Context management (Claude Code asks the provider to
+clear old thinking or tool uses) and prompt caching reach a provider that speaks Messages; a chat
+upstream is sent the whole conversation, so they have no part there."""
 
 from __future__ import annotations
 
@@ -89,9 +92,13 @@ assistant_blocks = tagged(
         "redacted_thinking": redacted_thinking_block,
     },
 )
+system_text = either(
+    "a string or an array of text blocks", {str: string(), list: array_of(tagged("type", {"text": text_block}))}
+)
 message = tagged(
     "role",
     {
+        "system": shape({"role": string(), "content": system_text}, ("content",)),
         "user": shape(
             {
                 "role": string(),
@@ -114,7 +121,11 @@ tool = shape(
         "description": string(),
         "input_schema": anything,
         "type": string("custom"),
-        "cache_control": cache_control,
+        "cache_control": nullable(cache_control),
+        "strict": boolean,
+        "defer_loading": boolean,  # loaded once a tool search names it: a provider's, or the client's own
+        "input_examples": array_of(anything),
+        "eager_input_streaming": nullable(boolean),
     },
     ("name", "input_schema"),
 )
@@ -138,14 +149,43 @@ thinking = tagged(
         "disabled": shape({"type": string()}),
     },
 )
+output_config = shape(
+    {
+        "effort": nullable(string("low", "medium", "high", "xhigh", "max")),
+        "format": nullable(shape({"type": string("json_schema"), "schema": anything}, ("type", "schema"))),
+    }
+)
+context_edit = tagged(
+    "type",
+    {
+        "clear_tool_uses_20250919": shape(
+            {
+                "type": string(),
+                "trigger": anything,
+                "keep": anything,
+                "clear_at_least": anything,
+                "clear_tool_inputs": anything,
+                "exclude_tools": nullable(array_of(string())),
+            }
+        ),
+        "clear_thinking_20251015": shape({"type": string(), "keep": anything}),
+        "compact_20260112": shape(
+            {
+                "type": string(),
+                "trigger": anything,
+                "instructions": nullable(string()),
+                "pause_after_compaction": boolean,
+            }
+        ),
+    },
+)
+context_management = shape({"edits": array_of(context_edit)})
 
 MESSAGES_FIELDS: dict[str, Check] = {
     "model": string(),
     "max_tokens": integer(1),
     "messages": array_of(message, min_items=1),
-    "system": either(
-        "a string or an array of text blocks", {str: string(), list: array_of(tagged("type", {"text": text_block}))}
-    ),
+    "system": system_text,
     "stop_sequences": array_of(string(), max_items=4),
     "stream": boolean,
     "temperature": number(0, 1),
@@ -155,11 +195,25 @@ MESSAGES_FIELDS: dict[str, Check] = {
     "tool_choice": tool_choice,
     "metadata": shape({"user_id": string(max_length=256)}),
     "thinking": thinking,
+    "output_config": output_config,
+    "context_management": context_management,
+    "cache_control": nullable(cache_control),
     "service_tier": string("auto", "standard_only"),
     "prompt": anything,  # the gateway's prompt library reference, checked where it is rendered
 }
 COUNT_TOKENS_FIELDS: dict[str, Check] = {
-    name: MESSAGES_FIELDS[name] for name in ("model", "messages", "system", "tools", "tool_choice", "thinking")
+    name: MESSAGES_FIELDS[name]
+    for name in (
+        "model",
+        "messages",
+        "system",
+        "tools",
+        "tool_choice",
+        "thinking",
+        "output_config",
+        "context_management",
+        "cache_control",
+    )
 }
 
 
@@ -240,6 +294,9 @@ def _tool_choice(choice: dict[str, Any], chat: dict[str, Any]) -> None:
         chat["parallel_tool_calls"] = False
 
 
+CHAT_EFFORTS = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}  # chat's top is high
+
+
 def _reasoning_effort(budget_tokens: int) -> str:
     """Extended thinking's budget as the chat API's effort (litellm maps it back for Claude)."""
     if budget_tokens <= 2048:
@@ -257,6 +314,8 @@ def chat_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     for turn in body["messages"]:
         if turn["role"] == "user":
             messages += _user_turn(turn["content"])
+        elif turn["role"] == "system":
+            messages.append({"role": "system", "content": _text_of(turn["content"])})
         else:
             messages.append(_assistant_turn(turn["content"]))
     return messages
@@ -275,6 +334,7 @@ def chat_tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
                     ("name", spec["name"]),
                     ("description", spec.get("description")),
                     ("parameters", spec["input_schema"]),
+                    ("strict", spec.get("strict")),
                 )
                 if value is not None
             },
@@ -304,6 +364,12 @@ def chat_body(body: dict[str, Any]) -> dict[str, Any]:
         if thinking_options["budget_tokens"] >= body["max_tokens"]:
             raise invalid_value("thinking.budget_tokens", "must be less than max_tokens.")
         chat["reasoning_effort"] = _reasoning_effort(thinking_options["budget_tokens"])
+    output = body.get("output_config") or {}
+    if output.get("effort"):
+        chat["reasoning_effort"] = CHAT_EFFORTS[output["effort"]]
+    if output.get("format"):
+        schema = {"name": "output", "schema": output["format"]["schema"]}
+        chat["response_format"] = {"type": "json_schema", "json_schema": schema}
     if body.get("stream"):
         chat["stream"] = True
         chat["stream_options"] = {"include_usage": True}  # Messages reports usage at the end

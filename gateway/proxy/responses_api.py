@@ -6,6 +6,7 @@ the request itself is sent (`responses_native`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from gateway.core.chat_view import REASONING_FIELD
@@ -69,7 +70,7 @@ class ResponsesTranslation:
     def stream_encoder(self) -> StreamEncoder:
         return ResponsesEncoder(self._frame, self._save if self._store is not None else None)
 
-    def native_request(self, governed: dict[str, Any]) -> NativeRequest:
+    def native_request(self, governed: dict[str, Any], headers: Mapping[str, str]) -> NativeRequest:
         return native_responses_request(self._body, self._earlier, self.chat_body, governed)
 
 

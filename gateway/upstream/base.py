@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -57,11 +57,13 @@ class Provider(Protocol):
 class NativeRequest:
     """A request in an API besides chat (`api`, e.g. "messages"), as governance let it through: sent
     unchanged to a deployment whose upstream speaks that API, and translated for any other. Its body
-    is written when a deployment takes it, as most go to chat."""
+    is written when a deployment takes it, as most go to chat; `headers` are the caller's that the
+    API defines for the request (Anthropic's `anthropic-beta`), sent with it."""
 
-    def __init__(self, api: str, write: Callable[[], Json]) -> None:
+    def __init__(self, api: str, write: Callable[[], Json], headers: Mapping[str, str] | None = None) -> None:
         self.api = api
         self._write = write
+        self.headers: Mapping[str, str] = headers or {}
 
     @cached_property
     def body(self) -> Json:
@@ -77,9 +79,9 @@ class NativeProvider(Protocol):
     # top_k): a request that may pass through natively holds them without an allow-list entry.
     own_params: frozenset[str]
 
-    async def chat(self, deployment: Deployment, body: Json) -> Json: ...
+    async def chat(self, deployment: Deployment, request: NativeRequest) -> Json: ...
 
-    async def open_stream(self, deployment: Deployment, body: Json) -> ChunkBatches: ...
+    async def open_stream(self, deployment: Deployment, request: NativeRequest) -> ChunkBatches: ...
 
     async def close(self) -> None: ...
 

@@ -8,16 +8,25 @@ The provider's error text never reaches the caller: it may quote keys, URLs or t
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import orjson
 
 from gateway.core.errors import UpstreamError, UpstreamRejected, UpstreamTimeout
 from gateway.core.settings import UpstreamPoolSettings
-from gateway.upstream.base import ChunkBatches, Deployment, Json, MalformedUpstreamResponse, read_answer
+from gateway.upstream.base import (
+    ChunkBatches,
+    Deployment,
+    Json,
+    MalformedUpstreamResponse,
+    NativeRequest,
+    read_answer,
+)
 from gateway.upstream.http1 import Http1Client, HttpClientError, HttpTimeout, Response, Target, post_target
 
 log = logging.getLogger(__name__)
+MAX_TARGETS = 256  # request heads kept: beyond, a head is written per request
 
 
 class EventReader(Protocol):
@@ -40,7 +49,9 @@ class NativeHttpProvider:
             max_connections_per_origin=pool.max_connections_per_host,
             keepalive_seconds=pool.keepalive_seconds,
         )
-        self._targets: dict[str, Target] = {}  # deployment id -> its request head
+        # (deployment id, the caller's headers) -> its request head; a few per deployment, as a
+        # client sends the same headers with each request
+        self._targets: dict[tuple[str, tuple[tuple[str, str], ...]], Target] = {}
 
     def url(self, api_base: str | None) -> str:
         raise NotImplementedError
@@ -61,22 +72,27 @@ class NativeHttpProvider:
     async def close(self) -> None:
         await self._client.close()
 
-    def _target(self, deployment: Deployment) -> Target:
-        target = self._targets.get(deployment.id)
+    def _target(self, deployment: Deployment, callers: Mapping[str, str]) -> Target:
+        cached = (deployment.id, tuple(callers.items()))
+        target = self._targets.get(cached)
         if target is None:
             key = deployment.params.api_key
-            headers = {"Content-Type": "application/json", **self.headers(key.get_secret_value() if key else None)}
+            # The caller's headers first: the deployment's own (its key, the API version) win.
+            own = self.headers(key.get_secret_value() if key else None)
+            headers = {**callers, "Content-Type": "application/json", **own}
             try:
-                target = self._targets[deployment.id] = post_target(self.url(deployment.params.api_base), headers)
+                target = post_target(self.url(deployment.params.api_base), headers)
             except ValueError as exc:
                 raise UpstreamError(f"The model provider for {deployment.group!r} cannot be called: {exc}.") from None
+            if len(self._targets) < MAX_TARGETS:
+                self._targets[cached] = target
         return target
 
-    async def _post(self, deployment: Deployment, body: Json, stream: bool) -> Response:
+    async def _post(self, deployment: Deployment, request: NativeRequest, stream: bool) -> Response:
         try:
             response = await self._client.post(
-                self._target(deployment),
-                orjson.dumps(self.payload(deployment, body, stream)),
+                self._target(deployment, request.headers),
+                orjson.dumps(self.payload(deployment, request.body, stream)),
                 connect_timeout=deployment.params.connect_timeout,
                 read_timeout=deployment.read_timeout(stream),
             )
@@ -90,8 +106,8 @@ class NativeHttpProvider:
             raise self._rejection(deployment, response.status, retry_after)
         return response
 
-    async def chat(self, deployment: Deployment, body: Json) -> Json:
-        response = await self._post(deployment, body, stream=False)
+    async def chat(self, deployment: Deployment, request: NativeRequest) -> Json:
+        response = await self._post(deployment, request, stream=False)
         raw = await read_answer(deployment, response)
         try:
             answer = orjson.loads(raw)
@@ -102,8 +118,8 @@ class NativeHttpProvider:
             raise MalformedUpstreamResponse(f"The model provider for {deployment.group!r} sent an unexpected answer.")
         return completion
 
-    async def open_stream(self, deployment: Deployment, body: Json) -> ChunkBatches:
-        response = await self._post(deployment, body, stream=True)
+    async def open_stream(self, deployment: Deployment, request: NativeRequest) -> ChunkBatches:
+        response = await self._post(deployment, request, stream=True)
         return self._chunks(deployment, response)
 
     async def _chunks(self, deployment: Deployment, response: Response) -> ChunkBatches:

@@ -171,7 +171,7 @@ class Router:
 
         def attempt(deployment: Deployment) -> Awaitable[Json]:
             if native is not None and deployment.native is not None and deployment.native_api == native.api:
-                return deployment.native.chat(deployment, native.body)
+                return deployment.native.chat(deployment, native)
             return deployment.provider.chat(deployment, body)  # translated: the chat body
 
         return await self.call(group, attempt, report)
@@ -184,7 +184,7 @@ class Router:
     ) -> ChunkBatches:
         def attempt(deployment: Deployment) -> Awaitable[ChunkBatches]:
             if native is not None and deployment.native is not None and deployment.native_api == native.api:
-                return deployment.native.open_stream(deployment, native.body)
+                return deployment.native.open_stream(deployment, native)
             return deployment.provider.open_stream(deployment, body)
 
         return await self.call(group, attempt, report)

@@ -225,8 +225,8 @@ def test_the_teams_policy_applies_before_the_call(claude: anthropic.Anthropic) -
     with pytest.raises(anthropic.BadRequestError, match="credential") as blocked:
         _ask(claude, "my key is AKIAABCDEFGHIJKLMNOP, use it")
     assert blocked.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
-    with pytest.raises(anthropic.BadRequestError, match="16384"):
-        claude.messages.create(model="gpt-test", max_tokens=20_000, messages=[{"role": "user", "content": "hi"}])
+    with pytest.raises(anthropic.BadRequestError, match="64000"):
+        claude.messages.create(model="gpt-test", max_tokens=70_000, messages=[{"role": "user", "content": "hi"}])
 
 
 def test_count_tokens(claude: anthropic.Anthropic) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from gateway.core.errors import InvalidRequest
 from gateway.proxy.messages_native import messages_of, native_messages_request
 from gateway.proxy.messages_requests import chat_body
 
@@ -20,7 +23,7 @@ CALLER: dict[str, Any] = {
 
 def test_an_ungoverned_request_goes_as_the_caller_wrote_it_without_the_gateways_fields() -> None:
     translated = chat_body(CALLER)
-    native = native_messages_request(CALLER, translated, translated)
+    native = native_messages_request(CALLER, translated, translated, {})
     assert native.api == "messages"
     assert native.body == {key: value for key, value in CALLER.items() if key != "prompt"}
 
@@ -31,7 +34,7 @@ def test_a_redacted_conversation_replaces_the_callers_turns() -> None:
         **translated,
         "messages": [translated["messages"][0], {"role": "user", "content": "mail <EMAIL_ADDRESS>"}],
     }
-    native = native_messages_request(CALLER, translated, governed)
+    native = native_messages_request(CALLER, translated, governed, {})
     assert native.body["system"] == "Be terse."
     assert native.body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "mail <EMAIL_ADDRESS>"}]}]
     assert native.body["top_k"] == 3
@@ -39,7 +42,17 @@ def test_a_redacted_conversation_replaces_the_callers_turns() -> None:
 
 def test_a_clamped_token_limit_follows() -> None:
     translated = chat_body(CALLER)
-    assert native_messages_request(CALLER, translated, {**translated, "max_tokens": 100}).body["max_tokens"] == 100
+    assert native_messages_request(CALLER, translated, {**translated, "max_tokens": 100}, {}).body["max_tokens"] == 100
+
+
+def test_the_callers_beta_features_go_with_the_request_and_nothing_else_of_its_headers() -> None:
+    translated = chat_body(CALLER)
+    betas = "claude-code-20250219,context-management-2025-06-27"
+    native = native_messages_request(CALLER, translated, translated, {"anthropic-beta": betas, "x-api-key": "sk-gw-a"})
+    assert native.headers == {"anthropic-beta": betas}
+    assert native_messages_request(CALLER, translated, translated, {"x-api-key": "sk-gw-a"}).headers == {}
+    with pytest.raises(InvalidRequest):
+        native_messages_request(CALLER, translated, translated, {"anthropic-beta": "x\r\nX-Injected: 1"})
 
 
 def test_chat_turns_become_alternating_messages_turns_with_tool_blocks() -> None:

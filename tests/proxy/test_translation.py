@@ -125,6 +125,29 @@ MESSAGES_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {},
     ),
     (
+        "Claude Code's: a system turn among the others, effort, context management, a deferred strict tool",
+        {
+            "messages": [
+                {"role": "user", "content": "hi"},
+                {"role": "system", "content": [{"type": "text", "text": "Environment: linux."}]},
+            ],
+            "output_config": {"effort": "max"},
+            "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+            "cache_control": {"type": "ephemeral"},
+            "tools": [{"name": "lookup", "input_schema": SCHEMA, "defer_loading": True, "strict": True}],
+        },
+        {
+            "messages": [{"role": "user", "content": "hi"}, {"role": "system", "content": "Environment: linux."}],
+            "reasoning_effort": "high",
+            "tools": [{"type": "function", "function": {"name": "lookup", "parameters": SCHEMA, "strict": True}}],
+        },
+    ),
+    (
+        "a JSON schema for the output",
+        {"output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}},
+        {"response_format": {"type": "json_schema", "json_schema": {"name": "output", "schema": SCHEMA}}},
+    ),
+    (
         "a tool use, then its result before the next text; images as data URLs",
         {
             "messages": [
@@ -201,7 +224,7 @@ def test_history_comes_before_the_new_input_and_instructions_first() -> None:
 @pytest.mark.parametrize(
     ("body", "param"),
     [
-        ({"model": "m", "max_tokens": 10, "messages": [{"role": "system", "content": "x"}]}, "messages[0].role"),
+        ({"model": "m", "max_tokens": 10, "messages": [{"role": "developer", "content": "x"}]}, "messages[0].role"),
         ({"model": "m", "messages": [{"role": "user", "content": "x"}]}, "max_tokens"),
         (
             {"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": [{"type": "document"}]}]},
