@@ -12,6 +12,7 @@ from typing import Any
 
 REASONING_FIELD = "gateway_reasoning"  # Responses reasoning items: a message's, a delta's
 THINKING_FIELD = "gateway_thinking"  # Anthropic thinking blocks: a message's, a delta's
+NAMESPACE_JOIN = "__"  # a Responses namespace's function in chat: `<namespace>__<name>` (no dots in chat names)
 
 COMPLETION_FIELDS = ("id", "object", "created", "model", "system_fingerprint", "service_tier", "usage", "choices")
 CHOICE_FIELDS = ("index", "finish_reason", "stop_reason")  # `stop_reason`: the stop sequence, as vLLM says
@@ -27,6 +28,11 @@ MESSAGE_FIELDS = (
 )
 CALL_FIELDS = ("index", "id", "type", "function")
 FUNCTION_FIELDS = ("name", "arguments")
+
+
+def namespaced(name: str, namespace: str | None) -> str:
+    """A function's chat name: its own, or joined to the Responses namespace it belongs to."""
+    return f"{namespace}{NAMESPACE_JOIN}{name}" if namespace else name
 
 
 def _only(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from filters.stream_screen import REVIEW_ID_FIELD
-from gateway.core.chat_view import REASONING_FIELD
+from gateway.core.chat_view import NAMESPACE_JOIN, REASONING_FIELD
 from gateway.core.errors import GatewayError
 from gateway.proxy.dialects import StreamTail, TextRuns
 
@@ -40,6 +40,7 @@ def usage(chat_usage: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _tools(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The request's tools as a response repeats them: functions with each field, others as sent."""
     return [
         {
             "type": "function",
@@ -48,6 +49,8 @@ def _tools(request: dict[str, Any]) -> list[dict[str, Any]]:
             "parameters": tool.get("parameters"),
             "strict": tool.get("strict"),
         }
+        if tool["type"] == "function"
+        else tool
         for tool in request.get("tools") or []
     ]
 
@@ -58,6 +61,8 @@ class ResponseFrame:
     def __init__(self, request: dict[str, Any], response_id: str) -> None:
         self.id = response_id
         self.reasoning_id = reasoning_item_id(response_id)
+        # The namespaces of the request's tools, whose functions' chat names are `<namespace>__<name>`.
+        self.namespaces = tuple(tool["name"] for tool in request.get("tools") or [] if tool["type"] == "namespace")
         self.created_at = int(time.time())
         self._request = request
 
@@ -125,16 +130,23 @@ def _message(item_id: str, text: str | None, refusal: str | None, status: str = 
     return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
 
 
-def _function_call(call: dict[str, Any], status: str = "completed") -> dict[str, Any]:
+def _function_call(call: dict[str, Any], namespaces: tuple[str, ...], status: str = "completed") -> dict[str, Any]:
     function = call.get("function") or {}
-    return {
+    name: str = function.get("name") or ""
+    item = {
         "type": "function_call",
         "id": "fc_" + str(call.get("id") or ""),
         "call_id": call.get("id"),
-        "name": function.get("name") or "",
+        "name": name,
         "arguments": function.get("arguments") or "",
         "status": status,
     }
+    for namespace in namespaces:  # a namespace's function, by its chat name
+        if name.startswith(namespace + NAMESPACE_JOIN):
+            item["name"] = name.removeprefix(namespace + NAMESPACE_JOIN)
+            item["namespace"] = namespace
+            break
+    return item
 
 
 def answer_output(frame: ResponseFrame, completion: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
@@ -147,7 +159,7 @@ def answer_output(frame: ResponseFrame, completion: dict[str, Any]) -> tuple[lis
     if reply.get("content") or reply.get("refusal"):
         item_id = "msg_" + str(completion.get("id") or "").removeprefix("chatcmpl-")
         output.append(_message(item_id, reply.get("content"), reply.get("refusal")))
-    output += [_function_call(call) for call in reply.get("tool_calls") or []]
+    output += [_function_call(call, frame.namespaces) for call in reply.get("tool_calls") or []]
     return output, choice.get("finish_reason")
 
 
@@ -303,7 +315,7 @@ class ResponsesEncoder:
         out = b""
         if position not in self._calls:
             out += self._close_reasoning_text() + self._close_message() + self._close_call()
-            item = _function_call(call, status="in_progress")
+            item = _function_call(call, self._frame.namespaces, status="in_progress")
             self._calls[position] = item
             self._arguments[position] = []
             self._open_call = position

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.core.chat_view import REASONING_FIELD
+from gateway.core.chat_view import REASONING_FIELD, namespaced
 from gateway.core.types import Principal
 from gateway.proxy.dialects import StreamEncoder
 from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder, reasoning_item_id, response_object
@@ -27,7 +27,11 @@ def _assistant_turn(response: dict[str, Any]) -> dict[str, Any]:
     output = response["output"]
     text = "".join(part.get("text", "") for item in output if item["type"] == "message" for part in item["content"])
     calls = [
-        {"id": item["call_id"], "type": "function", "function": {"name": item["name"], "arguments": item["arguments"]}}
+        {
+            "id": item["call_id"],
+            "type": "function",
+            "function": {"name": namespaced(item["name"], item.get("namespace")), "arguments": item["arguments"]},
+        }
         for item in output
         if item["type"] == "function_call"
     ]

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.core.chat_view import REASONING_FIELD
+from gateway.proxy.responses_requests import WEB_SEARCH_TOOLS
 from gateway.upstream.base import NativeRequest
 
-GATEWAY_ONLY_FIELDS = ("prompt", "previous_response_id")  # read by the gateway, never sent on
+GATEWAY_ONLY_FIELDS = ("prompt", "previous_response_id", "client_metadata")  # read by the gateway, never sent on
 SYSTEM_ROLES = ("system", "developer")  # written as `instructions`
 
 
@@ -88,6 +89,8 @@ def _native_body(
 ) -> dict[str, Any]:
     """The native request's body."""
     native = {name: value for name, value in body.items() if name not in GATEWAY_ONLY_FIELDS}
+    if body.get("tools"):
+        native["tools"] = [tool for tool in body["tools"] if tool["type"] not in WEB_SEARCH_TOOLS]
     if governed["messages"] != translated["messages"]:
         native.pop("instructions", None)
         native.update(_written(governed["messages"]))

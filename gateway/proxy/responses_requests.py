@@ -1,14 +1,18 @@
 """OpenAI's Responses request, checked against its documented fields and read into a chat
 completions body: instructions, input as text or as items (messages with text and images, function
-calls and their outputs), function tools, tool choice, the text format, reasoning effort and the
-token limit. Built-in tools (web search, file search, computer use) and background runs are not
-served here: a 400 names them."""
+calls and their outputs), function tools (and namespaces of them, as chat functions named
+`<namespace>__<name>`), tool choice, the text format, reasoning effort and the token limit.
+
+Web search, which Codex CLI declares with every request, is left out: the gateway runs no built-in
+tool, so the model answers without it. Other built-in tools (file search, computer use) and
+background runs are refused with a 400 naming them. Codex's `client_metadata` (its session and
+turn ids) is read and never sent on: OpenAI's API refuses it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gateway.core.chat_view import REASONING_FIELD
+from gateway.core.chat_view import REASONING_FIELD, namespaced
 from gateway.proxy.fields import (
     Check,
     anything,
@@ -60,6 +64,7 @@ function_call_item = shape(
         "name": string(),
         "arguments": string(),
         "status": string("in_progress", "completed", "incomplete"),
+        "namespace": string(),
     },
     ("call_id", "name", "arguments"),
 )
@@ -73,6 +78,7 @@ function_call_output_item = shape(
             {str: string(), list: array_of(tagged("type", {"input_text": input_text}))},
         ),
         "status": string("in_progress", "completed", "incomplete"),
+        "namespace": nullable(string()),
     },
     ("call_id", "output"),
 )
@@ -120,6 +126,38 @@ function_tool = shape(
     },
     ("name",),
 )
+namespace_function = shape(
+    {
+        "type": string(),
+        "name": string(max_length=64),
+        "description": nullable(string()),
+        "parameters": anything,
+        "strict": nullable(boolean),
+        "defer_loading": boolean,
+        "output_schema": anything,
+        "allowed_callers": nullable(array_of(string("direct", "programmatic"))),
+    },
+    ("name",),
+)
+namespace_tool = shape(
+    {
+        "type": string(),
+        "name": string(max_length=64),
+        "description": string(),
+        "tools": array_of(tagged("type", {"function": namespace_function}), max_items=128),
+    },
+    ("name", "description", "tools"),
+)
+web_search_tool = shape(  # declared by Codex CLI; left out (above)
+    {
+        "type": string(),
+        "external_web_access": boolean,
+        "filters": anything,
+        "search_context_size": string("low", "medium", "high"),
+        "user_location": anything,
+    }
+)
+WEB_SEARCH_TOOLS = ("web_search", "web_search_preview")
 tool_choice = either(
     "a string or an object",
     {
@@ -136,7 +174,17 @@ RESPONSES_FIELDS: dict[str, Check] = {
     "model": string(),
     "input": either("a string or an array of input items", {str: string(), list: array_of(_input_item)}),
     "instructions": string(),
-    "tools": array_of(tagged("type", {"function": function_tool}), max_items=128),
+    "tools": array_of(
+        tagged(
+            "type",
+            {
+                "function": function_tool,
+                "namespace": namespace_tool,
+                **dict.fromkeys(WEB_SEARCH_TOOLS, web_search_tool),
+            },
+        ),
+        max_items=128,
+    ),
     "tool_choice": tool_choice,
     "parallel_tool_calls": boolean,
     "max_output_tokens": integer(1),
@@ -163,6 +211,7 @@ RESPONSES_FIELDS: dict[str, Check] = {
     "include": array_of(string()),
     "prompt": anything,  # a library prompt reference {id, version, variables}, checked where it is rendered
     "background": boolean,
+    "client_metadata": string_map(max_keys=64, max_key_length=128, max_value_length=16_384),  # Codex's, read only
 }
 
 
@@ -204,6 +253,30 @@ def _parts(content: str | list[dict[str, Any]]) -> str | list[dict[str, Any]]:
     return parts
 
 
+def chat_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Function tools, and each namespace's, as chat functions; web search left out."""
+    functions: list[tuple[dict[str, Any], str | None]] = []
+    for tool in tools:
+        if tool["type"] == "function":
+            functions.append((tool, None))
+        elif tool["type"] == "namespace":
+            functions += [(function, tool["name"]) for function in tool["tools"]]
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": namespaced(function["name"], namespace),
+                **{
+                    key: function[key]
+                    for key in ("description", "parameters", "strict")
+                    if function.get(key) is not None
+                },
+            },
+        }
+        for function, namespace in functions
+    ]
+
+
 def _output_text(output: str | list[dict[str, Any]]) -> str:
     return output if isinstance(output, str) else "".join(part["text"] for part in output)
 
@@ -227,7 +300,7 @@ def chat_messages(
             call = {
                 "id": item["call_id"],
                 "type": "function",
-                "function": {"name": item["name"], "arguments": item["arguments"]},
+                "function": {"name": namespaced(item["name"], item.get("namespace")), "arguments": item["arguments"]},
             }
             last = messages[-1] if messages else None
             if last is None or last["role"] != "assistant" or last.get("tool_calls") is None:
@@ -284,18 +357,9 @@ def chat_body(body: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, 
         chat["logprobs"] = True
     if body.get("max_output_tokens") is not None:
         chat["max_completion_tokens"] = body["max_output_tokens"]
-    if body.get("tools"):
-        chat["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    key: tool[key]
-                    for key in ("name", "description", "parameters", "strict")
-                    if tool.get(key) is not None
-                },
-            }
-            for tool in body["tools"]
-        ]
+    tools = chat_tools(body.get("tools") or [])
+    if tools:
+        chat["tools"] = tools
     choice = body.get("tool_choice")
     if choice is not None:
         chat["tool_choice"] = (

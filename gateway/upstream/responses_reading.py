@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from gateway.core.chat_view import REASONING_FIELD
+from gateway.core.chat_view import REASONING_FIELD, namespaced
 from gateway.upstream.base import Json
 
 INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
@@ -49,7 +49,10 @@ def _call(item: Json) -> Json:
     return {
         "id": item.get("call_id"),
         "type": "function",
-        "function": {"name": item.get("name"), "arguments": item.get("arguments") or ""},
+        "function": {
+            "name": namespaced(str(item.get("name") or ""), item.get("namespace")),
+            "arguments": item.get("arguments") or "",
+        },
     }
 
 

@@ -1,6 +1,7 @@
 """The mock upstream's OpenAI Responses API (`POST /v1/responses`), plain and as an event stream,
 for the native passthrough. The upstream model name chooses the behaviour as on the chat side:
-echo (default; a function call when tools are offered), fail-500, rate-limited, leaky-400 (quotes
+echo (default; a call of the first tool when tools are offered, a namespace's first function
+when that tool is a namespace), fail-500, rate-limited, leaky-400 (quotes
 the Authorization header and an internal URL), error-stream (a few words, then an error event
 quoting the key), refusing (a refusal part instead of text). A request with `reasoning` gets a
 reasoning item first, with a summary repeating the question when `reasoning.summary` asks for
@@ -42,6 +43,8 @@ def response(body: dict[str, Any]) -> dict[str, Any]:
             "arguments": arguments,
             "status": "completed",
         }
+        if tools[0]["type"] == "namespace":  # its first function, named within it
+            item = {**item, "name": tools[0]["tools"][0]["name"], "namespace": tools[0]["name"]}
         written = 4
     else:
         text = "Mock answer: " + asked

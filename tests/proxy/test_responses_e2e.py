@@ -185,7 +185,7 @@ def test_bad_requests_are_refused_naming_the_field(client: OpenAI) -> None:
     for extra, param in (
         ({"api_base": "http://attacker.example"}, "api_base"),
         ({"background": True}, "background"),
-        ({"tools": [{"type": "web_search"}]}, "tools[0].type"),
+        ({"tools": [{"type": "file_search", "vector_store_ids": ["vs_1"]}]}, "tools[0].type"),
         ({"input": [{"type": "web_search_call", "id": "ws_1"}]}, "input[0].type"),
         ({"input": [{"type": "reasoning", "summary": []}]}, "input[0].id"),
     ):

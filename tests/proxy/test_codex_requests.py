@@ -1,0 +1,105 @@
+"""Codex CLI's own requests, as its version 0.171.0 sent them (recorded against the mock, their
+texts, tool descriptions and schemas replaced by placeholders, their structure kept): two turns of
+its agent loop, the second with the first's reasoning item, function call and the call's output,
+streamed through the openai SDK to a deployment asked in chat and to one that speaks Responses.
+What its requests hold that plain Responses requests do not: `client_metadata` (not OpenAI's: the
+gateway reads it and sends it nowhere), a namespace of functions, a web search tool (the gateway
+runs no built-in tool: left out), developer messages and items with their ids."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openai import OpenAI
+
+from tests.helpers.gateway_process import GatewayProcess
+from tests.helpers.mock_upstream import Received, RunningMockUpstream
+
+RECORDED = json.loads((Path(__file__).parent / "codex_turns.json").read_text())
+NAMESPACE: Any = {
+    "type": "namespace",
+    "name": "crm",
+    "description": "The customer records.",
+    "tools": [{"type": "function", "name": "find_customer", "parameters": {"type": "object"}, "strict": False}],
+}
+
+
+@pytest.fixture(scope="module")
+def client(sqlite_gateway: GatewayProcess) -> OpenAI:
+    key = sqlite_gateway.create_key("codex-team")
+    return OpenAI(base_url=sqlite_gateway.base_url, api_key=key, max_retries=0, timeout=30)
+
+
+def _turn(client: OpenAI, body: dict[str, Any], model: str) -> Any:
+    """The turn streamed as Codex streams it; the final response."""
+    request = {name: value for name, value in body.items() if name not in ("stream", "client_metadata", "model")}
+    events = list(
+        client.responses.create(
+            **request, model=model, stream=True, extra_body={"client_metadata": body["client_metadata"]}
+        )
+    )
+    assert events[-1].type == "response.completed"
+    return events[-1].response
+
+
+def _sent(mock_upstream: RunningMockUpstream, path: str) -> Received:
+    return next(r for r in reversed(mock_upstream.mock.state.requests) if r.path == path)
+
+
+@pytest.mark.parametrize("turn", [0, 1])
+def test_a_codex_turn_is_translated_for_a_chat_provider(
+    client: OpenAI, mock_upstream: RunningMockUpstream, turn: int
+) -> None:
+    body = RECORDED["turns"][turn]
+    response = _turn(client, body, "gpt-test")
+    assert response.output[-1].type == "function_call" and response.output[-1].name == "exec_command"
+    sent = _sent(mock_upstream, "/v1/chat/completions").body
+    names = [tool["function"]["name"] for tool in sent["tools"]]
+    namespace = next(tool for tool in body["tools"] if tool["type"] == "namespace")
+    assert [f"{namespace['name']}__{function['name']}" for function in namespace["tools"]] == [
+        name for name in names if "__" in name
+    ]
+    assert len(names) == sum(len(tool.get("tools", [tool])) for tool in body["tools"] if tool["type"] != "web_search")
+    assert "client_metadata" not in sent and [m["role"] for m in sent["messages"]][:2] == ["developer", "developer"]
+
+
+@pytest.mark.parametrize("turn", [0, 1])
+def test_a_codex_turn_passes_through_to_a_responses_provider_without_what_is_not_openais(
+    client: OpenAI, mock_upstream: RunningMockUpstream, turn: int
+) -> None:
+    body = RECORDED["turns"][turn]
+    _turn(client, body, "gpt-native")
+    sent = _sent(mock_upstream, "/v1/responses").body
+    assert sent["input"] == body["input"] and sent["include"] == body["include"]
+    assert sent["tools"] == [tool for tool in body["tools"] if tool["type"] != "web_search"]
+    assert "client_metadata" not in sent and sent["store"] is False
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+@pytest.mark.parametrize("model", ["gpt-test", "gpt-native"])
+def test_a_namespaced_function_is_called_by_its_name_in_its_namespace(
+    client: OpenAI, mock_upstream: RunningMockUpstream, model: str, streamed: bool
+) -> None:
+    """Chat has no namespaces: a namespace's function is `<namespace>__<name>` there, and its call
+    is written back as the function's own name in its namespace."""
+    request: dict[str, Any] = {"model": model, "input": "who is ada?", "tools": [NAMESPACE]}
+    if streamed:
+        events = list(client.responses.create(**request, stream=True))
+        response = events[-1].response
+        done = next(e for e in events if e.type == "response.function_call_arguments.done")
+        assert done.name == "find_customer"
+    else:
+        response = client.responses.create(**request)
+    call = response.output[-1]
+    assert (call.type, call.name, call.namespace) == ("function_call", "find_customer", "crm")
+    answered: list[Any] = [
+        {"role": "user", "content": "who is ada?"},
+        call.model_dump(exclude_none=True),
+        {"type": "function_call_output", "call_id": call.call_id, "output": "a mathematician"},
+    ]
+    client.responses.create(model="gpt-test", input=answered, tools=[NAMESPACE], tool_choice="none")
+    sent = _sent(mock_upstream, "/v1/chat/completions").body
+    assert sent["messages"][1]["tool_calls"][0]["function"]["name"] == "crm__find_customer"
