@@ -408,13 +408,13 @@ def _summaries(texts: dict[Slot, list[str]], index: int) -> list[dict[str, Any]]
 
 
 def _thinking(texts: dict[Slot, list[str]], index: int) -> list[dict[str, Any]]:
-    """One choice's thinking blocks as far as their texts go, in order."""
+    """One choice's thinking blocks with text, in order (a block left out has none sent)."""
     blocks = {
         position: "".join(pieces)
         for (choice, field), pieces in texts.items()
         if choice == index and (position := thinking_block_of(field)) is not None
     }
-    return [{"type": "thinking", "thinking": blocks[position]} for position in sorted(blocks)]
+    return [{"type": "thinking", "thinking": blocks[position]} for position in sorted(blocks) if blocks[position]]
 
 
 def _plain_text_slot(choices: list[Any]) -> Slot | None:

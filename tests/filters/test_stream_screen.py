@@ -80,13 +80,17 @@ async def test_thinking_goes_on_unchanged_and_a_block_the_filters_would_change_n
     make_pipeline: PipelineFactory,
 ) -> None:
     reviews = Reviews()
-    screen = _screen(make_pipeline(), reviews)
-    out = await screen.process([_chunk(_thinking("plan first", "mail jane.doe@example.com")), _chunk({}, "stop")])
+    screen = _screen(make_pipeline(entries=[BlocklistEntry("falcon", action=Action.FLAG)]), reviews)
+    thinking = _thinking("plan first", "mail jane.doe@example.com")
+    out = await screen.process([_chunk(thinking), _chunk({"content": "about falcon"}, "stop")])
     assert orjson.loads(out[0])["choices"][0]["delta"][THINKING_FIELD] == [
         {"type": "thinking", "thinking": "plan first", "signature": "sig-0"},
         {"type": "redacted_thinking", "data": "opaque"},
     ]
-    assert b"jane.doe" not in b"".join(out)
+    assert b"jane.doe" not in b"".join(out + await screen.close())
+    [review] = reviews.items  # flagged: what was delivered holds the one block that went on
+    delivered = orjson.loads(review.delivered)["choices"][0]["message"]
+    assert delivered[THINKING_FIELD] == [{"type": "thinking", "thinking": "plan first"}]
 
 
 async def test_blocked_thinking_withholds_the_choice_and_goes_to_review(make_pipeline: PipelineFactory) -> None:
