@@ -21,6 +21,8 @@ from gateway.proxy.dialects import StreamTail, TextRuns
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
 TEXT_DELTA_START = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
 TEXT_DELTA_MIDDLE = b',"delta":{"type":"text_delta","text":'
+TEXT_START = {"type": "text", "text": ""}  # a block as it starts, before its deltas
+THINKING_START = {"type": "thinking", "thinking": "", "signature": ""}
 ERROR_TYPES = {
     400: "invalid_request_error",
     401: "authentication_error",
@@ -149,25 +151,23 @@ class MessagesEncoder:
         self._open = None
         return _event("content_block_stop", {"index": self._block})
 
+    def _open_block(self, kind: str, started: dict[str, Any]) -> bytes:
+        """The start of a block of `kind` (after the end of the open one), unless one is open."""
+        if self._open == kind:
+            return b""
+        out = self._close_block()
+        self._block += 1
+        self._open = kind
+        return out + _event("content_block_start", {"index": self._block, "content_block": started})
+
     def _text(self, text: str) -> bytes:
-        out = b""
-        if self._open != "text":
-            out += self._close_block()
-            self._block += 1
-            self._open = "text"
-            out += _event("content_block_start", {"index": self._block, "content_block": {"type": "text", "text": ""}})
+        out = self._open_block("text", TEXT_START)
         # The stream's most frequent event, written from a template (as Responses' text deltas).
         return out + b"".join((TEXT_DELTA_START, b"%d" % self._block, TEXT_DELTA_MIDDLE, orjson.dumps(text), b"}}\n\n"))
 
     def _reasoning_text(self, text: str) -> bytes:
         """A reasoning model's text, in an unsigned thinking block (opened at its first)."""
-        out = b""
-        if self._open != "thinking":
-            out += self._close_block()
-            self._block += 1
-            self._open = "thinking"
-            block = {"type": "thinking", "thinking": "", "signature": ""}
-            out += _event("content_block_start", {"index": self._block, "content_block": block})
+        out = self._open_block("thinking", THINKING_START)
         delta = {"type": "thinking_delta", "thinking": text}
         return out + _event("content_block_delta", {"index": self._block, "delta": delta})
 
@@ -179,8 +179,7 @@ class MessagesEncoder:
         if block["type"] == "redacted_thinking":
             out += _event("content_block_start", {"index": self._block, "content_block": block})
         else:
-            started = {"type": "thinking", "thinking": "", "signature": ""}
-            out += _event("content_block_start", {"index": self._block, "content_block": started})
+            out += _event("content_block_start", {"index": self._block, "content_block": THINKING_START})
             if block["thinking"]:
                 text = {"type": "thinking_delta", "thinking": block["thinking"]}
                 out += _event("content_block_delta", {"index": self._block, "delta": text})

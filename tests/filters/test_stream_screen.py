@@ -55,22 +55,6 @@ async def test_each_summary_is_redacted_before_its_item_goes_on(make_pipeline: P
     assert item["id"] == "rs_1"
 
 
-async def test_a_blocked_summary_withholds_the_choice_and_goes_to_review(make_pipeline: PipelineFactory) -> None:
-    reviews = Reviews()
-    screen = _screen(make_pipeline(entries=[BlocklistEntry("project falcon")]), reviews)
-    out = await screen.process([_chunk(_thought("about project falcon")), _chunk({"content": "All fine."}, "stop")])
-    assert [orjson.loads(payload)["choices"] for payload in out] == [
-        [{"index": 0, "delta": {}, "finish_reason": "content_filter"}]
-    ]
-    await screen.close()
-    assert screen.action is Action.BLOCK
-    [review] = reviews.items
-    original = orjson.loads(review.original)["choices"][0]["message"]
-    assert original[REASONING_FIELD] == [
-        {"type": "reasoning", "summary": [{"type": "summary_text", "text": "about project falcon"}]}
-    ]
-
-
 def _thinking(*texts: str) -> dict[str, Any]:
     blocks = [{"type": "thinking", "thinking": text, "signature": f"sig-{n}"} for n, text in enumerate(texts)]
     return {THINKING_FIELD: [*blocks, {"type": "redacted_thinking", "data": "opaque"}]}
@@ -93,19 +77,31 @@ async def test_thinking_goes_on_unchanged_and_a_block_the_filters_would_change_n
     assert delivered[THINKING_FIELD] == [{"type": "thinking", "thinking": "plan first"}]
 
 
-async def test_blocked_thinking_withholds_the_choice_and_goes_to_review(make_pipeline: PipelineFactory) -> None:
+BLOCKED_THOUGHTS = [
+    (
+        _thought("about project falcon"),
+        REASONING_FIELD,
+        [{"type": "reasoning", "summary": [{"type": "summary_text", "text": "about project falcon"}]}],
+    ),
+    (_thinking("about project falcon"), THINKING_FIELD, [{"type": "thinking", "thinking": "about project falcon"}]),
+]
+
+
+@pytest.mark.parametrize(("delta", "field", "kept"), BLOCKED_THOUGHTS, ids=["summary", "thinking"])
+async def test_a_block_in_reasoning_withholds_the_choice_and_goes_to_review(
+    make_pipeline: PipelineFactory, delta: dict[str, Any], field: str, kept: list[dict[str, Any]]
+) -> None:
     reviews = Reviews()
     screen = _screen(make_pipeline(entries=[BlocklistEntry("project falcon")]), reviews)
-    out = await screen.process([_chunk(_thinking("about project falcon")), _chunk({"content": "All fine."}, "stop")])
+    out = await screen.process([_chunk(delta), _chunk({"content": "All fine."}, "stop")])
     assert [orjson.loads(payload)["choices"] for payload in out] == [
         [{"index": 0, "delta": {}, "finish_reason": "content_filter"}]
     ]
     await screen.close()
     assert screen.action is Action.BLOCK
     [review] = reviews.items
-    original = orjson.loads(review.original)["choices"][0]["message"]
-    assert original[THINKING_FIELD] == [{"type": "thinking", "thinking": "about project falcon"}]
-    assert THINKING_FIELD not in orjson.loads(review.delivered)["choices"][0]["message"]
+    assert orjson.loads(review.original)["choices"][0]["message"][field] == kept
+    assert field not in orjson.loads(review.delivered)["choices"][0]["message"]
 
 
 @pytest.mark.parametrize("one_read", [True, False])
