@@ -28,6 +28,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -35,6 +36,8 @@ from aiohttp import web
 
 from tests.helpers import mock_messages, mock_responses
 from tests.helpers.mock_text import cut_at_stop
+
+SECRET_HEADERS = ("authorization", "x-api-key", "api-key")  # never written to a recording
 
 
 @dataclass
@@ -53,6 +56,7 @@ class MockUpstreamState:
     streams_cancelled: int = 0
     record: bool = True
     redirect_to: str = "http://127.0.0.1:9/"
+    record_to: Path | None = None  # each request appended as a JSON line (a client's, to replay in tests)
 
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
@@ -159,6 +163,13 @@ class MockUpstream:
         body: dict[str, Any] = orjson.loads(await request.read())
         if self.state.record:
             self.state.requests.append(Received(request.path, dict(request.headers), body))
+        if self.state.record_to is not None:
+            headers = {
+                str(name): value for name, value in request.headers.items() if name.lower() not in SECRET_HEADERS
+            }
+            line = {"path": request.path_qs, "headers": headers, "body": body}
+            with self.state.record_to.open("ab") as recorded:
+                recorded.write(orjson.dumps(line) + b"\n")
         return body
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
@@ -323,9 +334,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Mock OpenAI-compatible upstream")
     parser.add_argument("--port", type=int, default=9100)
     parser.add_argument("--pace-ms", type=float, default=0.0, help="milliseconds between streamed chunks")
+    parser.add_argument(
+        "--record", type=Path, help="append each request (path, headers but keys, body) to this JSON-lines file"
+    )
     args = parser.parse_args()
     mock = MockUpstream(pace_seconds=args.pace_ms / 1000)
     mock.state.record = False
+    mock.state.record_to = args.record
     web.run_app(mock.app, host="127.0.0.1", port=args.port, access_log=None, print=None)
 
 

@@ -4,7 +4,9 @@ its agent loop, the second with the first's thinking and tool use and the tool's
 its beta features through the anthropic SDK's beta client (`?beta=true`, `anthropic-beta`), to a
 deployment that speaks Messages and to one asked in chat. What its requests hold that plain
 Messages requests do not: a system turn among the others, `context_management`,
-`output_config.effort`, adaptive thinking with its text left out, a tool with `defer_loading`."""
+`output_config.effort`, adaptive thinking with its text left out, a tool with `defer_loading`.
+Recorded with `python -m tests.helpers.mock_upstream --port 8765 --record turns.jsonl` and
+`ANTHROPIC_BASE_URL=http://127.0.0.1:8765 claude -p "say hi"`."""
 
 from __future__ import annotations
 

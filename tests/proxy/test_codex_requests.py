@@ -4,7 +4,9 @@ its agent loop, the second with the first's reasoning item, function call and th
 streamed through the openai SDK to a deployment asked in chat and to one that speaks Responses.
 What its requests hold that plain Responses requests do not: `client_metadata` (not OpenAI's: the
 gateway reads it and sends it nowhere), a namespace of functions, a web search tool (the gateway
-runs no built-in tool: left out), developer messages and items with their ids."""
+runs no built-in tool: left out), developer messages and items with their ids. Recorded with
+`python -m tests.helpers.mock_upstream --port 8765 --record turns.jsonl` and `codex exec` with a
+provider whose `base_url` is `http://127.0.0.1:8765/v1` (`wire_api = "responses"`)."""
 
 from __future__ import annotations
 
