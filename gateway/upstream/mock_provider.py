@@ -1,7 +1,9 @@
 """The built-in deterministic mock model (`gateway-mock/<name>`), so the gateway answers with no key.
 
 It echoes the last user message, so what a filter would catch in an answer can be produced on
-purpose; it calls the first offered tool when tools are given; it streams word by word.
+purpose; when tools are given it calls the first one, and answers in text once a tool's result
+came back (so a coding agent's loop, Claude Code's or Codex's, ends after one round); it streams
+word by word.
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ def _tool_call(body: Json) -> dict[str, Any] | None:
     tools = body.get("tools")
     if not isinstance(tools, list) or not tools or body.get("tool_choice") == "none":
         return None
+    messages = body.get("messages")
+    if (
+        isinstance(messages, list)
+        and messages
+        and isinstance(messages[-1], dict)
+        and messages[-1].get("role") == "tool"
+    ):
+        return None  # a tool answered: the loop ends in text
     function = tools[0].get("function", {}) if isinstance(tools[0], dict) else {}
     arguments = orjson.dumps({"input": _last_user_text(body.get("messages"))}).decode()
     return {
