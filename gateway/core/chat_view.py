@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 REASONING_FIELD = "gateway_reasoning"  # Responses reasoning items: a message's, a delta's
 THINKING_FIELD = "gateway_thinking"  # Anthropic thinking blocks: a message's, a delta's
 NAMESPACE_JOIN = "__"  # a Responses namespace's function in chat: `<namespace>__<name>` (no dots in chat names)
@@ -33,6 +35,11 @@ FUNCTION_FIELDS = ("name", "arguments")
 def namespaced(name: str, namespace: str | None) -> str:
     """A function's chat name: its own, or joined to the Responses namespace it belongs to."""
     return f"{namespace}{NAMESPACE_JOIN}{name}" if namespace else name
+
+
+def custom_arguments(text: str) -> str:
+    """A Responses custom tool's input as its chat call's arguments: a function of one string."""
+    return orjson.dumps({"input": text}).decode()
 
 
 def _only(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:

@@ -63,6 +63,8 @@ class ResponseFrame:
         self.reasoning_id = reasoning_item_id(response_id)
         # The namespaces of the request's tools, whose functions' chat names are `<namespace>__<name>`.
         self.namespaces = tuple(tool["name"] for tool in request.get("tools") or [] if tool["type"] == "namespace")
+        # Custom tools, called in chat as functions of one string argument (`input`).
+        self.custom_tools = frozenset(tool["name"] for tool in request.get("tools") or [] if tool["type"] == "custom")
         self.created_at = int(time.time())
         self._request = request
 
@@ -130,6 +132,30 @@ def _message(item_id: str, text: str | None, refusal: str | None, status: str = 
     return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
 
 
+def custom_input(arguments: str) -> str:
+    """A custom tool's input from its chat call's arguments (`{"input": ...}`), or them as they came."""
+    try:
+        parsed = orjson.loads(arguments or "{}")
+    except orjson.JSONDecodeError:
+        return arguments
+    return parsed["input"] if isinstance(parsed, dict) and isinstance(parsed.get("input"), str) else arguments
+
+
+def _tool_call(call: dict[str, Any], frame: ResponseFrame, status: str = "completed") -> dict[str, Any]:
+    """A chat tool call as the Responses item it stands for: a custom tool's call (which has no
+    status), or a function's."""
+    function = call.get("function") or {}
+    if function.get("name") in frame.custom_tools:
+        return {
+            "type": "custom_tool_call",
+            "id": "ctc_" + str(call.get("id") or ""),
+            "call_id": call.get("id"),
+            "name": function["name"],
+            "input": custom_input(function.get("arguments") or "") if status == "completed" else "",
+        }
+    return _function_call(call, frame.namespaces, status)
+
+
 def _function_call(call: dict[str, Any], namespaces: tuple[str, ...], status: str = "completed") -> dict[str, Any]:
     function = call.get("function") or {}
     name: str = function.get("name") or ""
@@ -159,7 +185,7 @@ def answer_output(frame: ResponseFrame, completion: dict[str, Any]) -> tuple[lis
     if reply.get("content") or reply.get("refusal"):
         item_id = "msg_" + str(completion.get("id") or "").removeprefix("chatcmpl-")
         output.append(_message(item_id, reply.get("content"), reply.get("refusal")))
-    output += [_function_call(call, frame.namespaces) for call in reply.get("tool_calls") or []]
+    output += [_tool_call(call, frame) for call in reply.get("tool_calls") or []]
     return output, choice.get("finish_reason")
 
 
@@ -315,7 +341,7 @@ class ResponsesEncoder:
         out = b""
         if position not in self._calls:
             out += self._close_reasoning_text() + self._close_message() + self._close_call()
-            item = _function_call(call, self._frame.namespaces, status="in_progress")
+            item = _tool_call(call, self._frame, status="in_progress")
             self._calls[position] = item
             self._arguments[position] = []
             self._open_call = position
@@ -325,12 +351,13 @@ class ResponsesEncoder:
         arguments = function.get("arguments")
         if arguments:
             self._arguments[position].append(arguments)
-            out += self._event(
-                "response.function_call_arguments.delta",
-                item_id=item["id"],
-                output_index=self._output.index(item),
-                delta=arguments,
-            )
+            if item["type"] == "function_call":  # a custom tool's input comes whole at its end
+                out += self._event(
+                    "response.function_call_arguments.delta",
+                    item_id=item["id"],
+                    output_index=self._output.index(item),
+                    delta=arguments,
+                )
         return out
 
     def _close_call(self) -> bytes:
@@ -340,15 +367,23 @@ class ResponsesEncoder:
         item = self._calls[position]
         index = self._output.index(item)
         arguments = "".join(self._arguments[position])
-        done = {**item, "arguments": arguments, "status": "completed"}
+        if item["type"] == "custom_tool_call":
+            text = custom_input(arguments)
+            done = {**item, "input": text}
+            where = {"item_id": item["id"], "output_index": index}
+            out = self._event("response.custom_tool_call_input.delta", **where, delta=text)
+            out += self._event("response.custom_tool_call_input.done", **where, input=text)
+        else:
+            done = {**item, "arguments": arguments, "status": "completed"}
+            out = self._event(
+                "response.function_call_arguments.done",
+                item_id=item["id"],
+                output_index=index,
+                name=item["name"],
+                arguments=arguments,
+            )
         self._output[index] = self._calls[position] = done
-        return self._event(
-            "response.function_call_arguments.done",
-            item_id=item["id"],
-            output_index=index,
-            name=item["name"],
-            arguments=arguments,
-        ) + self._event("response.output_item.done", output_index=index, item=done)
+        return out + self._event("response.output_item.done", output_index=index, item=done)
 
     def _reasoning(self, item: dict[str, Any]) -> bytes:
         """A native answer's reasoning item, whole (its summaries were screened whole): added,

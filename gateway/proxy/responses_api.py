@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.core.chat_view import REASONING_FIELD, namespaced
+from gateway.core.chat_view import REASONING_FIELD, custom_arguments, namespaced
 from gateway.core.types import Principal
 from gateway.proxy.dialects import StreamEncoder
 from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder, reasoning_item_id, response_object
@@ -30,10 +30,13 @@ def _assistant_turn(response: dict[str, Any]) -> dict[str, Any]:
         {
             "id": item["call_id"],
             "type": "function",
-            "function": {"name": namespaced(item["name"], item.get("namespace")), "arguments": item["arguments"]},
+            "function": {
+                "name": namespaced(item["name"], item.get("namespace")),
+                "arguments": item["arguments"] if item["type"] == "function_call" else custom_arguments(item["input"]),
+            },
         }
         for item in output
-        if item["type"] == "function_call"
+        if item["type"] in ("function_call", "custom_tool_call")
     ]
     turn: dict[str, Any] = {"role": "assistant", "content": text or None}
     made_here = reasoning_item_id(response["id"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.core.chat_view import REASONING_FIELD
-from gateway.proxy.responses_requests import WEB_SEARCH_TOOLS
+from gateway.proxy.responses_requests import LEFT_OUT_TOOLS
 from gateway.upstream.base import NativeRequest
 
 GATEWAY_ONLY_FIELDS = ("prompt", "previous_response_id", "client_metadata")  # read by the gateway, never sent on
@@ -90,7 +90,7 @@ def _native_body(
     """The native request's body."""
     native = {name: value for name, value in body.items() if name not in GATEWAY_ONLY_FIELDS}
     if body.get("tools"):
-        native["tools"] = [tool for tool in body["tools"] if tool["type"] not in WEB_SEARCH_TOOLS]
+        native["tools"] = [tool for tool in body["tools"] if tool["type"] not in LEFT_OUT_TOOLS]
     if governed["messages"] != translated["messages"]:
         native.pop("instructions", None)
         native.update(_written(governed["messages"]))

@@ -1,18 +1,19 @@
 """OpenAI's Responses request, checked against its documented fields and read into a chat
 completions body: instructions, input as text or as items (messages with text and images, function
-calls and their outputs), function tools (and namespaces of them, as chat functions named
-`<namespace>__<name>`), tool choice, the text format, reasoning effort and the token limit.
+and custom tool calls and their outputs), function tools (and namespaces of them, as chat functions
+named `<namespace>__<name>`), custom tools (a function of one string, their input), tool choice,
+the text format, reasoning effort and the token limit.
 
-Web search, which Codex CLI declares with every request, is left out: the gateway runs no built-in
-tool, so the model answers without it. Other built-in tools (file search, computer use) and
-background runs are refused with a 400 naming them. Codex's `client_metadata` (its session and
+Web search and a client-run tool search, which Codex CLI declares, are left out: the gateway runs no
+built-in tool, so the model answers without them. Other built-in tools (file search, computer use)
+and background runs are refused with a 400 naming them. Codex's `client_metadata` (its session and
 turn ids) is read and never sent on: OpenAI's API refuses it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gateway.core.chat_view import REASONING_FIELD, namespaced
+from gateway.core.chat_view import REASONING_FIELD, custom_arguments, namespaced
 from gateway.proxy.fields import (
     Check,
     anything,
@@ -82,6 +83,22 @@ function_call_output_item = shape(
     },
     ("call_id", "output"),
 )
+custom_tool_call_item = shape(
+    {"type": string(), "id": string(), "call_id": string(), "name": string(), "input": string(), "namespace": string()},
+    ("call_id", "name", "input"),
+)
+custom_tool_call_output_item = shape(
+    {
+        "type": string(),
+        "id": string(),
+        "call_id": string(),
+        "output": either(
+            "a string or an array of content parts",
+            {str: string(), list: array_of(tagged("type", {"input_text": input_text}))},
+        ),
+    },
+    ("call_id", "output"),
+)
 # A reasoning item an answer carried (its encrypted content is the provider's to read), sent back
 # by a client that keeps no state: passed on to a Responses-speaking upstream, dropped for chat.
 reasoning_item = shape(
@@ -103,6 +120,8 @@ _typed_items = tagged(
         "message": message_item,
         "function_call": function_call_item,
         "function_call_output": function_call_output_item,
+        "custom_tool_call": custom_tool_call_item,
+        "custom_tool_call_output": custom_tool_call_output_item,
         "reasoning": reasoning_item,
     },
 )
@@ -154,10 +173,39 @@ web_search_tool = shape(  # declared by Codex CLI; left out (above)
         "external_web_access": boolean,
         "filters": anything,
         "search_context_size": string("low", "medium", "high"),
+        "search_content_types": array_of(string()),
         "user_location": anything,
     }
 )
-WEB_SEARCH_TOOLS = ("web_search", "web_search_preview")
+custom_tool = shape(  # a freeform tool: the model writes its input as text (Codex's apply_patch)
+    {
+        "type": string(),
+        "name": string(max_length=64),
+        "description": string(),
+        "format": tagged(
+            "type",
+            {
+                "text": shape({"type": string()}),
+                "grammar": shape(
+                    {"type": string(), "syntax": string("lark", "regex"), "definition": string()},
+                    ("syntax", "definition"),
+                ),
+            },
+        ),
+    },
+    ("name",),
+)
+tool_search_tool = shape(  # declared by Codex CLI; left out (above)
+    {
+        "type": string(),
+        "execution": string("server", "client"),
+        "description": nullable(string()),
+        "parameters": anything,
+    }
+)
+LEFT_OUT_TOOLS = ("web_search", "web_search_preview", "tool_search")  # built-in: the gateway runs none
+# A custom tool's call in chat: a function of one string argument, its input.
+CUSTOM_INPUT = {"type": "object", "properties": {"input": {"type": "string"}}, "required": ["input"]}
 tool_choice = either(
     "a string or an object",
     {
@@ -180,7 +228,9 @@ RESPONSES_FIELDS: dict[str, Check] = {
             {
                 "function": function_tool,
                 "namespace": namespace_tool,
-                **dict.fromkeys(WEB_SEARCH_TOOLS, web_search_tool),
+                "custom": custom_tool,
+                "tool_search": tool_search_tool,
+                **dict.fromkeys(("web_search", "web_search_preview"), web_search_tool),
             },
         ),
         max_items=128,
@@ -254,11 +304,14 @@ def _parts(content: str | list[dict[str, Any]]) -> str | list[dict[str, Any]]:
 
 
 def chat_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Function tools, and each namespace's, as chat functions; web search left out."""
+    """Function tools, each namespace's, and custom tools (a function of their input) as chat
+    functions; built-in tools left out."""
     functions: list[tuple[dict[str, Any], str | None]] = []
     for tool in tools:
         if tool["type"] == "function":
             functions.append((tool, None))
+        elif tool["type"] == "custom":
+            functions.append(({**tool, "parameters": CUSTOM_INPUT, "description": _custom_description(tool)}, None))
         elif tool["type"] == "namespace":
             functions += [(function, tool["name"]) for function in tool["tools"]]
     return [
@@ -275,6 +328,13 @@ def chat_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for function, namespace in functions
     ]
+
+
+def _custom_description(tool: dict[str, Any]) -> str:
+    """A custom tool's description, with the grammar its input follows (chat cannot enforce it)."""
+    description = tool.get("description") or ""
+    grammar = (tool.get("format") or {}).get("definition")
+    return f"{description}\n\nThe input follows this grammar:\n{grammar}" if grammar else description
 
 
 def _output_text(output: str | list[dict[str, Any]]) -> str:
@@ -296,18 +356,19 @@ def chat_messages(
     thoughts: list[dict[str, Any]] = []  # reasoning items waiting for their assistant turn
     for item in items or []:
         kind = item.get("type", "message")
-        if kind == "function_call":
+        if kind in ("function_call", "custom_tool_call"):
+            arguments = item["arguments"] if kind == "function_call" else custom_arguments(item["input"])
             call = {
                 "id": item["call_id"],
                 "type": "function",
-                "function": {"name": namespaced(item["name"], item.get("namespace")), "arguments": item["arguments"]},
+                "function": {"name": namespaced(item["name"], item.get("namespace")), "arguments": arguments},
             }
             last = messages[-1] if messages else None
             if last is None or last["role"] != "assistant" or last.get("tool_calls") is None:
                 last = {"role": "assistant", "content": None, "tool_calls": []}
                 messages.append(last)
             last["tool_calls"].append(call)
-        elif kind == "function_call_output":
+        elif kind in ("function_call_output", "custom_tool_call_output"):
             messages.append({"role": "tool", "tool_call_id": item["call_id"], "content": _output_text(item["output"])})
         elif kind == "reasoning":
             if reasoning:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from gateway.core.chat_view import REASONING_FIELD, namespaced
+from gateway.core.chat_view import REASONING_FIELD, custom_arguments, namespaced
 from gateway.upstream.base import Json
 
 INCOMPLETE_REASONS = {"max_output_tokens": "length", "content_filter": "content_filter"}
@@ -56,6 +56,13 @@ def _call(item: Json) -> Json:
     }
 
 
+def _custom_call(item: Json) -> Json:
+    """A custom tool's call as a chat call of a function of one string (its input)."""
+    name = namespaced(str(item.get("name") or ""), item.get("namespace"))
+    arguments = custom_arguments(str(item.get("input") or ""))
+    return {"id": item.get("call_id"), "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
 def relayed_reasoning(item: Json) -> Json:
     """A reasoning item as the caller gets it: its id, its summary (model text, screened on its way
     as an answer's other texts are: `filters.answer`) and its encrypted content, which only the
@@ -88,6 +95,8 @@ def chat_completion(response: Json) -> Json:
                     refusals.append(part.get("refusal") or "")
         elif item.get("type") == "function_call":
             calls.append(_call(item))
+        elif item.get("type") == "custom_tool_call":
+            calls.append(_custom_call(item))
     reply: Json = {"role": "assistant", "content": "".join(texts) if texts or not (calls or refusals) else None}
     if refusals:
         reply["refusal"] = "".join(refusals)
@@ -143,6 +152,9 @@ class ChunkReader:
             return [self._chunk({"tool_calls": [{"index": position, "function": {"arguments": event.get("delta")}}]})]
         if kind == "response.output_item.done":
             item = event.get("item") or {}
+            if item.get("type") == "custom_tool_call":  # whole at its end, its input with it
+                position = self._calls[str(item.get("id"))] = len(self._calls)
+                return [self._chunk({"tool_calls": [{**_custom_call(item), "index": position}]})]
             if item.get("type") != "reasoning":
                 return []
             return [self._chunk({REASONING_FIELD: [relayed_reasoning(item)]})]

@@ -1,7 +1,7 @@
 """The mock upstream's OpenAI Responses API (`POST /v1/responses`), plain and as an event stream,
 for the native passthrough. The upstream model name chooses the behaviour as on the chat side:
-echo (default; a call of the first tool when tools are offered, a namespace's first function
-when that tool is a namespace), fail-500, rate-limited, leaky-400 (quotes
+echo (default; a call of the first tool when tools are offered: a namespace's first function when
+that tool is a namespace, the question as a custom tool's input), fail-500, rate-limited, leaky-400 (quotes
 the Authorization header and an internal URL), error-stream (a few words, then an error event
 quoting the key), refusing (a refusal part instead of text). A request with `reasoning` gets a
 reasoning item first, with a summary repeating the question when `reasoning.summary` asks for
@@ -45,6 +45,9 @@ def response(body: dict[str, Any]) -> dict[str, Any]:
         }
         if tools[0]["type"] == "namespace":  # its first function, named within it
             item = {**item, "name": tools[0]["tools"][0]["name"], "namespace": tools[0]["name"]}
+        if tools[0]["type"] == "custom":  # its input is the question, as text
+            item = {"type": "custom_tool_call", "id": "ctc_mock", "call_id": "call_mock", "name": tools[0]["name"]}
+            item["input"] = asked
         written = 4
     else:
         text = "Mock answer: " + asked
@@ -113,6 +116,15 @@ def events(answer: dict[str, Any]) -> list[bytes]:
                     frames.append(_event("response.reasoning_summary_text.delta", {**where, "delta": delta}))
                 frames.append(_event("response.reasoning_summary_text.done", {**where, "text": part["text"]}))
                 frames.append(_event("response.reasoning_summary_part.done", {**where, "part": part}))
+        elif item["type"] == "custom_tool_call":
+            frames.append(_event("response.output_item.added", {"output_index": index, "item": {**item, "input": ""}}))
+            for offset in range(0, len(item["input"]), TEXT_SLICE):
+                delta = {
+                    "item_id": item["id"],
+                    "output_index": index,
+                    "delta": item["input"][offset : offset + TEXT_SLICE],
+                }
+                frames.append(_event("response.custom_tool_call_input.delta", delta))
         else:
             frames.append(
                 _event("response.output_item.added", {"output_index": index, "item": {**item, "arguments": ""}})

@@ -2,8 +2,8 @@
 OpenAPI description (openai/openai-openapi: CreateChatCompletionResponse,
 CreateChatCompletionStreamResponse, ChatCompletionResponseMessage, CompletionUsage, ErrorResponse,
 Response, OutputMessage, OutputTextContent, RefusalContent, FunctionToolCall, ReasoningItem,
-ResponseUsage, the Response*Event schemas and CreateModerationResponse): the required fields, their
-types and their enumerations. Extra fields are allowed, as there."""
+CustomToolCall, ResponseUsage, the Response*Event schemas and CreateModerationResponse): the
+required fields, their types and their enumerations. Extra fields are allowed, as there."""
 
 from __future__ import annotations
 
@@ -257,7 +257,18 @@ REASONING_ITEM = {
         "status": {"anyOf": [{"type": "null"}, {"enum": ["in_progress", "completed", "incomplete"]}]},
     },
 }
-OUTPUT_ITEM = {"anyOf": [OUTPUT_MESSAGE, FUNCTION_TOOL_CALL, REASONING_ITEM]}
+CUSTOM_TOOL_CALL = {
+    "type": "object",
+    "required": ["type", "call_id", "name", "input"],
+    "properties": {
+        "type": {"enum": ["custom_tool_call"]},
+        "id": NULLABLE_STRING,
+        "call_id": {"type": "string"},
+        "name": {"type": "string"},
+        "input": {"type": "string"},
+    },
+}
+OUTPUT_ITEM = {"anyOf": [OUTPUT_MESSAGE, FUNCTION_TOOL_CALL, REASONING_ITEM, CUSTOM_TOOL_CALL]}
 RESPONSE_USAGE = {
     "type": "object",
     "required": ["input_tokens", "input_tokens_details", "output_tokens", "output_tokens_details", "total_tokens"],
@@ -362,6 +373,12 @@ RESPONSE_EVENTS: dict[str, dict[str, Any]] = {
     ),
     "response.reasoning_text.done": _event(
         "response.reasoning_text.done", item_id=_STRING, output_index=_INDEX, content_index=_INDEX, text=_STRING
+    ),
+    "response.custom_tool_call_input.delta": _event(
+        "response.custom_tool_call_input.delta", item_id=_STRING, output_index=_INDEX, delta=_STRING
+    ),
+    "response.custom_tool_call_input.done": _event(
+        "response.custom_tool_call_input.done", item_id=_STRING, output_index=_INDEX, input=_STRING
     ),
     "error": _event("error", code={"type": ["string", "null"]}, message=_STRING, param={"type": ["string", "null"]}),
 }

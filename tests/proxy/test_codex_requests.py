@@ -1,10 +1,12 @@
 """Codex CLI's own requests, as its version 0.171.0 sent them (recorded against the mock, their
-texts, tool descriptions and schemas replaced by placeholders, their structure kept): two turns of
-its agent loop, the second with the first's reasoning item, function call and the call's output,
-streamed through the openai SDK to a deployment asked in chat and to one that speaks Responses.
-What its requests hold that plain Responses requests do not: `client_metadata` (not OpenAI's: the
-gateway reads it and sends it nowhere), a namespace of functions, a web search tool (the gateway
-runs no built-in tool: left out), developer messages and items with their ids. Recorded with
+texts, tool descriptions, schemas and grammar replaced by placeholders, their structure kept): two
+turns of its agent loop, the second with the first's reasoning item, function call and the call's
+output, streamed through the openai SDK to a deployment asked in chat and to one that speaks
+Responses; once for a model Codex does not know and once for one it does (`gpt-5.5`), for which
+it sends other tools. What its requests hold that plain Responses requests do not:
+`client_metadata` (not OpenAI's: the gateway reads it and sends it nowhere), a namespace of
+functions, a custom (freeform) tool, `apply_patch`, web search and a client-run tool search (the
+gateway runs no built-in tool: left out), developer messages and items with their ids. Recorded with
 `python -m tests.helpers.mock_upstream --port 8765 --record turns.jsonl` and `codex exec` with a
 provider whose `base_url` is `http://127.0.0.1:8765/v1` (`wire_api = "responses"`)."""
 
@@ -19,8 +21,17 @@ from openai import OpenAI
 
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import Received, RunningMockUpstream
+from tests.helpers.openai_schema import RESPONSE_EVENTS, problems
 
 RECORDED = json.loads((Path(__file__).parent / "codex_turns.json").read_text())
+TURNS = [(kind, turn) for kind in ("unknown_model", "known_model") for turn in (0, 1)]
+LEFT_OUT = ("web_search", "tool_search")
+CUSTOM: Any = {
+    "type": "custom",
+    "name": "apply_patch",
+    "description": "Edit files with a patch.",
+    "format": {"type": "grammar", "syntax": "lark", "definition": "start: LINE+"},
+}
 NAMESPACE: Any = {
     "type": "namespace",
     "name": "crm",
@@ -51,32 +62,35 @@ def _sent(mock_upstream: RunningMockUpstream, path: str) -> Received:
     return next(r for r in reversed(mock_upstream.mock.state.requests) if r.path == path)
 
 
-@pytest.mark.parametrize("turn", [0, 1])
+@pytest.mark.parametrize(("recording", "turn"), TURNS)
 def test_a_codex_turn_is_translated_for_a_chat_provider(
-    client: OpenAI, mock_upstream: RunningMockUpstream, turn: int
+    client: OpenAI, mock_upstream: RunningMockUpstream, recording: str, turn: int
 ) -> None:
-    body = RECORDED["turns"][turn]
+    body = RECORDED[recording][turn]
     response = _turn(client, body, "gpt-test")
     assert response.output[-1].type == "function_call" and response.output[-1].name == "exec_command"
     sent = _sent(mock_upstream, "/v1/chat/completions").body
     names = [tool["function"]["name"] for tool in sent["tools"]]
-    namespace = next(tool for tool in body["tools"] if tool["type"] == "namespace")
-    assert [f"{namespace['name']}__{function['name']}" for function in namespace["tools"]] == [
-        name for name in names if "__" in name
+    namespaced = [
+        f"{tool['name']}__{function['name']}"
+        for tool in body["tools"]
+        if tool["type"] == "namespace"
+        for function in tool["tools"]
     ]
-    assert len(names) == sum(len(tool.get("tools", [tool])) for tool in body["tools"] if tool["type"] != "web_search")
+    assert namespaced == [name for name in names if "__" in name]
+    assert len(names) == sum(len(tool.get("tools", [tool])) for tool in body["tools"] if tool["type"] not in LEFT_OUT)
     assert "client_metadata" not in sent and [m["role"] for m in sent["messages"]][:2] == ["developer", "developer"]
 
 
-@pytest.mark.parametrize("turn", [0, 1])
+@pytest.mark.parametrize(("recording", "turn"), TURNS)
 def test_a_codex_turn_passes_through_to_a_responses_provider_without_what_is_not_openais(
-    client: OpenAI, mock_upstream: RunningMockUpstream, turn: int
+    client: OpenAI, mock_upstream: RunningMockUpstream, recording: str, turn: int
 ) -> None:
-    body = RECORDED["turns"][turn]
+    body = RECORDED[recording][turn]
     _turn(client, body, "gpt-native")
     sent = _sent(mock_upstream, "/v1/responses").body
     assert sent["input"] == body["input"] and sent["include"] == body["include"]
-    assert sent["tools"] == [tool for tool in body["tools"] if tool["type"] != "web_search"]
+    assert sent["tools"] == [tool for tool in body["tools"] if tool["type"] not in LEFT_OUT]
     assert "client_metadata" not in sent and sent["store"] is False
 
 
@@ -105,3 +119,38 @@ def test_a_namespaced_function_is_called_by_its_name_in_its_namespace(
     client.responses.create(model="gpt-test", input=answered, tools=[NAMESPACE], tool_choice="none")
     sent = _sent(mock_upstream, "/v1/chat/completions").body
     assert sent["messages"][1]["tool_calls"][0]["function"]["name"] == "crm__find_customer"
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+@pytest.mark.parametrize("model", ["gpt-test", "gpt-native"])
+def test_a_custom_tool_is_called_with_its_input_as_text(
+    client: OpenAI, mock_upstream: RunningMockUpstream, model: str, streamed: bool
+) -> None:
+    """Chat has no freeform tools: a custom tool is a function of one string there (its
+    description names the grammar), and its call is written back as the custom tool's call."""
+    patch = "*** Begin Patch\n*** Add File: a.txt\n+hello\n*** End Patch"
+    request: dict[str, Any] = {"model": model, "input": patch, "tools": [CUSTOM]}
+    if streamed:
+        events = list(client.responses.create(**request, stream=True))
+        response = events[-1].response
+        done = next(e for e in events if e.type == "response.custom_tool_call_input.done")
+        assert done.input == patch
+        for event in events:
+            assert problems(RESPONSE_EVENTS[event.type], event.model_dump(mode="json")) == [], event.type
+    else:
+        response = client.responses.create(**request)
+    call = response.output[-1]
+    assert (call.type, call.name, call.input) == ("custom_tool_call", "apply_patch", patch)
+    if model == "gpt-test":
+        (tool,) = _sent(mock_upstream, "/v1/chat/completions").body["tools"]
+        assert tool["function"]["parameters"]["required"] == ["input"]
+        assert "start: LINE+" in tool["function"]["description"]
+    answered: list[Any] = [
+        {"role": "user", "content": patch},
+        call.model_dump(exclude_none=True),
+        {"type": "custom_tool_call_output", "call_id": call.call_id, "output": "Done!"},
+    ]
+    client.responses.create(model="gpt-test", input=answered, tools=[CUSTOM], tool_choice="none")
+    sent = _sent(mock_upstream, "/v1/chat/completions").body
+    assert json.loads(sent["messages"][1]["tool_calls"][0]["function"]["arguments"]) == {"input": patch}
+    assert sent["messages"][2] == {"role": "tool", "tool_call_id": call.call_id, "content": "Done!"}
