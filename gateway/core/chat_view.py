@@ -42,6 +42,15 @@ def custom_arguments(text: str) -> str:
     return orjson.dumps({"input": text}).decode()
 
 
+def custom_input(arguments: str) -> str:
+    """A custom tool's input from its chat call's arguments (`{"input": ...}`), or them as they came."""
+    try:
+        parsed = orjson.loads(arguments or "{}")
+    except orjson.JSONDecodeError:
+        return arguments
+    return parsed["input"] if isinstance(parsed, dict) and isinstance(parsed.get("input"), str) else arguments
+
+
 def _only(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {name: data[name] for name in names if name in data}
 

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from filters.stream_screen import REVIEW_ID_FIELD
-from gateway.core.chat_view import NAMESPACE_JOIN, REASONING_FIELD
+from gateway.core.chat_view import NAMESPACE_JOIN, REASONING_FIELD, custom_input
 from gateway.core.errors import GatewayError
 from gateway.proxy.dialects import StreamTail, TextRuns
 
@@ -130,15 +130,6 @@ def _message(item_id: str, text: str | None, refusal: str | None, status: str = 
     if refusal:
         content.append({"type": "refusal", "refusal": refusal})
     return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
-
-
-def custom_input(arguments: str) -> str:
-    """A custom tool's input from its chat call's arguments (`{"input": ...}`), or them as they came."""
-    try:
-        parsed = orjson.loads(arguments or "{}")
-    except orjson.JSONDecodeError:
-        return arguments
-    return parsed["input"] if isinstance(parsed, dict) and isinstance(parsed.get("input"), str) else arguments
 
 
 def _tool_call(call: dict[str, Any], frame: ResponseFrame, status: str = "completed") -> dict[str, Any]:
