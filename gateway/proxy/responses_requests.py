@@ -69,15 +69,16 @@ function_call_item = shape(
     },
     ("call_id", "name", "arguments"),
 )
+tool_output = either(  # what a function or a custom tool gave back
+    "a string or an array of content parts",
+    {str: string(), list: array_of(tagged("type", {"input_text": input_text}))},
+)
 function_call_output_item = shape(
     {
         "type": string(),
         "id": string(),
         "call_id": string(),
-        "output": either(
-            "a string or an array of content parts",
-            {str: string(), list: array_of(tagged("type", {"input_text": input_text}))},
-        ),
+        "output": tool_output,
         "status": string("in_progress", "completed", "incomplete"),
         "namespace": nullable(string()),
     },
@@ -88,16 +89,7 @@ custom_tool_call_item = shape(
     ("call_id", "name", "input"),
 )
 custom_tool_call_output_item = shape(
-    {
-        "type": string(),
-        "id": string(),
-        "call_id": string(),
-        "output": either(
-            "a string or an array of content parts",
-            {str: string(), list: array_of(tagged("type", {"input_text": input_text}))},
-        ),
-    },
-    ("call_id", "output"),
+    {"type": string(), "id": string(), "call_id": string(), "output": tool_output}, ("call_id", "output")
 )
 # A reasoning item an answer carried (its encrypted content is the provider's to read), sent back
 # by a client that keeps no state: passed on to a Responses-speaking upstream, dropped for chat.
