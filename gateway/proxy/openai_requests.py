@@ -120,6 +120,14 @@ named_choice = tagged(
     },
 )
 tool_choice = either("a string or an object", {str: string("none", "auto", "required"), dict: named_choice})
+# Prompt caching and the service tier, the same in chat completions and Responses. The retention was
+# first documented as "in-memory", now as "in_memory" (what the SDK sends); both are taken as sent.
+PROMPT_CACHE_FIELDS: dict[str, Check] = {
+    "prompt_cache_key": string(),
+    "prompt_cache_retention": string("in_memory", "in-memory", "24h"),
+    "prompt_cache_options": shape({"mode": string("implicit", "explicit"), "ttl": string("30m")}),
+}
+service_tier = string("auto", "default", "flex", "scale", "priority", "fast")
 # The output formats both chat completions and Responses take (Responses flattens json_schema).
 PLAIN_FORMATS: dict[str, Check] = {"text": shape({"type": string()}), "json_object": shape({"type": string()})}
 JSON_SCHEMA_FIELDS: dict[str, Check] = {
@@ -166,13 +174,12 @@ CHAT_FIELDS: dict[str, Check] = {
     "parallel_tool_calls": boolean,
     "prediction": shape({"type": string("content"), "content": text_content}, ("content",)),
     "presence_penalty": number(-2, 2),
-    "prompt_cache_key": string(),
-    "prompt_cache_retention": string("in-memory", "24h"),
+    **PROMPT_CACHE_FIELDS,
     "reasoning_effort": string("none", "minimal", "low", "medium", "high", "xhigh"),
     "response_format": response_format,
     "safety_identifier": string(max_length=64),
     "seed": integer(),
-    "service_tier": string("auto", "default", "flex", "scale", "priority"),
+    "service_tier": service_tier,
     "stop": stop,
     "store": boolean,
     "stream": boolean,

@@ -5,9 +5,12 @@ named `<namespace>__<name>`), custom tools (a function of one string, their inpu
 the text format, reasoning effort and the token limit.
 
 Web search and a client-run tool search, which Codex CLI declares, are left out: the gateway runs no
-built-in tool, so the model answers without them. Other built-in tools (file search, computer use)
-and background runs are refused with a 400 naming them. Codex's `client_metadata` (its session and
-turn ids) is read and never sent on: OpenAI's API refuses it."""
+built-in tool, so the model answers without them; for the same reason `max_tool_calls` (a limit on
+built-in tool calls) has no part in chat, nor has `context_management` (the provider's compaction of
+a long conversation): both go only to an upstream that speaks Responses. Other built-in tools (file
+search, computer use), background runs and conversation objects are refused with a 400 naming them.
+Codex's `client_metadata` (its session and turn ids) is read and never sent on: OpenAI's API
+refuses it."""
 
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ from gateway.proxy.fields import (
     string_map,
     tagged,
 )
-from gateway.proxy.openai_requests import JSON_SCHEMA_FIELDS, PLAIN_FORMATS
+from gateway.proxy.openai_requests import JSON_SCHEMA_FIELDS, PLAIN_FORMATS, PROMPT_CACHE_FIELDS, service_tier
 
 input_text = shape({"type": string(), "text": string()}, ("text",))
 input_image = shape(
@@ -198,11 +201,26 @@ tool_search_tool = shape(  # declared by Codex CLI; left out (above)
 LEFT_OUT_TOOLS = ("web_search", "web_search_preview", "tool_search")  # built-in: the gateway runs none
 # A custom tool's call in chat: a function of one string argument, its input.
 CUSTOM_INPUT = {"type": "object", "properties": {"input": {"type": "string"}}, "required": ["input"]}
+named_tool = shape({"type": string(), "name": string()}, ("name",))
+named_tools = {"function": named_tool, "custom": named_tool}
 tool_choice = either(
     "a string or an object",
     {
         str: string("none", "auto", "required"),
-        dict: tagged("type", {"function": shape({"type": string(), "name": string()}, ("name",))}),
+        dict: tagged(
+            "type",
+            {
+                **named_tools,
+                "allowed_tools": shape(
+                    {
+                        "type": string(),
+                        "mode": string("auto", "required"),
+                        "tools": array_of(tagged("type", named_tools), min_items=1),
+                    },
+                    ("mode", "tools"),
+                ),
+            },
+        ),
     },
 )
 text_format = tagged(
@@ -243,8 +261,8 @@ RESPONSES_FIELDS: dict[str, Check] = {
     "metadata": string_map(max_keys=16, max_key_length=64, max_value_length=512),
     "user": string(),
     "safety_identifier": string(max_length=64),
-    "prompt_cache_key": string(),
-    "service_tier": string("auto", "default", "flex", "scale", "priority"),
+    **PROMPT_CACHE_FIELDS,
+    "service_tier": service_tier,
     "store": boolean,
     "stream": boolean,
     "stream_options": shape({"include_obfuscation": boolean}),
@@ -253,6 +271,12 @@ RESPONSES_FIELDS: dict[str, Check] = {
     "include": array_of(string()),
     "prompt": anything,  # a library prompt reference {id, version, variables}, checked where it is rendered
     "background": boolean,
+    "conversation": anything,  # refused below: the gateway keeps no conversation objects
+    # For built-in tools and the provider's compaction: sent to a Responses upstream, not to chat.
+    "max_tool_calls": integer(0),
+    "context_management": array_of(
+        shape({"type": string("compaction"), "compact_threshold": nullable(integer(1))}, ("type",))
+    ),
     "client_metadata": string_map(max_keys=64, max_key_length=128, max_value_length=16_384),  # Codex's, read only
 }
 
@@ -266,7 +290,7 @@ PASSED_AS_THEY_ARE = (
     "metadata",
     "user",
     "safety_identifier",
-    "prompt_cache_key",
+    *PROMPT_CACHE_FIELDS,
     "service_tier",
     "prompt",
 )
@@ -276,6 +300,10 @@ def check_responses_request(body: dict[str, Any]) -> None:
     check_fields(body, RESPONSES_FIELDS, ("model",), "")
     if body.get("background"):
         raise invalid_value("background", "background responses are not served by this gateway.")
+    if body.get("conversation") is not None:
+        raise invalid_value(
+            "conversation", "conversations are not kept by this gateway: continue a response with previous_response_id."
+        )
     if body.get("input") is None and body.get("prompt") is None:
         raise invalid_value("input", "a response needs an input (or a library prompt).")
 
@@ -320,6 +348,16 @@ def chat_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for function, namespace in functions
     ]
+
+
+def _chat_tool_choice(choice: str | dict[str, Any]) -> str | dict[str, Any]:
+    """A tool choice in chat's shape; a custom tool is a chat function there."""
+    if isinstance(choice, str):
+        return choice
+    if choice["type"] == "allowed_tools":
+        tools = [_chat_tool_choice(tool) for tool in choice["tools"]]
+        return {"type": "allowed_tools", "allowed_tools": {"mode": choice["mode"], "tools": tools}}
+    return {"type": "function", "function": {"name": choice["name"]}}
 
 
 def _custom_description(tool: dict[str, Any]) -> str:
@@ -413,11 +451,8 @@ def chat_body(body: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, 
     tools = chat_tools(body.get("tools") or [])
     if tools:
         chat["tools"] = tools
-    choice = body.get("tool_choice")
-    if choice is not None:
-        chat["tool_choice"] = (
-            choice if isinstance(choice, str) else {"type": "function", "function": {"name": choice["name"]}}
-        )
+    if body.get("tool_choice") is not None:
+        chat["tool_choice"] = _chat_tool_choice(body["tool_choice"])
     text = body.get("text") or {}
     if text.get("format"):
         chat["response_format"] = _response_format(text["format"])

@@ -57,6 +57,10 @@ def test_a_full_documented_request_passes() -> None:
         "seed": 1,
         "user": "u1",
         "n": 2,
+        "prompt_cache_key": "team-a",
+        "prompt_cache_retention": "in_memory",
+        "prompt_cache_options": {"mode": "explicit", "ttl": "30m"},
+        "service_tier": "fast",
     }
     assert check_chat_request(body) == "gpt-test"
 

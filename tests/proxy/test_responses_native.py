@@ -82,6 +82,45 @@ def test_a_translated_deployment_is_still_asked_in_chat(client: OpenAI, mock_ups
     assert response.output_text == "Mock answer: hello translated"
 
 
+# What the SDK types for caching, built-in tool limits, compaction and the tool choice.
+CACHING_AND_LIMITS: dict[str, Any] = {
+    "prompt_cache_key": "team-a",
+    "prompt_cache_retention": "in_memory",
+    "prompt_cache_options": {"mode": "implicit", "ttl": "30m"},
+    "max_tool_calls": 2,
+    "context_management": [{"type": "compaction", "compact_threshold": 200_000}],
+    "tools": [{"type": "custom", "name": "apply_patch", "description": "Edit files."}],
+    "tool_choice": {"type": "allowed_tools", "mode": "auto", "tools": [{"type": "custom", "name": "apply_patch"}]},
+}
+
+
+def test_caching_limits_and_compaction_reach_a_native_provider_as_sent(
+    client: OpenAI, mock_upstream: RunningMockUpstream
+) -> None:
+    response = client.responses.create(model="gpt-native", input="keep it cached", **CACHING_AND_LIMITS)
+    sent = _last_responses_call(mock_upstream).body
+    assert {name: sent[name] for name in CACHING_AND_LIMITS} == CACHING_AND_LIMITS
+    assert [(item.type, getattr(item, "name", None)) for item in response.output] == [
+        ("custom_tool_call", "apply_patch")
+    ]
+
+
+def test_a_chat_model_gets_the_caching_fields_and_not_the_built_in_ones(
+    client: OpenAI, mock_upstream: RunningMockUpstream
+) -> None:
+    client.responses.create(model="gpt-test", input="keep it cached in chat", **CACHING_AND_LIMITS)
+    sent = mock_upstream.mock.state.requests[-1].body
+    assert (sent["prompt_cache_retention"], sent["prompt_cache_options"]) == (
+        "in_memory",
+        CACHING_AND_LIMITS["prompt_cache_options"],
+    )
+    assert sent["tool_choice"] == {
+        "type": "allowed_tools",
+        "allowed_tools": {"mode": "auto", "tools": [{"type": "function", "function": {"name": "apply_patch"}}]},
+    }
+    assert "max_tool_calls" not in sent and "context_management" not in sent
+
+
 def test_a_native_stream_has_the_responses_events(client: OpenAI, mock_upstream: RunningMockUpstream) -> None:
     events = _streamed(client, model="gpt-native", input="stream me natively")
     assert _last_responses_call(mock_upstream).body["stream"] is True

@@ -90,6 +90,59 @@ RESPONSES_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {"input": "hi", "stream": True},
         {"stream": True, "stream_options": {"include_usage": True}},
     ),
+    (
+        "prompt caching and the service tier, as the SDK types them",
+        {
+            "input": "hi",
+            "prompt_cache_key": "team-a",
+            "prompt_cache_retention": "in_memory",
+            "prompt_cache_options": {"mode": "explicit", "ttl": "30m"},
+            "service_tier": "fast",
+        },
+        {
+            "prompt_cache_key": "team-a",
+            "prompt_cache_retention": "in_memory",
+            "prompt_cache_options": {"mode": "explicit", "ttl": "30m"},
+            "service_tier": "fast",
+        },
+    ),
+    (
+        "a custom tool forced: a chat function",
+        {
+            "input": "hi",
+            "tools": [{"type": "custom", "name": "apply_patch"}],
+            "tool_choice": {"type": "custom", "name": "apply_patch"},
+        },
+        {"tool_choice": {"type": "function", "function": {"name": "apply_patch"}}},
+    ),
+    (
+        "allowed tools: a function and a custom tool",
+        {
+            "input": "hi",
+            "tools": [
+                {"type": "function", "name": "lookup", "parameters": SCHEMA},
+                {"type": "function", "name": "unused", "parameters": SCHEMA},
+                {"type": "custom", "name": "apply_patch"},
+            ],
+            "tool_choice": {
+                "type": "allowed_tools",
+                "mode": "required",
+                "tools": [{"type": "function", "name": "lookup"}, {"type": "custom", "name": "apply_patch"}],
+            },
+        },
+        {
+            "tool_choice": {
+                "type": "allowed_tools",
+                "allowed_tools": {
+                    "mode": "required",
+                    "tools": [
+                        {"type": "function", "function": {"name": "lookup"}},
+                        {"type": "function", "function": {"name": "apply_patch"}},
+                    ],
+                },
+            }
+        },
+    ),
 ]
 
 MESSAGES_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
@@ -213,6 +266,34 @@ def test_a_messages_request_becomes_this_chat_body(
     chat = messages_chat_body(body)
     assert {name: chat[name] for name in expected} == expected
     check_chat_request(chat)
+
+
+def test_built_in_tool_limits_and_compaction_have_no_part_in_chat() -> None:
+    body = {
+        "model": "m",
+        "input": "hi",
+        "max_tool_calls": 3,
+        "context_management": [{"type": "compaction", "compact_threshold": 200_000}],
+    }
+    check_responses_request(body)
+    chat = responses_chat_body(body, [])
+    assert chat.keys() == {"model", "messages"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "param"),
+    [
+        ({"conversation": "conv_1"}, "conversation"),
+        ({"context_management": [{"type": "truncation"}]}, "context_management[0].type"),
+        ({"prompt_cache_retention": "1h"}, "prompt_cache_retention"),
+        ({"tool_choice": {"type": "allowed_tools", "mode": "auto", "tools": []}}, "tool_choice.tools"),
+        ({"tool_choice": {"type": "mcp", "server_label": "x"}}, "tool_choice.type"),
+    ],
+)
+def test_responses_fields_the_gateway_cannot_serve_are_refused_by_name(fields: dict[str, Any], param: str) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        check_responses_request({"model": "m", "input": "hi", **fields})
+    assert refused.value.param == param
 
 
 def test_history_comes_before_the_new_input_and_instructions_first() -> None:
