@@ -3,7 +3,9 @@ completions body: system prompt (and system turns between the others), turns of 
 uses and tool results, tools and tool choice, stop sequences, the token limit, extended thinking
 and the output's effort and JSON schema. Context management (Claude Code asks the provider to
 clear old thinking or tool uses) and prompt caching reach a provider that speaks Messages; a chat
-upstream is sent the whole conversation, so they have no part there."""
+upstream is sent the whole conversation, so they have no part there. `top_k` and `inference_geo`
+(where the provider runs the model) are Messages' own: a chat upstream refuses them with a 400
+naming them unless an admin allowed them for its model."""
 
 from __future__ import annotations
 
@@ -199,6 +201,7 @@ MESSAGES_FIELDS: dict[str, Check] = {
     "context_management": context_management,
     "cache_control": nullable(cache_control),
     "service_tier": string("auto", "standard_only"),
+    "inference_geo": string(),
     "prompt": anything,  # the gateway's prompt library reference, checked where it is rendered
 }
 COUNT_TOKENS_FIELDS: dict[str, Check] = {
@@ -346,7 +349,7 @@ def chat_tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
 def chat_body(body: dict[str, Any]) -> dict[str, Any]:
     """A checked Messages request as a chat completions body."""
     chat: dict[str, Any] = {"model": body["model"], "messages": chat_messages(body), "max_tokens": body["max_tokens"]}
-    for name in ("temperature", "top_p", "top_k", "prompt"):
+    for name in ("temperature", "top_p", "top_k", "inference_geo", "prompt"):
         if body.get(name) is not None:
             chat[name] = body[name]
     if body.get("stop_sequences"):

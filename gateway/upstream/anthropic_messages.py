@@ -22,7 +22,7 @@ def messages_url(api_base: str | None) -> str:
 
 
 class AnthropicMessagesProvider(NativeHttpProvider):
-    own_params = frozenset({"top_k"})
+    own_params = frozenset({"top_k", "inference_geo"})
     rejection_types = {
         400: "invalid_request_error",
         401: "authentication_error",

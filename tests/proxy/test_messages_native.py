@@ -62,6 +62,21 @@ def test_the_callers_request_reaches_the_provider_as_sent(
     assert message.stop_reason == "end_turn" and message.usage.output_tokens > 0
 
 
+def test_inference_geo_reaches_a_native_provider_and_a_chat_model_refuses_it(
+    claude: anthropic.Anthropic, mock_upstream: RunningMockUpstream
+) -> None:
+    """Where the model runs is a promise only a provider that speaks Messages can keep: a chat
+    upstream would drop it, so the request is refused rather than sent without it."""
+    _ask(claude, "where do you run", inference_geo="us")
+    assert _last_messages_call(mock_upstream).body["inference_geo"] == "us"
+    before = len(mock_upstream.mock.state.requests)
+    for model in ("claude-translated", "gpt-test"):
+        with pytest.raises(anthropic.BadRequestError) as refused:
+            _ask(claude, "where do you run", model=model, inference_geo="us")
+        assert refused.value.body["error"]["message"] == "Unknown parameter: 'inference_geo'."  # type: ignore[index]
+    assert len(mock_upstream.mock.state.requests) == before
+
+
 def test_a_translated_deployment_still_goes_through_litellm(
     claude: anthropic.Anthropic, mock_upstream: RunningMockUpstream
 ) -> None:
