@@ -8,6 +8,7 @@ redaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -35,6 +36,14 @@ FUNCTION_FIELDS = ("name", "arguments")
 def namespaced(name: str, namespace: str | None) -> str:
     """A function's chat name: its own, or joined to the Responses namespace it belongs to."""
     return f"{namespace}{NAMESPACE_JOIN}{name}" if namespace else name
+
+
+def split_namespaced(name: str, namespaces: Iterable[str]) -> tuple[str, str | None]:
+    """A chat function's own name and the Responses namespace it belongs to (None if none)."""
+    for namespace in namespaces:
+        if name.startswith(namespace + NAMESPACE_JOIN):
+            return name.removeprefix(namespace + NAMESPACE_JOIN), namespace
+    return name, None
 
 
 def custom_arguments(text: str) -> str:

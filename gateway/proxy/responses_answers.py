@@ -14,9 +14,10 @@ from typing import Any
 import orjson
 
 from filters.stream_screen import REVIEW_ID_FIELD
-from gateway.core.chat_view import NAMESPACE_JOIN, REASONING_FIELD, custom_input
+from gateway.core.chat_view import REASONING_FIELD, custom_input, split_namespaced
 from gateway.core.errors import GatewayError
 from gateway.proxy.dialects import StreamTail, TextRuns
+from gateway.proxy.responses_requests import tool_kinds
 
 TEXT_DELTA_START = b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":'
 TEXT_DELTA_END = b',"logprobs":[]}\n\n'
@@ -61,10 +62,7 @@ class ResponseFrame:
     def __init__(self, request: dict[str, Any], response_id: str) -> None:
         self.id = response_id
         self.reasoning_id = reasoning_item_id(response_id)
-        # The namespaces of the request's tools, whose functions' chat names are `<namespace>__<name>`.
-        self.namespaces = tuple(tool["name"] for tool in request.get("tools") or [] if tool["type"] == "namespace")
-        # Custom tools, called in chat as functions of one string argument (`input`).
-        self.custom_tools = frozenset(tool["name"] for tool in request.get("tools") or [] if tool["type"] == "custom")
+        self.namespaces, self.custom_tools = tool_kinds(request.get("tools") or [])
         self.created_at = int(time.time())
         self._request = request
 
@@ -158,11 +156,9 @@ def _function_call(call: dict[str, Any], namespaces: tuple[str, ...], status: st
         "arguments": function.get("arguments") or "",
         "status": status,
     }
-    for namespace in namespaces:  # a namespace's function, by its chat name
-        if name.startswith(namespace + NAMESPACE_JOIN):
-            item["name"] = name.removeprefix(namespace + NAMESPACE_JOIN)
-            item["namespace"] = namespace
-            break
+    item["name"], namespace = split_namespaced(name, namespaces)
+    if namespace is not None:
+        item["namespace"] = namespace
     return item
 
 

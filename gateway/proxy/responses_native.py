@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.core.chat_view import REASONING_FIELD
-from gateway.proxy.responses_requests import LEFT_OUT_TOOLS
+from gateway.core.chat_view import REASONING_FIELD, custom_input, split_namespaced
+from gateway.proxy.responses_requests import LEFT_OUT_TOOLS, tool_kinds
 from gateway.upstream.base import NativeRequest
 
 GATEWAY_ONLY_FIELDS = ("prompt", "previous_response_id", "client_metadata")  # read by the gateway, never sent on
@@ -37,40 +37,50 @@ def _input_parts(content: Any) -> Any:
     return parts
 
 
-def input_items(chat_messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def input_items(chat_messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Chat turns (no system turns) as Responses input items: an assistant's reasoning items
-    first, as they were made, its tool calls as `function_call` items, tool results as
-    `function_call_output` items."""
+    first, as they were made, its tool calls as `function_call` items (a namespace's function by
+    its own name in its namespace) or `custom_tool_call` items for the request's custom `tools`,
+    tool results as their outputs."""
+    namespaces, custom_tools = tool_kinds(tools)
+    custom_calls: set[str] = set()
     items: list[dict[str, Any]] = []
     for message in chat_messages:
         role = message["role"]
         if role == "tool":
-            output = _text(message["content"])
-            items.append({"type": "function_call_output", "call_id": message["tool_call_id"], "output": output})
+            kind = "custom_tool_call_output" if message["tool_call_id"] in custom_calls else "function_call_output"
+            items.append({"type": kind, "call_id": message["tool_call_id"], "output": _text(message["content"])})
         elif role == "assistant":
             items += message.get(REASONING_FIELD) or []
             text = _text(message.get("content"))
             if text:
                 items.append({"role": "assistant", "content": text})
             for call in message.get("tool_calls") or []:
-                function = call["function"]
-                items.append(
-                    {
-                        "type": "function_call",
-                        "call_id": call["id"],
-                        "name": function["name"],
-                        "arguments": function.get("arguments") or "",
-                    }
-                )
+                name, arguments = call["function"]["name"], call["function"].get("arguments") or ""
+                if name in custom_tools:
+                    custom_calls.add(call["id"])
+                    items.append(
+                        {
+                            "type": "custom_tool_call",
+                            "call_id": call["id"],
+                            "name": name,
+                            "input": custom_input(arguments),
+                        }
+                    )
+                    continue
+                own_name, namespace = split_namespaced(name, namespaces)
+                item = {"type": "function_call", "call_id": call["id"], "name": own_name, "arguments": arguments}
+                items.append(item if namespace is None else {**item, "namespace": namespace})
         else:
             items.append({"role": role, "content": _input_parts(message.get("content"))})
     return items
 
 
-def _written(chat_messages: list[dict[str, Any]]) -> dict[str, Any]:
+def _written(chat_messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> dict[str, Any]:
     """Governed chat messages as the Responses API's `instructions` and `input`."""
     system = [_text(m.get("content")) for m in chat_messages if m["role"] in SYSTEM_ROLES]
-    written: dict[str, Any] = {"input": input_items([m for m in chat_messages if m["role"] not in SYSTEM_ROLES])}
+    conversation = [m for m in chat_messages if m["role"] not in SYSTEM_ROLES]
+    written: dict[str, Any] = {"input": input_items(conversation, tools)}
     if system:
         written["instructions"] = "\n\n".join(system)
     return written
@@ -93,10 +103,12 @@ def _native_body(
         native["tools"] = [tool for tool in body["tools"] if tool["type"] not in LEFT_OUT_TOOLS]
     if governed["messages"] != translated["messages"]:
         native.pop("instructions", None)
-        native.update(_written(governed["messages"]))
+        native.update(_written(governed["messages"], body.get("tools") or []))
     elif history:
         own = body.get("input") or []
-        native["input"] = input_items(history) + ([{"role": "user", "content": own}] if isinstance(own, str) else own)
+        native["input"] = input_items(history, body.get("tools") or []) + (
+            [{"role": "user", "content": own}] if isinstance(own, str) else own
+        )
     limit = governed.get("max_completion_tokens")
     if isinstance(limit, int) and limit != translated.get("max_completion_tokens"):
         native["max_output_tokens"] = limit

@@ -350,6 +350,13 @@ def chat_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def tool_kinds(tools: list[dict[str, Any]]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The request's namespaces (their functions' chat names are `<namespace>__<name>`) and its
+    custom tools (called in chat as functions of one string argument, `input`)."""
+    namespaces = tuple(tool["name"] for tool in tools if tool["type"] == "namespace")
+    return namespaces, frozenset(tool["name"] for tool in tools if tool["type"] == "custom")
+
+
 def _chat_tool_choice(choice: str | dict[str, Any]) -> str | dict[str, Any]:
     """A tool choice in chat's shape; a custom tool is a chat function there."""
     if isinstance(choice, str):

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from openai import OpenAI
 
+from tests.helpers.gateway_api import new_team_key
 from tests.helpers.gateway_process import GatewayProcess
 from tests.helpers.mock_upstream import Received, RunningMockUpstream
 from tests.helpers.openai_schema import RESPONSE_EVENTS, problems
@@ -154,3 +155,23 @@ def test_a_custom_tool_is_called_with_its_input_as_text(
     sent = _sent(mock_upstream, "/v1/chat/completions").body
     assert json.loads(sent["messages"][1]["tool_calls"][0]["function"]["arguments"]) == {"input": patch}
     assert sent["messages"][2] == {"role": "tool", "tool_call_id": call.call_id, "content": "Done!"}
+
+
+def test_a_policy_that_changes_the_conversation_keeps_codexs_calls_for_a_responses_provider(
+    sqlite_gateway: GatewayProcess, mock_upstream: RunningMockUpstream
+) -> None:
+    """Support's policy prepends the house system prompt, so the gateway writes the caller's items
+    again from the governed chat messages: its custom and namespaced calls go as it sent them."""
+    support = new_team_key(sqlite_gateway, "codex-support", policy="support")
+    client = OpenAI(base_url=sqlite_gateway.base_url, api_key=support.key, max_retries=0, timeout=30)
+    items: list[Any] = [
+        {"role": "user", "content": "fix the file and look the customer up"},
+        {"type": "custom_tool_call", "call_id": "c1", "name": "apply_patch", "input": "*** Begin Patch"},
+        {"type": "custom_tool_call_output", "call_id": "c1", "output": "Done!"},
+        {"type": "function_call", "call_id": "c2", "name": "find_customer", "namespace": "crm", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c2", "output": "a mathematician"},
+    ]
+    client.responses.create(model="gpt-native", input=items, tools=[CUSTOM, NAMESPACE], tool_choice="none")
+    sent = _sent(mock_upstream, "/v1/responses").body
+    assert sent["instructions"].startswith("You are a customer support assistant for Acme.")
+    assert sent["input"] == items

@@ -76,10 +76,68 @@ def test_chat_turns_become_input_items_with_function_calls_and_outputs() -> None
                 "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}}],
             },
             {"role": "tool", "tool_call_id": "c1", "content": "42"},
-        ]
+        ],
+        [],
     )
     assert items == [
         {"role": "user", "content": [{"type": "input_image", "image_url": "https://x/cat.png", "detail": "auto"}]},
         {"type": "function_call", "call_id": "c1", "name": "f", "arguments": '{"a":1}'},
         {"type": "function_call_output", "call_id": "c1", "output": "42"},
     ]
+
+
+def test_custom_and_namespaced_calls_go_back_as_the_caller_declared_their_tools() -> None:
+    """Chat holds a custom tool's call as a function of `input`, and a namespace's function as
+    `<namespace>__<name>`; a Responses upstream gets them as the request's tools declare them."""
+    tools: list[dict[str, Any]] = [
+        {"type": "custom", "name": "apply_patch"},
+        {"type": "namespace", "name": "agents", "description": "d", "tools": [{"type": "function", "name": "spawn"}]},
+    ]
+    calls = [
+        {"id": "c1", "type": "function", "function": {"name": "apply_patch", "arguments": '{"input":"*** Begin"}'}},
+        {"id": "c2", "type": "function", "function": {"name": "agents__spawn", "arguments": "{}"}},
+    ]
+    items = input_items(
+        [
+            {"role": "assistant", "content": None, "tool_calls": calls},
+            {"role": "tool", "tool_call_id": "c1", "content": "patched"},
+            {"role": "tool", "tool_call_id": "c2", "content": "spawned"},
+        ],
+        tools,
+    )
+    assert items == [
+        {"type": "custom_tool_call", "call_id": "c1", "name": "apply_patch", "input": "*** Begin"},
+        {"type": "function_call", "call_id": "c2", "name": "spawn", "arguments": "{}", "namespace": "agents"},
+        {"type": "custom_tool_call_output", "call_id": "c1", "output": "patched"},
+        {"type": "function_call_output", "call_id": "c2", "output": "spawned"},
+    ]
+
+
+def test_a_governed_conversation_keeps_custom_and_namespaced_calls() -> None:
+    """A policy that changes the conversation (here a system prompt added) makes the gateway write
+    the caller's items again from chat: its custom and namespaced calls come back as it sent them."""
+    own = [
+        {"role": "user", "content": "fix it"},
+        {"type": "custom_tool_call", "call_id": "c1", "name": "apply_patch", "input": "*** Begin"},
+        {"type": "custom_tool_call_output", "call_id": "c1", "output": "patched"},
+        {"type": "function_call", "call_id": "c2", "name": "spawn", "namespace": "agents", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c2", "output": "spawned"},
+    ]
+    caller = {
+        "model": "gpt-native",
+        "input": own,
+        "tools": [
+            {"type": "custom", "name": "apply_patch"},
+            {
+                "type": "namespace",
+                "name": "agents",
+                "description": "d",
+                "tools": [{"type": "function", "name": "spawn"}],
+            },
+        ],
+    }
+    translated = chat_body(caller, [])
+    governed = {**translated, "messages": [{"role": "system", "content": "Company rules."}, *translated["messages"]]}
+    native = native_responses_request(caller, [], translated, governed).body
+    assert native["instructions"] == "Company rules."
+    assert native["input"] == [{"role": "user", "content": "fix it"}, *own[1:]]
