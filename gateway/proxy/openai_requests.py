@@ -120,8 +120,8 @@ named_choice = tagged(
     },
 )
 tool_choice = either("a string or an object", {str: string("none", "auto", "required"), dict: named_choice})
-# Prompt caching and the service tier, the same in chat completions and Responses. The retention was
-# first documented as "in-memory", now as "in_memory" (what the SDK sends); both are taken as sent.
+# Prompt caching and the service tier, the same in chat completions and Responses. Older SDKs send
+# the retention as "in-memory", current ones as "in_memory"; both go upstream as sent.
 PROMPT_CACHE_FIELDS: dict[str, Check] = {
     "prompt_cache_key": string(),
     "prompt_cache_retention": string("in_memory", "in-memory", "24h"),
