@@ -73,7 +73,8 @@ class ChatCompletions:
             prepared = await self._governance.render_prompt(body)
             if prepared.prompt is not None:
                 books.used_prompt(prepared.prompt)
-            group = check_chat_request(prepared.body, self._router.extra_params(model_of(prepared.body)))
+            extras = self._router.extra_params(model_of(prepared.body))
+            group = check_chat_request(prepared.body, extras, translation.provider_fields)
             self._access.authorise_model(principal, group)
             principal, prepared = await self._admission.admit_chat(books, request, principal, prepared, group)
             body = prepared.body

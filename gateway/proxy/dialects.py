@@ -33,6 +33,9 @@ class StreamEncoder(Protocol):
 
 class Translation(Protocol):
     chat_body: dict[str, Any]
+    # Fields of the caller's API that its chat body carries and only its own providers take
+    # (Messages' top_k): refused as unsupported, not unknown, by a model asked in chat.
+    provider_fields: frozenset[str]
 
     async def answer(self, completion: dict[str, Any]) -> dict[str, Any]:
         """The filtered chat completion as the caller's API returns it."""
@@ -69,6 +72,8 @@ class ChatEncoder:
 
 
 class ChatTranslation:
+    provider_fields: frozenset[str] = frozenset()
+
     def __init__(self, body: dict[str, Any]) -> None:
         self.chat_body = body
 

@@ -18,13 +18,21 @@ from gateway.proxy.dialects import StreamEncoder
 from gateway.proxy.http_body import json_response, read_json_body
 from gateway.proxy.messages_answers import MessagesEncoder, message
 from gateway.proxy.messages_native import native_messages_request
-from gateway.proxy.messages_requests import chat_body, chat_messages, chat_tools, check_messages_request
+from gateway.proxy.messages_requests import (
+    PROVIDER_FIELDS,
+    chat_body,
+    chat_messages,
+    chat_tools,
+    check_messages_request,
+)
 from gateway.proxy.openai_requests import model_of
 from gateway.upstream.base import NativeRequest
 from gateway.upstream.router import Router
 
 
 class MessagesTranslation:
+    provider_fields = PROVIDER_FIELDS
+
     def __init__(self, body: dict[str, Any]) -> None:
         self._model = body["model"]
         self._body = body

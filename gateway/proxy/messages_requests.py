@@ -183,6 +183,7 @@ context_edit = tagged(
 )
 context_management = shape({"edits": array_of(context_edit)})
 
+PROVIDER_FIELDS = frozenset({"top_k", "inference_geo"})  # a Messages provider's own (see above)
 MESSAGES_FIELDS: dict[str, Check] = {
     "model": string(),
     "max_tokens": integer(1),
@@ -349,7 +350,7 @@ def chat_tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
 def chat_body(body: dict[str, Any]) -> dict[str, Any]:
     """A checked Messages request as a chat completions body."""
     chat: dict[str, Any] = {"model": body["model"], "messages": chat_messages(body), "max_tokens": body["max_tokens"]}
-    for name in ("temperature", "top_p", "top_k", "inference_geo", "prompt"):
+    for name in ("temperature", "top_p", *PROVIDER_FIELDS, "prompt"):
         if body.get(name) is not None:
             chat[name] = body[name]
     if body.get("stop_sequences"):

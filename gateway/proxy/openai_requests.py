@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.core.errors import InvalidRequest
 from gateway.proxy.fields import (
     Check,
     anything,
@@ -222,9 +223,19 @@ def _check_body(
     return model
 
 
-def check_chat_request(body: dict[str, Any], extras: frozenset[str] = frozenset()) -> str:
+def check_chat_request(
+    body: dict[str, Any], extras: frozenset[str] = frozenset(), provider_fields: frozenset[str] = frozenset()
+) -> str:
     """The chat request's model group, once every field is known and well-typed; `extras` are the
-    provider parameters an admin allowed for that model."""
+    provider parameters an admin allowed for that model. `provider_fields`, which only some
+    providers take (the caller's API defines them), are unsupported by a model that is not one."""
+    unsupported = sorted(body.keys() & (provider_fields - extras))
+    if unsupported:
+        raise InvalidRequest(
+            f"Unsupported parameter: '{unsupported[0]}' is not supported with this model.",
+            param=unsupported[0],
+            code="unsupported_parameter",
+        )
     return _check_body(body, CHAT_FIELDS, ("messages",), extras)
 
 

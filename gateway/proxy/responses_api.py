@@ -51,6 +51,8 @@ def _assistant_turn(response: dict[str, Any]) -> dict[str, Any]:
 
 
 class ResponsesTranslation:
+    provider_fields: frozenset[str] = frozenset()
+
     def __init__(
         self, body: dict[str, Any], principal: Principal, history: History | None, store: ResponseStore
     ) -> None:

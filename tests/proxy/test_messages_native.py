@@ -73,7 +73,10 @@ def test_inference_geo_reaches_a_native_provider_and_a_chat_model_refuses_it(
     for model in ("claude-translated", "gpt-test"):
         with pytest.raises(anthropic.BadRequestError) as refused:
             _ask(claude, "where do you run", model=model, inference_geo="us")
-        assert refused.value.body["error"]["message"] == "Unknown parameter: 'inference_geo'."  # type: ignore[index]
+        assert refused.value.body["error"] == {  # type: ignore[index]
+            "type": "invalid_request_error",
+            "message": "Unsupported parameter: 'inference_geo' is not supported with this model.",
+        }
     assert len(mock_upstream.mock.state.requests) == before
 
 

@@ -119,6 +119,16 @@ def test_extras_an_admin_allowed_pass_and_only_those() -> None:
     assert _refusal(body, frozenset({"safe_prompt"})).param == "top_k"
 
 
+def test_a_field_only_some_providers_take_is_unsupported_by_the_others() -> None:
+    """Messages' top_k reaches a chat body; a model whose provider does not take it says so."""
+    body = {**BASE, "top_k": 40}
+    with pytest.raises(InvalidRequest) as refused:
+        check_chat_request(body, frozenset(), frozenset({"top_k"}))
+    assert (refused.value.param, refused.value.code) == ("top_k", "unsupported_parameter")
+    assert str(refused.value) == "Unsupported parameter: 'top_k' is not supported with this model."
+    assert check_chat_request(body, frozenset({"top_k"}), frozenset({"top_k"})) == "gpt-test"
+
+
 def test_embeddings_allowlist() -> None:
     assert check_embeddings_request({"model": "e", "input": ["a", "b"], "dimensions": 8}) == "e"
     assert check_embeddings_request({"model": "e", "input": [[1, 2], [3]]}) == "e"
