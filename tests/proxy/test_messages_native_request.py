@@ -9,7 +9,8 @@ import pytest
 
 from gateway.core.errors import InvalidRequest
 from gateway.proxy.messages_native import messages_of, native_messages_request
-from gateway.proxy.messages_requests import chat_body
+from gateway.proxy.messages_requests import PROVIDER_FIELDS, chat_body
+from gateway.upstream.anthropic_messages import AnthropicMessagesProvider
 
 CALLER: dict[str, Any] = {
     "model": "claude",
@@ -87,3 +88,7 @@ def test_chat_turns_become_alternating_messages_turns_with_tool_blocks() -> None
             },
         ],
     }
+
+
+def test_the_fields_a_chat_model_calls_unsupported_are_those_a_messages_provider_takes() -> None:
+    assert PROVIDER_FIELDS == AnthropicMessagesProvider.own_params
