@@ -58,6 +58,10 @@ class MockUpstreamState:
     redirect_to: str = "http://127.0.0.1:9/"
     record_to: Path | None = None  # each request appended as a JSON line (a client's, to replay in tests)
 
+    def last(self, path: str) -> Received:
+        """The latest request received on `path`."""
+        return next(received for received in reversed(self.requests) if received.path == path)
+
 
 def _last_user_text(messages: list[dict[str, Any]]) -> str:
     for message in reversed(messages):

@@ -18,7 +18,7 @@ import anthropic
 import pytest
 
 from tests.helpers.gateway_process import GatewayProcess
-from tests.helpers.mock_upstream import Received, RunningMockUpstream
+from tests.helpers.mock_upstream import RunningMockUpstream
 
 RECORDED = json.loads((Path(__file__).parent / "claude_code_turns.json").read_text())
 BETAS: list[str] = RECORDED["betas"].split(",")
@@ -36,14 +36,6 @@ def _turn(claude: anthropic.Anthropic, body: dict[str, Any], model: str) -> anth
         return stream.get_final_message()
 
 
-def _sent(mock_upstream: RunningMockUpstream, path: str) -> Received:
-    return (
-        mock_upstream.mock.state.requests[-1]
-        if mock_upstream.mock.state.requests[-1].path == path
-        else next(r for r in reversed(mock_upstream.mock.state.requests) if r.path == path)
-    )
-
-
 @pytest.mark.parametrize("turn", [0, 1])
 def test_a_claude_code_turn_passes_through_to_a_messages_provider_as_sent(
     claude: anthropic.Anthropic, mock_upstream: RunningMockUpstream, turn: int
@@ -51,7 +43,7 @@ def test_a_claude_code_turn_passes_through_to_a_messages_provider_as_sent(
     body = RECORDED["turns"][turn]
     answer = _turn(claude, body, "claude-test")
     assert answer.stop_reason == "tool_use" and [block.type for block in answer.content] == ["thinking", "tool_use"]
-    sent = _sent(mock_upstream, "/v1/messages")
+    sent = mock_upstream.mock.state.last("/v1/messages")
     for field in ("system", "messages", "tools", "thinking", "context_management", "output_config", "metadata"):
         assert sent.body[field] == body[field], field
     headers = {name.lower(): value for name, value in sent.headers.items()}
@@ -65,7 +57,7 @@ def test_a_claude_code_turn_is_translated_for_a_chat_provider(
     body = RECORDED["turns"][turn]
     answer = _turn(claude, body, "gpt-test")
     assert answer.stop_reason == "tool_use" and answer.content[-1].type == "tool_use"
-    sent = _sent(mock_upstream, "/v1/chat/completions").body
+    sent = mock_upstream.mock.state.last("/v1/chat/completions").body
     roles = [message["role"] for message in sent["messages"]]
     assert roles[:3] == ["system", "user", "system"]  # its system prompt, then its turns as they came
     assert sent["reasoning_effort"] == "high"  # output_config.effort

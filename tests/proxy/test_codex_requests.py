@@ -21,7 +21,7 @@ from openai import OpenAI
 
 from tests.helpers.gateway_api import new_team_key
 from tests.helpers.gateway_process import GatewayProcess
-from tests.helpers.mock_upstream import Received, RunningMockUpstream
+from tests.helpers.mock_upstream import RunningMockUpstream
 from tests.helpers.openai_schema import RESPONSE_EVENTS, problems
 
 RECORDED = json.loads((Path(__file__).parent / "codex_turns.json").read_text())
@@ -59,10 +59,6 @@ def _turn(client: OpenAI, body: dict[str, Any], model: str) -> Any:
     return events[-1].response
 
 
-def _sent(mock_upstream: RunningMockUpstream, path: str) -> Received:
-    return next(r for r in reversed(mock_upstream.mock.state.requests) if r.path == path)
-
-
 @pytest.mark.parametrize(("recording", "turn"), TURNS)
 def test_a_codex_turn_is_translated_for_a_chat_provider(
     client: OpenAI, mock_upstream: RunningMockUpstream, recording: str, turn: int
@@ -70,7 +66,7 @@ def test_a_codex_turn_is_translated_for_a_chat_provider(
     body = RECORDED[recording][turn]
     response = _turn(client, body, "gpt-test")
     assert response.output[-1].type == "function_call" and response.output[-1].name == "exec_command"
-    sent = _sent(mock_upstream, "/v1/chat/completions").body
+    sent = mock_upstream.mock.state.last("/v1/chat/completions").body
     names = [tool["function"]["name"] for tool in sent["tools"]]
     namespaced = [
         f"{tool['name']}__{function['name']}"
@@ -89,7 +85,7 @@ def test_a_codex_turn_passes_through_to_a_responses_provider_without_what_is_not
 ) -> None:
     body = RECORDED[recording][turn]
     _turn(client, body, "gpt-native")
-    sent = _sent(mock_upstream, "/v1/responses").body
+    sent = mock_upstream.mock.state.last("/v1/responses").body
     assert sent["input"] == body["input"] and sent["include"] == body["include"]
     assert sent["tools"] == [tool for tool in body["tools"] if tool["type"] not in LEFT_OUT]
     assert "client_metadata" not in sent and sent["store"] is False
@@ -118,7 +114,7 @@ def test_a_namespaced_function_is_called_by_its_name_in_its_namespace(
         {"type": "function_call_output", "call_id": call.call_id, "output": "a mathematician"},
     ]
     client.responses.create(model="gpt-test", input=answered, tools=[NAMESPACE], tool_choice="none")
-    sent = _sent(mock_upstream, "/v1/chat/completions").body
+    sent = mock_upstream.mock.state.last("/v1/chat/completions").body
     assert sent["messages"][1]["tool_calls"][0]["function"]["name"] == "crm__find_customer"
 
 
@@ -143,7 +139,7 @@ def test_a_custom_tool_is_called_with_its_input_as_text(
     call = response.output[-1]
     assert (call.type, call.name, call.input) == ("custom_tool_call", "apply_patch", patch)
     if model == "gpt-test":
-        (tool,) = _sent(mock_upstream, "/v1/chat/completions").body["tools"]
+        (tool,) = mock_upstream.mock.state.last("/v1/chat/completions").body["tools"]
         assert tool["function"]["parameters"]["required"] == ["input"]
         assert "start: LINE+" in tool["function"]["description"]
     answered: list[Any] = [
@@ -152,7 +148,7 @@ def test_a_custom_tool_is_called_with_its_input_as_text(
         {"type": "custom_tool_call_output", "call_id": call.call_id, "output": "Done!"},
     ]
     client.responses.create(model="gpt-test", input=answered, tools=[CUSTOM], tool_choice="none")
-    sent = _sent(mock_upstream, "/v1/chat/completions").body
+    sent = mock_upstream.mock.state.last("/v1/chat/completions").body
     assert json.loads(sent["messages"][1]["tool_calls"][0]["function"]["arguments"]) == {"input": patch}
     assert sent["messages"][2] == {"role": "tool", "tool_call_id": call.call_id, "content": "Done!"}
 
@@ -172,6 +168,6 @@ def test_a_policy_that_changes_the_conversation_keeps_codexs_calls_for_a_respons
         {"type": "function_call_output", "call_id": "c2", "output": "a mathematician"},
     ]
     client.responses.create(model="gpt-native", input=items, tools=[CUSTOM, NAMESPACE], tool_choice="none")
-    sent = _sent(mock_upstream, "/v1/responses").body
+    sent = mock_upstream.mock.state.last("/v1/responses").body
     assert sent["instructions"].startswith("You are a customer support assistant for Acme.")
     assert sent["input"] == items
