@@ -69,6 +69,15 @@ class GatewayProcess:
         return self.cli("keys", "create", "--team", team).stdout.strip().splitlines()[-1]
 
     def start(self) -> GatewayProcess:
+        """Start `gateway serve` and wait until it answers. The port was only free when it was picked:
+        another test may have taken it since, so a gateway that could not bind it moves to a new one."""
+        for _ in range(3):
+            if self._start_on_port():
+                return self
+            self.port = free_port()
+        raise AssertionError(f"the gateway found no free port:\n{self.log()}")
+
+    def _start_on_port(self) -> bool:
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [
@@ -87,13 +96,23 @@ class GatewayProcess:
             stderr=subprocess.STDOUT,
         )
         try:
-            wait_until(self._answers_health, timeout=60, waiting_for="the gateway to answer /healthz")
+            wait_until(self._serves_or_exited, timeout=60, waiting_for="the gateway to answer /healthz")
         except AssertionError as failure:
             raise AssertionError(f"{failure}:\n{self.log()}") from None
-        return self
+        if self.process.poll() is None:
+            return True
+        if "address already in use" in self.log():
+            return False
+        raise AssertionError(f"the gateway exited at start:\n{self.log()}")
 
-    def _answers_health(self) -> bool:
-        assert self.process is not None and self.process.poll() is None, "the gateway exited at start"
+    def _serves_or_exited(self) -> bool:
+        """True once this gateway has bound its port and answers there (a /healthz answer alone could
+        come from another test's server on the same port), or once it has exited."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            return True
+        if "Uvicorn running on" not in self.log():
+            return False
         try:
             return httpx.get(f"{self.root_url}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:

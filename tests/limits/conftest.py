@@ -24,6 +24,7 @@ from gateway.limits.catalog import LimitsCatalog
 from gateway.limits.memory_backend import InProcessLimits
 from gateway.limits.models import Budget, RateLimit
 from gateway.limits.redis_backend import RedisLimits
+from tests.helpers.gateway_process import free_port
 from tests.helpers.servers import REDIS_URL
 from tests.helpers.waiting import wait_until
 
@@ -77,12 +78,6 @@ async def redis(prefix: str) -> AsyncIterator[Redis]:
     yield client
     await delete_prefixed(client, prefix)
     await client.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class PrivateRedis:
