@@ -7,6 +7,7 @@ concurrency rose from 16 to 64. The fast path skips both, with its own client (s
 from __future__ import annotations
 
 import logging
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -137,9 +138,11 @@ class OpenAICompatibleProvider:
         ended = False
         try:
             async for block in response.iter_chunks():
-                *lines, pending = (pending + block).split(b"\n")
-                payloads, done = _payloads(lines)
-                payloads, failure = _split_at_error(payloads)
+                text = pending + block
+                cut = text.rfind(b"\n") + 1  # the complete lines, up to the last line break
+                complete, pending = text[:cut], text[cut:]
+                payloads, done = _payloads(complete)
+                payloads, failure = _split_at_error(payloads, complete)
                 if payloads:
                     yield payloads
                 if failure is not None:
@@ -148,8 +151,8 @@ class OpenAICompatibleProvider:
                     ended = True
                     return
             ended = True
-            payloads, _ = _payloads([pending])
-            payloads, failure = _split_at_error(payloads)
+            payloads, _ = _payloads(pending)
+            payloads, failure = _split_at_error(payloads, pending)
             if payloads:
                 yield payloads
             if failure is not None:
@@ -167,8 +170,11 @@ class OpenAICompatibleProvider:
                 response.close()
 
 
-def _split_at_error(payloads: list[bytes]) -> tuple[list[bytes], bytes | None]:
-    """The payloads before the first upstream error event, and that event (None without one)."""
+def _split_at_error(payloads: list[bytes], read: bytes) -> tuple[list[bytes], bytes | None]:
+    """The payloads before the first upstream error event, and that event (None without one).
+    `read` holds them all: a read without the bytes `"error"` holds no error event."""
+    if b'"error"' not in read:
+        return payloads, None
     for index, payload in enumerate(payloads):
         if _is_error_event(payload):
             return payloads[:index], payload
@@ -195,8 +201,27 @@ def _stream_failure(deployment: Deployment, event: bytes) -> UpstreamError:
     return UpstreamError(f"The model provider for {deployment.group!r} failed during the stream.")
 
 
-def _payloads(lines: list[bytes]) -> tuple[list[bytes], bool]:
-    """The data payloads among complete SSE lines, and whether `[DONE]` was among them."""
+def _payloads(complete: bytes) -> tuple[list[bytes], bool]:
+    """The data payloads of complete SSE lines, and whether `[DONE]` was among them. A read that is
+    all `data: {...}` events, one line each (what providers send), is split at its separators at
+    once: reading it line by line was the largest part of a streamed answer's CPU that passes
+    through the gateway unchanged (benchmarks.proxy, streamed)."""
+    if complete.startswith(b"data: ") and complete.endswith(b"\n\n"):
+        payloads = complete[6:-2].split(b"\n\ndata: ")
+        done = payloads[-1] == b"[DONE]"
+        if done:
+            payloads.pop()
+        # Two line breaks per event and none inside one; each a JSON object, with nothing around it.
+        if (
+            complete.count(b"\n") == 2 * (len(payloads) + done)
+            and all(map(bytes.startswith, payloads, repeat(b"{")))
+            and all(map(bytes.endswith, payloads, repeat(b"}")))
+        ):
+            return payloads, done
+    return _payloads_line_by_line(complete.split(b"\n"))
+
+
+def _payloads_line_by_line(lines: list[bytes]) -> tuple[list[bytes], bool]:
     payloads: list[bytes] = []
     for line in lines:
         if not line.startswith(b"data:"):
