@@ -8,6 +8,7 @@ the end, the text generated so far is counted with tiktoken: the client pays for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,10 @@ from gateway.ledger.tokens import TokenCounter, TokenUsage, provider_usage, tool
 # Chunks are parsed for their text only when it is needed (no usage reported, or the client left),
 # or once this many wait: most answers never pay for it, and a long one holds at most this many.
 UNREAD_CHUNKS = 256
+# A `usage` key whose value is not null, found without parsing: JSON escapes every quote inside a
+# string, so an unescaped `"usage"` followed by a colon is a key (OpenAI sends `"usage":null` in
+# every chunk before the last).
+_USAGE_REPORT = re.compile(rb'"usage"[ \t\r]*:[ \t\r]*(?!null)')
 
 
 def client_wants_usage(body: Mapping[str, Any]) -> bool:
@@ -61,11 +66,26 @@ class StreamUsageTracker:
 
     def feed(self, payload: bytes) -> bool:
         """Record one chunk; return whether it should be forwarded to the client."""
-        self._unread.append(payload)
+        return bool(self.feed_batch([payload]))
+
+    def feed_batch(self, payloads: list[bytes]) -> list[bytes]:
+        """Record a network read's payloads; return those to forward, in order. The read is
+        searched once for a usage report: a look at each chunk was a large part of the CPU a
+        streamed answer costs (benchmarks.proxy, streamed), and only the last chunk reports it."""
+        self._unread += payloads
         if len(self._unread) >= UNREAD_CHUNKS:
             self._read_unread()  # a long stream keeps its text, not every chunk it came in
-        if not _may_carry_usage(payload):
-            return True  # read for its text only if that is ever needed
+        read = b"\n".join(payloads)
+        found = _USAGE_REPORT.search(read)
+        if found is None:
+            return payloads  # read for their text only if that is ever needed
+        first = read.count(b"\n", 0, found.start())  # payloads hold no line breaks
+        return payloads[:first] + [payload for payload in payloads[first:] if self._forwards(payload)]
+
+    def _forwards(self, payload: bytes) -> bool:
+        """Keep the usage a chunk reports; return whether the chunk goes on to the client."""
+        if _USAGE_REPORT.search(payload) is None:
+            return True
         try:
             chunk = orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -77,10 +97,6 @@ class StreamUsageTracker:
             return True
         self.reported = reported
         return self._forward_usage_chunk or bool(chunk.get("choices"))
-
-    def feed_batch(self, payloads: list[bytes]) -> list[bytes]:
-        """Record a network read's payloads; return those to forward, in order."""
-        return [payload for payload in payloads if self.feed(payload)]
 
     @property
     def text(self) -> str:
@@ -101,13 +117,6 @@ class StreamUsageTracker:
         if prompt is None:
             prompt = self._counter.count_messages(self._body.get("messages"), self._model, self._body.get("tools"))
         return TokenUsage(prompt, self._counter.count_text(self.text, self._model), counted=True)
-
-
-def _may_carry_usage(payload: bytes) -> bool:
-    """False for a chunk that surely reports no usage, without parsing it: JSON escapes every quote
-    inside a string, so an unescaped `"usage"` is a key, and a null one reports nothing (OpenAI
-    sends `"usage":null` in every chunk before the last)."""
-    return b'"usage"' in payload and b'"usage":null' not in payload and b'"usage": null' not in payload
 
 
 def _generated_texts(payload: bytes) -> list[str]:

@@ -136,3 +136,13 @@ def test_a_long_stream_without_usage_is_counted_from_all_its_text(counter: Token
         assert tracker.feed(orjson.dumps({"choices": [{"index": 0, "delta": {"content": word}}]}))
     assert tracker.text == "".join(words)
     assert tracker.usage().completion_tokens == counter.count_text("".join(words), "gpt-4o")
+
+
+def test_a_usage_report_inside_a_read_is_found_and_the_chunks_around_it_kept_in_order(counter: TokenCounter) -> None:
+    body = {"model": "gpt-4o", "stream": True, "messages": MESSAGES}
+    tracker = _tracker(counter, body)
+    text = [orjson.dumps({"choices": [{"index": 0, "delta": {"content": word}}]}) for word in ("a", "b", "c")]
+    usage = b'{"choices":[],"usage" : {"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}}'
+    assert tracker.feed_batch([text[0], usage, text[1], text[2]]) == text  # stripped: the client did not ask
+    assert (tracker.usage().prompt_tokens, tracker.usage().completion_tokens) == (9, 3)
+    assert tracker.text == "abc"
