@@ -6,6 +6,8 @@ caller's API. A `Dialect` reads a request; the `Translation` it returns writes t
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, Protocol
 
 import orjson
@@ -13,7 +15,7 @@ import orjson
 from filters.stream_screen import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
 from gateway.core.types import Principal
-from gateway.proxy.streaming import DONE, sse_error, sse_event
+from gateway.proxy.streaming import DONE, sse_error
 from gateway.upstream.base import NativeRequest
 
 
@@ -62,7 +64,7 @@ class ChatEncoder:
     """Chat completions' own stream: each chunk as a server-sent event, then `[DONE]`."""
 
     def events(self, payloads: list[bytes]) -> bytes:
-        return b"".join(sse_event(payload) for payload in payloads)
+        return b"data: " + b"\n\ndata: ".join(payloads) + b"\n\n" if payloads else b""
 
     def end(self, payloads: list[bytes]) -> bytes:
         return self.events(payloads) + DONE
@@ -173,15 +175,16 @@ class TextRuns:
         per chunk: a read holds a dozen chunks of an answer that comes fast (all of it, when it
         comes at once), and parsing them one by one was most of a streamed answer's extra CPU over
         chat (benchmarks.proxy --apis responses,messages)."""
-        if len(payloads) == 1:  # a read of one chunk: cheaper on its own
-            return self._templated_text(payloads[0])
+        if len(payloads) <= 1:  # a read of one chunk: cheaper on its own
+            return self._templated_text(payloads[0]) if payloads else ""
+        # The ends first: a read holding a whole answer starts with its role chunk.
+        if not (self._fits(payloads[0]) and self._fits(payloads[-1])):
+            return None
         before, after = self._before, self._after
-        if not self._templated:
+        fit = all(map(bytes.startswith, payloads, repeat(before))) and all(map(bytes.endswith, payloads, repeat(after)))
+        if not fit:
             return None
-        start, end = len(before), len(after)
-        strings = [p[start : len(p) - end] for p in payloads if p.startswith(before) and p.endswith(after)]
-        if len(strings) != len(payloads):
-            return None
+        strings = map(itemgetter(slice(len(before), -len(after))), payloads)  # `after` is never empty
         try:
             texts = orjson.loads(b"[" + b",".join(strings) + b"]")
             text = "".join(texts)  # a TypeError for anything but strings
@@ -191,7 +194,8 @@ class TextRuns:
 
     def _learn(self, payload: bytes, chunk: dict[str, Any], text: str) -> None:
         literal = orjson.dumps(text)
-        if payload.count(literal) == 1:  # else the provider escapes differently, or the text recurs
+        # Else the provider escapes differently, or the text recurs (or ends a chunk that is no object).
+        if payload.count(literal) == 1 and not payload.endswith(literal):
             self._before, _, self._after = payload.partition(literal)
             self._templated = True
             self._template_chunk = chunk

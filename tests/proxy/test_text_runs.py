@@ -140,3 +140,20 @@ def test_a_forged_chunk_inside_a_long_read_is_read_whole_and_the_rest_still_join
     items = runs([*read, _chunk({}, "length")])
     assert [text for _, text in items] == [" 0 1 2 3", None, " 5 6 7 8 9", None]
     assert items[1][0]["choices"][0]["delta"] == {"content": "x", "role": "assistant"}
+
+
+@pytest.mark.parametrize("writer", ["responses", "messages"])
+def test_a_stream_whose_filters_hold_nothing_back_ends_with_an_empty_tail(writer: str) -> None:
+    encoder: Any = (
+        ResponsesEncoder(ResponseFrame({"model": "m", "input": "hi"}, "resp_1"), None)
+        if writer == "responses"
+        else MessagesEncoder("m")
+    )
+    stream = encoder.events([_chunk({"role": "assistant", "content": ""}), _chunk({"content": "The"})])
+    stream += encoder.events([_chunk({"content": " end"}), _chunk({}, "stop")])
+    events = _events(stream + encoder.end([]))
+    assert events[-1]["type"] in ("response.completed", "message_stop")
+    texts = [event["delta"] for event in events if event["type"] == "response.output_text.delta"] or [
+        event["delta"]["text"] for event in events if event["type"] == "content_block_delta"
+    ]
+    assert "".join(texts) == "The end"
