@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+WORD_RUNS = r"(?u)\b\w\w+\b"  # scikit-learn's default token pattern: runs of two word characters or more
+
 
 @dataclass(frozen=True, slots=True)
 class ProfanityWeights:
@@ -39,6 +41,8 @@ class ProfanityWeights:
             raise ValueError(f"unsupported vectorizer settings: {params}")
         if params.get("preprocessor") or params.get("tokenizer") or params.get("strip_accents"):
             raise ValueError("unsupported vectorizer: custom preprocessing")
+        if params["token_pattern"] != WORD_RUNS:  # highest_score reads tokens as whole runs
+            raise ValueError(f"unsupported vectorizer: token pattern {params['token_pattern']!r}")
         classifiers = model.calibrated_classifiers_
         if model.method != "sigmoid" or any(len(c.calibrators) != 1 for c in classifiers):
             raise ValueError("unsupported model: expected binary sigmoid calibration")
@@ -80,17 +84,32 @@ class ProfanityWeights:
         return total / len(self.intercepts)
 
     def highest_score(self, text: str, spans: list[tuple[int, int]]) -> float:
-        """The highest score of the pieces of `text` at `spans`, tokenising the text once. A token
-        belongs to a piece when it lies wholly inside it (pieces are cut at whitespace)."""
+        """The highest score of the pieces of `text` at `spans`, each read in place. A token belongs
+        to a piece when it lies wholly inside it: tokens are whole runs of word characters, so a
+        piece is read from its start (a run it cuts there never matches) to the last run it holds
+        whole. Matching the text once and keeping every token's position cost more than reading
+        the overlapping pieces (benchmarks.proxy, streamed with the safe defaults)."""
         lowered = text.lower()
         if len(spans) == 1 or len(lowered) != len(text):  # a rare letter whose lower case is longer
             return max(self.score(text[start:end]) for start, end in spans)
-        found = [(m.start(), m.end(), m.group()) for m in self._pattern(lowered).finditer(lowered)]
-        known = [(start, end, token) for start, end, token in found if token in self.idf]
+        findall, idf = self._pattern(lowered).findall, self.idf
         return max(
-            self.score_tokens([token for first, last, token in known if first >= start and last <= end])
+            self.score_tokens(
+                [token for token in findall(lowered, start, _whole_runs_end(lowered, end)) if token in idf]
+            )
             for start, end in spans
         )
+
+
+def _is_word(character: str) -> bool:
+    return character.isalnum() or character == "_"  # what `\w` matches
+
+
+def _whole_runs_end(text: str, end: int) -> int:
+    """`end`, moved back to the start of the run of word characters it cuts, if it cuts one."""
+    while 0 < end < len(text) and _is_word(text[end]) and _is_word(text[end - 1]):
+        end -= 1
+    return end
 
 
 def _expit(x: float) -> float:

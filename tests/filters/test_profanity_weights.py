@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from filters.profanity_weights import ProfanityWeights
+from filters.toxicity import piece_spans
 
 CORPUS = [item["text"] for item in yaml.safe_load((Path(__file__).parent / "pii_corpus.yaml").read_text())] + [
     "you are a fucking idiot",
@@ -66,3 +67,33 @@ def test_a_model_of_another_shape_is_refused(library: tuple[Any, Any]) -> None:
     other.vocabulary_, other.idf_ = vectorizer.vocabulary_, vectorizer.idf_
     with pytest.raises(ValueError, match="unsupported vectorizer"):
         ProfanityWeights.from_model(other, model)
+    spaced = vectorizer.__class__(**{**vectorizer.get_params(), "token_pattern": r"(?u)\S+"})
+    spaced.vocabulary_, spaced.idf_ = vectorizer.vocabulary_, vectorizer.idf_
+    with pytest.raises(ValueError, match="token pattern"):
+        ProfanityWeights.from_model(spaced, model)
+
+
+def _score_of_pieces_from_all_tokens(weights: ProfanityWeights, text: str, spans: list[tuple[int, int]]) -> float:
+    """The definition: the text's tokens found once, each in every piece that holds it wholly."""
+    lowered = text.lower()
+    found = [(m.start(), m.end(), m.group()) for m in weights.token_pattern.finditer(lowered)]
+    known = [(first, last, token) for first, last, token in found if token in weights.idf]
+    return max(
+        weights.score_tokens([token for first, last, token in known if first >= start and last <= end])
+        for start, end in spans
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.lists(st.sampled_from([*WORDS, "_x", "e9", "naïve", "ßa"]) | st.text(max_size=12), max_size=60).map(
+        lambda words: "".join(f"{word}{'' if n % 5 else ' '}" for n, word in enumerate(words))
+    ),
+    max_chars=st.integers(8, 60),
+)
+def test_the_highest_score_of_pieces_reads_each_piece_as_the_tokens_it_holds_wholly(
+    weights: ProfanityWeights, text: str, max_chars: int
+) -> None:
+    spans = piece_spans(text, max_chars, overlap=max_chars // 3)
+    if len(text.lower()) == len(text):
+        assert weights.highest_score(text, spans) == _score_of_pieces_from_all_tokens(weights, text, spans)
