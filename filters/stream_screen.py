@@ -26,15 +26,16 @@ from filters.screening import Screening
 from filters.stream_buffer import StreamGuard, stream_guard
 from gateway.core.chat_view import (
     REASONING_FIELD,
+    REVIEW_ID_FIELD,
     THINKING_FIELD,
     relayed_choice,
     relayed_completion,
     relayed_frame,
 )
+from gateway.core.text_runs import TextRuns
 from gateway.core.types import Action, Principal, Verdict
 
 CONTENT = "content"
-REVIEW_ID_FIELD = "gateway_review_id"  # in the chunk after the last one, when a review item was made
 REASONING = "reasoning_content"
 TEXT_FIELDS = (CONTENT, "refusal", REASONING)
 ANSWER_FIELDS = (CONTENT, "refusal", "tool_calls")  # the answer proper, which ends the reasoning
@@ -77,6 +78,7 @@ class StreamScreen:
         self._blocked: set[int] = set()
         self._frame: dict[str, Any] = {}  # id, object, created, model of the stream's chunks
         self._usage_chunks: list[bytes] = []
+        self._runs = TextRuns()
         self.action = Action.ALLOW
         self.verdicts: list[Verdict] = []
         self.review_id: str | None = None
@@ -123,29 +125,24 @@ class StreamScreen:
     async def process(self, payloads: list[bytes]) -> list[bytes]:
         """Filter one network read's chunks; returns the payloads to send, in order. Plain text
         deltas of a read are gathered per slot and scanned once: a read that brought many chunks
-        costs one scan, and a paced model (one chunk per read) still gets one event per chunk."""
+        costs one scan, and a paced model (one chunk per read) still gets one event per chunk. A
+        run of the first answer's text comes joined, its chunks not parsed one by one (TextRuns)."""
         if not self._active:
             return payloads
         out: list[bytes] = []
-        gathered: dict[Slot, dict[str, Any]] = {}  # slot -> its last gathered chunk
-        for payload in payloads:
-            try:
-                chunk = orjson.loads(payload)
-            except orjson.JSONDecodeError:
-                continue  # unreadable text cannot be scanned, so it is not sent
-            if not isinstance(chunk, dict):
-                continue
+        gathered: dict[Slot, dict[str, Any]] = {}  # slot -> a gathered chunk, for its frame
+        for chunk, run in self._runs(payloads):
             choices = chunk.get("choices")
             if not isinstance(choices, list) or not choices:
                 self._usage_chunks.append(orjson.dumps(relayed_completion(chunk)))  # last, after what is held
                 continue
             self._frame = {key: chunk.get(key) for key in ("id", "object", "created", "model")}
-            slot = _plain_text_slot(choices)
+            slot = (0, CONTENT) if run is not None else _plain_text_slot(choices)
             if slot is not None:
                 if slot[0] in self._reasoning and slot[1] != REASONING:
                     out += await self._release(gathered) + await self._reasoning_ended(slot[0], chunk)
                 if slot[0] not in self._blocked:
-                    self._gather(slot, choices[0]["delta"][slot[1]])
+                    self._gather(slot, run if run is not None else choices[0]["delta"][slot[1]])
                     gathered[slot] = chunk
                 continue
             out += await self._release(gathered)

@@ -15,6 +15,7 @@ import orjson
 
 REASONING_FIELD = "gateway_reasoning"  # Responses reasoning items: a message's, a delta's
 THINKING_FIELD = "gateway_thinking"  # Anthropic thinking blocks: a message's, a delta's
+REVIEW_ID_FIELD = "gateway_review_id"  # in the chunk after the last one, when a review item was made
 NAMESPACE_JOIN = "__"  # a Responses namespace's function in chat: `<namespace>__<name>` (no dots in chat names)
 
 COMPLETION_FIELDS = ("id", "object", "created", "model", "system_fingerprint", "service_tier", "usage", "choices")

@@ -13,10 +13,10 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from filters.stream_screen import REVIEW_ID_FIELD
-from gateway.core.chat_view import THINKING_FIELD
+from gateway.core.chat_view import REVIEW_ID_FIELD, THINKING_FIELD
 from gateway.core.errors import GatewayError
-from gateway.proxy.dialects import StreamTail, TextRuns
+from gateway.core.text_runs import TextRuns
+from gateway.proxy.dialects import StreamTail
 
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}
 TEXT_DELTA_START = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'

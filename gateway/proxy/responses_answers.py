@@ -13,10 +13,10 @@ from typing import Any
 
 import orjson
 
-from filters.stream_screen import REVIEW_ID_FIELD
-from gateway.core.chat_view import REASONING_FIELD, custom_input, split_namespaced
+from gateway.core.chat_view import REASONING_FIELD, REVIEW_ID_FIELD, custom_input, split_namespaced
 from gateway.core.errors import GatewayError
-from gateway.proxy.dialects import StreamTail, TextRuns
+from gateway.core.text_runs import TextRuns
+from gateway.proxy.dialects import StreamTail
 from gateway.proxy.responses_requests import tool_kinds
 
 TEXT_DELTA_START = b'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":'

@@ -130,3 +130,25 @@ async def test_reasoning_text_ends_before_the_answer_begins(make_pipeline: Pipel
         "Thinking over: write to <EMAIL_ADDRESS>"
     )
     assert "".join(text for name, text in fields if name == "content") == "Mock answer"
+
+
+def _texts(out: list[bytes]) -> str:
+    chunks = [orjson.loads(payload) for payload in out]
+    return "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c.get("choices"))
+
+
+async def test_a_run_of_text_chunks_is_screened_as_one_and_a_chunk_that_only_looks_like_one_alone(
+    make_pipeline: PipelineFactory,
+) -> None:
+    screen = _screen(make_pipeline(), Reviews())
+    words = ["Write", " to", " jane", ".doe@", "exam", "ple.com", " today"]
+    first_read = [_chunk({"role": "assistant", "content": ""}), *[_chunk({"content": word}) for word in words[:4]]]
+    out = await screen.process(first_read)
+    before, after = _chunk({"content": "x"}).split(b'"x"')
+    looks_like_text = before + b'"!","tool_calls":[{"index":0,"id":"t1","function":{"name":"f"}}]' + after
+    out += await screen.process([*[_chunk({"content": word}) for word in words[4:]], looks_like_text])
+    out += await screen.process([_chunk({}, "stop")]) + await screen.close()
+    assert _texts(out) == "Write to <EMAIL_ADDRESS> today!"
+    deltas = [choice["delta"] for chunk in map(orjson.loads, out) for choice in chunk.get("choices", [])]
+    calls = [delta["tool_calls"] for delta in deltas if "tool_calls" in delta]
+    assert [call["function"]["name"] for call in calls[0]] == ["f"]  # read whole: its second key went on too

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from gateway.proxy.dialects import TextRuns
+from gateway.core.text_runs import TextRuns
 from gateway.proxy.messages_answers import MessagesEncoder
 from gateway.proxy.responses_answers import ResponseFrame, ResponsesEncoder
 from tests.helpers.openai_schema import RESPONSE_EVENTS, problems
