@@ -157,3 +157,10 @@ def test_a_stream_whose_filters_hold_nothing_back_ends_with_an_empty_tail(writer
         event["delta"]["text"] for event in events if event["type"] == "content_block_delta"
     ]
     assert "".join(texts) == "The end"
+
+
+def test_a_chunk_that_is_no_json_object_is_left_out_and_the_text_around_it_kept() -> None:
+    runs = TextRuns()
+    items = runs([_chunk({"content": "The"}), b"{not json", b"[1, 2]", _chunk({"content": " end"}), _chunk({}, "stop")])
+    assert [text for _, text in items] == ["The end", None]
+    assert items[1][0]["choices"][0]["finish_reason"] == "stop"
