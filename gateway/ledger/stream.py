@@ -64,10 +64,6 @@ class StreamUsageTracker:
         self._unread: list[bytes] = []  # payloads whose text is not yet in _pieces (read lazily)
         self.reported: TokenUsage | None = None
 
-    def feed(self, payload: bytes) -> bool:
-        """Record one chunk; return whether it should be forwarded to the client."""
-        return bool(self.feed_batch([payload]))
-
     def feed_batch(self, payloads: list[bytes]) -> list[bytes]:
         """Record a network read's payloads; return those to forward, in order. The read is
         searched once for a usage report: a look at each chunk was a large part of the CPU a

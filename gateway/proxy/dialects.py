@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from gateway.core.chat_view import REVIEW_ID_FIELD
 from gateway.core.errors import GatewayError
 from gateway.core.types import Principal
-from gateway.proxy.streaming import DONE, sse_error
+from gateway.proxy.streaming import DONE, sse_error, sse_events
 from gateway.upstream.base import NativeRequest
 
 
@@ -60,7 +60,7 @@ class ChatEncoder:
     """Chat completions' own stream: each chunk as a server-sent event, then `[DONE]`."""
 
     def events(self, payloads: list[bytes]) -> bytes:
-        return b"data: " + b"\n\ndata: ".join(payloads) + b"\n\n" if payloads else b""
+        return sse_events(payloads)
 
     def end(self, payloads: list[bytes]) -> bytes:
         return self.events(payloads) + DONE

@@ -23,6 +23,11 @@ def sse_event(payload: bytes) -> bytes:
     return b"data: " + payload + b"\n\n"
 
 
+def sse_events(payloads: list[bytes]) -> bytes:
+    """`sse_event` of each payload, in one join."""
+    return b"data: " + b"\n\ndata: ".join(payloads) + b"\n\n" if payloads else b""
+
+
 def sse_error(error: GatewayError) -> bytes:
     return sse_event(orjson.dumps(error.body()))
 

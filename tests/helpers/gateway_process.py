@@ -78,23 +78,15 @@ class GatewayProcess:
         raise AssertionError(f"the gateway found no free port:\n{self.log()}")
 
     def _start_on_port(self) -> bool:
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [
-                *GATEWAY,
-                "serve",
-                "--config",
-                str(self.config_path),
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.workers),
-            ],
-            cwd=self.workdir,
-            env=self.env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        serve = [*GATEWAY, "serve", "--config", str(self.config_path), "--port", str(self.port)]
+        with self.log_path.open("wb") as log:  # the process writes to its own copy of the file
+            self.process = subprocess.Popen(
+                [*serve, "--workers", str(self.workers)],
+                cwd=self.workdir,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
             wait_until(self._serves_or_exited, timeout=60, waiting_for="the gateway to answer /healthz")
         except AssertionError as failure:

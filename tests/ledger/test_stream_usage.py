@@ -53,7 +53,7 @@ async def test_provider_usage_is_recorded_and_its_chunk_stripped_for_a_client_th
 ) -> None:
     body = {"model": "mock", "stream": True, "messages": MESSAGES}
     tracker = _tracker(counter, body)
-    forwarded = [chunk for chunk in await _chunks(with_usage_requested(body)) if tracker.feed(chunk)]
+    forwarded = [chunk for chunk in await _chunks(with_usage_requested(body)) if tracker.feed_batch([chunk])]
     assert tracker.reported is not None
     assert tracker.usage() == tracker.reported
     assert all("usage" not in orjson.loads(chunk) for chunk in forwarded)
@@ -66,7 +66,7 @@ async def test_provider_usage_is_recorded_and_its_chunk_stripped_for_a_client_th
 async def test_the_usage_chunk_reaches_a_client_that_asked_for_it(counter: TokenCounter) -> None:
     body = {"model": "mock", "stream": True, "messages": MESSAGES, "stream_options": {"include_usage": True}}
     tracker = _tracker(counter, body)
-    forwarded = [chunk for chunk in await _chunks(with_usage_requested(body)) if tracker.feed(chunk)]
+    forwarded = [chunk for chunk in await _chunks(with_usage_requested(body)) if tracker.feed_batch([chunk])]
     assert orjson.loads(forwarded[-1])["usage"]["completion_tokens"] == tracker.usage().completion_tokens
 
 
@@ -74,7 +74,7 @@ async def test_a_stream_without_provider_usage_is_counted_with_tiktoken(counter:
     body = {"model": "mock", "stream": True, "messages": MESSAGES}
     tracker = _tracker(counter, body)
     for chunk in await _chunks(body):  # not asked upstream: no usage chunk arrives
-        tracker.feed(chunk)
+        tracker.feed_batch([chunk])
     usage = tracker.usage()
     assert usage.counted
     assert usage.completion_tokens == counter.count_text("Mock answer: " + MESSAGES[0]["content"], "gpt-4o")
@@ -86,7 +86,7 @@ async def test_a_client_that_leaves_mid_stream_pays_for_what_was_generated(count
     chunks = await _chunks(with_usage_requested(body))
     tracker = _tracker(counter, body)
     for chunk in chunks[:4]:  # role chunk + three words, then the client is gone
-        tracker.feed(chunk)
+        tracker.feed_batch([chunk])
     assert tracker.text == "Mock answer: tell"
     usage = tracker.usage()
     assert usage.counted and usage.completion_tokens == counter.count_text("Mock answer: tell", "gpt-4o")
@@ -96,7 +96,7 @@ async def test_a_client_that_leaves_mid_stream_pays_for_what_was_generated(count
 def _tracker_total(counter: TokenCounter, chunks: list[bytes], body: dict[str, object]) -> int:
     tracker = _tracker(counter, body)
     for chunk in chunks:
-        tracker.feed(chunk)
+        tracker.feed_batch([chunk])
     return tracker.usage().completion_tokens
 
 
@@ -105,7 +105,7 @@ async def test_streamed_tool_call_arguments_are_counted(counter: TokenCounter) -
     body = {"model": "mock", "stream": True, "messages": MESSAGES, "tools": tools}
     tracker = _tracker(counter, body)
     for chunk in await _chunks(body):
-        tracker.feed(chunk)
+        tracker.feed_batch([chunk])
     assert tracker.text.startswith("lookup{")
     assert tracker.usage().completion_tokens == counter.count_text(tracker.text, "gpt-4o")
 
@@ -133,7 +133,7 @@ def test_a_long_stream_without_usage_is_counted_from_all_its_text(counter: Token
     tracker = _tracker(counter, body)
     words = [f"w{number} " for number in range(UNREAD_CHUNKS * 2 + 7)]
     for word in words:
-        assert tracker.feed(orjson.dumps({"choices": [{"index": 0, "delta": {"content": word}}]}))
+        assert tracker.feed_batch([orjson.dumps({"choices": [{"index": 0, "delta": {"content": word}}]})])
     assert tracker.text == "".join(words)
     assert tracker.usage().completion_tokens == counter.count_text("".join(words), "gpt-4o")
 
